@@ -1,0 +1,139 @@
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "common/sipmsg.h"
+
+
+static bool all_digits(const struct pl *pl)
+{
+	if (!pl->l || pl->l > 10)
+		return false;
+	for (size_t i = 0; i < pl->l; i++) {
+		if (!isdigit((unsigned char)pl->p[i]))
+			return false;
+	}
+	return true;
+}
+
+
+/* CSeq must be "number method" with the request's method (§8.1.1.5) and
+ * a number below 2^31. */
+static const char *cseq_problem(const struct sip_msg *req)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(req, SIP_HDR_CSEQ);
+	struct pl num;
+
+	if (!hdr || !pl_isset(&req->cseq.met))
+		return "Missing or Malformed CSeq";
+	if (re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &num) ||
+	    !all_digits(&num) || pl_u64(&num) > 0x7fffffffu)
+		return "Malformed CSeq Number";
+	if (pl_cmp(&req->cseq.met, &req->met))
+		return "CSeq Method Does Not Match Request";
+	return NULL;
+}
+
+
+const char *sipmsg_request_problem(const struct sip_msg *req)
+{
+	if (!pl_isset(&req->via.sentby))
+		return "Missing Via";
+	if (!pl_isset(&req->via.branch))
+		return "Missing Via Branch";
+	if (!sip_msg_hdr(req, SIP_HDR_FROM) || !pl_isset(&req->from.auri))
+		return "Missing or Malformed From";
+	if (!sip_msg_hdr(req, SIP_HDR_TO) || !pl_isset(&req->to.auri))
+		return "Missing or Malformed To";
+	if (!pl_isset(&req->callid))
+		return "Missing Call-ID";
+	if (pl_isset(&req->maxfwd) && !all_digits(&req->maxfwd))
+		return "Malformed Max-Forwards";
+	return cseq_problem(req);
+}
+
+
+struct option_find {
+	const char *tag;
+};
+
+
+static bool option_handler(const struct sip_hdr *hdr,
+			   const struct sip_msg *msg, void *arg)
+{
+	const char *tag = arg;
+
+	return 0 == pl_strcasecmp(&hdr->val, tag);
+}
+
+
+bool sipmsg_has_option(const struct sip_msg *msg, enum sip_hdrid id,
+		       const char *tag)
+{
+	return NULL != sip_msg_hdr_apply(msg, true, id, option_handler,
+					 (void *)tag);
+}
+
+
+static bool option_known(const struct pl *tag, const char *const *known)
+{
+	for (; *known; known++) {
+		if (0 == pl_strcasecmp(tag, *known))
+			return true;
+	}
+	return false;
+}
+
+
+int sipmsg_unknown_options_print(struct re_printf *pf,
+				 const struct sipmsg_options *opts)
+{
+	struct le *le;
+	int err = 0, n = 0;
+
+	for (le = opts->msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		struct pl rest, tag;
+
+		if (hdr->id != opts->id)
+			continue;
+		/* the line-level entry holds the whole comma-separated value */
+		rest = hdr->val;
+		while (!err && !re_regex(rest.p, rest.l, "[^, \t]+", &tag)) {
+			if (!option_known(&tag, opts->known))
+				err = re_hprintf(pf, "%s%r", n++ ? ", " : "",
+						 &tag);
+			rest.l -= (size_t)(tag.p + tag.l - rest.p);
+			rest.p = tag.p + tag.l;
+		}
+	}
+	return err;
+}
+
+
+static bool unknown_handler(const struct sip_hdr *hdr,
+			    const struct sip_msg *msg, void *arg)
+{
+	const char *const *known = arg;
+
+	return !option_known(&hdr->val, known);
+}
+
+
+bool sipmsg_has_unknown_option(const struct sipmsg_options *opts)
+{
+	return NULL != sip_msg_hdr_apply(opts->msg, true, opts->id,
+					 unknown_handler,
+					 (void *)opts->known);
+}
+
+
+int sipmsg_date_print(struct re_printf *pf, const time_t *when)
+{
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(when, &tm);
+	strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	return re_hprintf(pf, "%s", buf);
+}

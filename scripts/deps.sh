@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what locus needs to build, run and test, from Debian's packages.
+# Installs only what is missing, so a second run costs nothing.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config
+	libre-dev libpq-dev libconfig-dev libssl-dev libcmocka-dev
+	# run: a private PostgreSQL server and its client
+	postgresql postgresql-client
+	# test: real SIP peers nobody here wrote
+	sip-tester baresip-core
+	# test helpers: procps (pgrep/pkill), iproute2 (ss)
+	procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run this as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
