@@ -1,0 +1,53 @@
+/* The locus configuration: one libconfig file turned into one validated,
+ * typed struct.  Every rejection names FILE:LINE and what to change. */
+#ifndef LOCUS_CONFIG_H
+#define LOCUS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <re.h>
+#include "common/log.h"
+
+struct listen_cfg {
+	enum sip_transp tp;      /* SIP_TRANSP_UDP or SIP_TRANSP_TCP        */
+	struct sa addr;          /* concrete address and port, never ANY    */
+};
+
+struct locus_config {
+	char *path;              /* the file this was read from             */
+
+	char **domains;          /* lower-cased domain names, domainc of them */
+	size_t domainc;
+
+	struct listen_cfg *listen;
+	size_t listenc;
+
+	char *db_conninfo;       /* libpq conninfo string                   */
+
+	uint32_t min_expires;    /* registrar.*, seconds                    */
+	uint32_t default_expires;
+	uint32_t max_expires;
+	uint32_t max_contacts;   /* per AOR                                 */
+
+	char *gruu_key_file;     /* absolute: a relative key_file is taken
+				    relative to the config file's directory */
+
+	enum log_level log_level;
+};
+
+/*
+ * Reads and validates FILE.  On success *cfgp is a mem_deref()-able
+ * struct and 0 is returned.  On failure, returns an errno value and, if
+ * errbuf is given, writes one human-readable line into it of the form
+ *   "FILE:LINE: what is wrong; what to change"
+ * (LINE omitted only when the file cannot be opened at all).
+ */
+int config_load(struct locus_config **cfgp, const char *path,
+		char *errbuf, size_t errsz);
+
+/* True if DOMAIN (any case) is one of ours. */
+bool config_is_our_domain(const struct locus_config *cfg,
+			  const struct pl *domain);
+
+#endif

@@ -1,0 +1,660 @@
+/* Unit tests for config/config.c.
+ *
+ * Each test writes its config text into a private mkdtemp() directory, so
+ * the expected line numbers sit next to the text they refer to and the
+ * test runs from any working directory.  The shipped example is found via
+ * LOCUS_TEST_DATA (set by ctest to tests/data), or else via __FILE__. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <re.h>
+#include "config/config.h"
+
+static char tmpdir[PATH_MAX];      /* as created */
+static char realdir[PATH_MAX];     /* realpath(): what ${CONFIG_DIR} is */
+static char confpath[PATH_MAX + 16]; /* tmpdir/t.conf */
+
+/* Lines 1-4 of most test files: the smallest valid configuration. */
+#define L1_DOMAINS  "domains = [ \"example.com\" ];\n"
+#define L2_LISTEN   "listen = ( { transport = \"udp\";" \
+		    " address = \"127.0.0.1:5060\"; } );\n"
+#define L3_DATABASE "database = { conninfo = \"dbname=locus\"; };\n"
+#define L4_GRUU     "gruu = { key_file = \"/var/lib/locus/gruu.key\"; };\n"
+#define VALID4 L1_DOMAINS L2_LISTEN L3_DATABASE L4_GRUU
+
+
+static int group_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/locus-test-config-XXXXXX",
+		 base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpdir) || !realpath(tmpdir, realdir))
+		return -1;
+	snprintf(confpath, sizeof(confpath), "%s/t.conf", tmpdir);
+	return 0;
+}
+
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	(void)unlink(confpath);
+	return rmdir(tmpdir);
+}
+
+
+static void write_conf(const char *text)
+{
+	FILE *f = fopen(confpath, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+
+static struct locus_config *load_ok(const char *text)
+{
+	struct locus_config *cfg = NULL;
+	char err[512] = "";
+	int r;
+
+	write_conf(text);
+	r = config_load(&cfg, confpath, err, sizeof(err));
+	if (r)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(r, 0);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+
+/* Loads TEXT, expects failure with "<file>:LINE: " and every phrase. */
+static void expect_error(const char *text, unsigned line,
+			 const char *phrase1, const char *phrase2)
+{
+	struct locus_config *cfg = NULL;
+	char err[1024] = "", prefix[PATH_MAX + 32];
+	int r;
+
+	write_conf(text);
+	r = config_load(&cfg, confpath, err, sizeof(err));
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", confpath, line);
+
+	if (strncmp(err, prefix, strlen(prefix)) ||
+	    !strstr(err, phrase1) || (phrase2 && !strstr(err, phrase2)))
+		print_error("want line %u, '%s', '%s'\n got: %s\n", line,
+			    phrase1, phrase2 ? phrase2 : "", err);
+	assert_int_equal(r, EINVAL);
+	assert_null(cfg);
+	assert_string_equal(strncmp(err, prefix, strlen(prefix)) ? err : "",
+			    "");
+	assert_non_null(strstr(err, phrase1));
+	if (phrase2)
+		assert_non_null(strstr(err, phrase2));
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "; "));  /* "what; what to change" */
+}
+
+
+/* <root>/config/locus.conf, found lexically from <root>/tests/data (which
+ * need not exist) or from <root>/tests/unit/test_config.c. */
+static void example_path(char *buf, size_t sz)
+{
+	const char *data = getenv("LOCUS_TEST_DATA");
+	char file[] = __FILE__, copy[PATH_MAX];
+	size_t len;
+
+	if (!data || !*data) {
+		snprintf(buf, sz, "%s/../../config/locus.conf",
+			 dirname(file));
+		return;
+	}
+	snprintf(copy, sizeof(copy), "%s", data);
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	snprintf(buf, sz, "%s/config/locus.conf", dirname(dirname(copy)));
+}
+
+
+static void test_example_loads(void **state)
+{
+	struct locus_config *cfg = NULL;
+	char path[PATH_MAX], dir[PATH_MAX], cdir[PATH_MAX], want[PATH_MAX * 2];
+	char err[512] = "";
+	struct sa a;
+
+	(void)state;
+	example_path(path, sizeof(path));
+	if (config_load(&cfg, path, err, sizeof(err)))
+		print_error("loading the example: %s\n", err);
+	assert_string_equal(err, "");
+	assert_non_null(cfg);
+
+	assert_int_equal(cfg->domainc, 3);
+	assert_string_equal(cfg->domains[0], "example.com");
+	assert_string_equal(cfg->domains[1], "localhost");
+	assert_string_equal(cfg->domains[2], "127.0.0.1");
+
+	assert_int_equal(sa_set_str(&a, "127.0.0.1", 5060), 0);
+	assert_int_equal(cfg->listenc, 2);
+	assert_int_equal(cfg->listen[0].tp, SIP_TRANSP_UDP);
+	assert_int_equal(cfg->listen[1].tp, SIP_TRANSP_TCP);
+	assert_true(sa_cmp(&cfg->listen[0].addr, &a, SA_ALL));
+	assert_true(sa_cmp(&cfg->listen[1].addr, &a, SA_ALL));
+
+	strcpy(dir, path);
+	assert_non_null(realpath(dirname(dir), cdir));
+	snprintf(want, sizeof(want),
+		 "host=%s/../state/run dbname=locus user=locus", cdir);
+	assert_string_equal(cfg->db_conninfo, want);
+	snprintf(want, sizeof(want), "%s/../state/gruu.key", cdir);
+	assert_string_equal(cfg->gruu_key_file, want);
+
+	assert_int_equal(cfg->min_expires, 60);
+	assert_int_equal(cfg->default_expires, 3600);
+	assert_int_equal(cfg->max_expires, 3600);
+	assert_int_equal(cfg->max_contacts, 16);
+	assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
+	assert_string_equal(cfg->path, path);
+	mem_deref(cfg);
+}
+
+
+static void test_defaults_and_lower_case(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok("domains = [ \"Example.COM\", \"sip2.Example.org\" ];\n"
+		      L2_LISTEN L3_DATABASE L4_GRUU);
+	assert_int_equal(cfg->domainc, 2);
+	assert_string_equal(cfg->domains[0], "example.com");
+	assert_string_equal(cfg->domains[1], "sip2.example.org");
+	assert_int_equal(cfg->listenc, 1);
+	assert_string_equal(cfg->db_conninfo, "dbname=locus");
+	assert_string_equal(cfg->gruu_key_file, "/var/lib/locus/gruu.key");
+	assert_int_equal(cfg->min_expires, 60);
+	assert_int_equal(cfg->default_expires, 3600);
+	assert_int_equal(cfg->max_expires, 3600);
+	assert_int_equal(cfg->max_contacts, 16);
+	assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
+	mem_deref(cfg);
+
+	/* empty optional groups also mean "all defaults" */
+	cfg = load_ok(VALID4 "registrar = { };\nlog = { };\n");
+	assert_int_equal(cfg->min_expires, 60);
+	assert_int_equal(cfg->max_contacts, 16);
+	assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
+	mem_deref(cfg);
+}
+
+
+static void test_all_settings(void **state)
+{
+	struct locus_config *cfg;
+	struct sa a;
+
+	(void)state;
+	cfg = load_ok(L1_DOMAINS
+		      "listen = ( { transport = \"tcp\";"
+		      " address = \"[::1]:5062\"; },\n"
+		      "  { transport = \"udp\";"
+		      " address = \"[::1]:5062\"; } );\n"
+		      L3_DATABASE L4_GRUU
+		      "registrar = { min_expires = 30; default_expires = 600;"
+		      " max_expires = 7200L; max_contacts = 100000; };\n"
+		      "log = { level = \"debug\"; };\n");
+	assert_int_equal(sa_set_str(&a, "::1", 5062), 0);
+	assert_int_equal(cfg->listenc, 2);
+	assert_int_equal(cfg->listen[0].tp, SIP_TRANSP_TCP);
+	assert_int_equal(sa_af(&cfg->listen[0].addr), AF_INET6);
+	assert_true(sa_cmp(&cfg->listen[0].addr, &a, SA_ALL));
+	assert_int_equal(cfg->min_expires, 30);
+	assert_int_equal(cfg->default_expires, 600);
+	assert_int_equal(cfg->max_expires, 7200);
+	assert_int_equal(cfg->max_contacts, 100000);
+	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
+	mem_deref(cfg);
+}
+
+
+static void test_syntax_error(void **state)
+{
+	(void)state;
+	expect_error(VALID4
+		     "registrar = {\n"
+		     "  min_expires = ;\n"
+		     "};\n", 6, "syntax error: ", NULL);
+	expect_error(VALID4 "domains = [ \"b.org\" ];\n", 5,
+		     "syntax error: duplicate setting name", NULL);
+}
+
+
+static void test_unknown_top_level(void **state)
+{
+	(void)state;
+	expect_error(VALID4
+		     "\n"
+		     "registar = { min_expires = 60; };\n", 6,
+		     "unknown setting 'registar'; known settings here are:"
+		     " domains, listen, database, registrar, gruu, log",
+		     "; did you mean 'registrar'?");
+
+	/* far from every known key: no guess offered */
+	expect_error(VALID4 "frobnicate = 1;\n", 5,
+		     "unknown setting 'frobnicate'; known settings", NULL);
+	write_conf(VALID4 "frobnicate = 1;\n");
+	{
+		char err[512];
+		struct locus_config *cfg = NULL;
+
+		assert_int_equal(config_load(&cfg, confpath, err,
+					     sizeof(err)), EINVAL);
+		assert_null(strstr(err, "did you mean"));
+	}
+
+	/* unknown keys are reported before anything missing */
+	expect_error("logg = { };\n", 1, "did you mean 'log'?", NULL);
+}
+
+
+static void test_unknown_in_registrar(void **state)
+{
+	(void)state;
+	expect_error(VALID4
+		     "registrar = {\n"
+		     "  min_expires = 60;\n"
+		     "  max_contact = 4;\n"
+		     "};\n", 7,
+		     "unknown setting 'max_contact' in registrar; known"
+		     " settings here are: min_expires, default_expires,"
+		     " max_expires, max_contacts",
+		     "did you mean 'max_contacts'?");
+	/* a transposition is one edit */
+	expect_error(VALID4 "log = { lveel = \"info\"; };\n", 5,
+		     "unknown setting 'lveel' in log",
+		     "did you mean 'level'?");
+}
+
+
+static void test_unknown_in_listen_entry(void **state)
+{
+	(void)state;
+	expect_error(L1_DOMAINS
+		     "listen = (\n"
+		     "  { transport = \"udp\";"
+		     " address = \"127.0.0.1:5060\"; },\n"
+		     "  { transport = \"tcp\";\n"
+		     "    adress = \"127.0.0.1:5060\"; }\n"
+		     ");\n"
+		     L3_DATABASE L4_GRUU, 5,
+		     "unknown setting 'adress' in listen[1]; known settings"
+		     " here are: transport, address",
+		     "did you mean 'address'?");
+}
+
+
+static void test_wrong_type(void **state)
+{
+	(void)state;
+	expect_error(VALID4
+		     "registrar = {\n"
+		     "  min_expires = \"60\";\n"
+		     "};\n", 6,
+		     "registrar.min_expires must be an integer (got a string)",
+		     "min_expires = 60;");
+	expect_error(VALID4 "registrar = { max_contacts = 1.5; };\n", 5,
+		     "registrar.max_contacts must be an integer (got a float)",
+		     NULL);
+	expect_error(L1_DOMAINS L2_LISTEN
+		     "database = \"dbname=locus\";\n" L4_GRUU, 3,
+		     "database must be a group (got a string)",
+		     "database = { conninfo = ");
+	expect_error(VALID4 "log = { level = { name = \"info\"; }; };\n", 5,
+		     "log.level must be a string (got a group)", NULL);
+	expect_error("domains = \"example.com\";\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 1,
+		     "domains must be an array of strings (got a string)",
+		     "domains = [ \"example.com\" ];");
+	expect_error(L1_DOMAINS
+		     "listen = { transport = \"udp\"; };\n"
+		     L3_DATABASE L4_GRUU, 2,
+		     "listen must be a list of groups (got a group)", NULL);
+	expect_error(L1_DOMAINS
+		     "listen = ( \"127.0.0.1:5060\" );\n"
+		     L3_DATABASE L4_GRUU, 2,
+		     "listen[0] must be a group (got a string)", NULL);
+	expect_error(VALID4 "registrar = 5;\n", 5,
+		     "registrar must be a group (got an integer)", NULL);
+}
+
+
+static void test_registrar_values(void **state)
+{
+	(void)state;
+	/* both set: the one that is too small is blamed */
+	expect_error(VALID4
+		     "registrar = {\n"
+		     "  min_expires = 120;\n"
+		     "  default_expires = 60;\n"
+		     "};\n", 7,
+		     "registrar.min_expires (120) must not exceed"
+		     " registrar.default_expires (60)",
+		     "raise default_expires or lower min_expires");
+	/* only one set: that one is blamed, the default is named */
+	expect_error(VALID4
+		     "registrar = {\n"
+		     "  min_expires = 4000;\n"
+		     "};\n", 6,
+		     "registrar.min_expires (4000) must not exceed"
+		     " registrar.default_expires (3600, the default)", NULL);
+	expect_error(VALID4
+		     "registrar = {\n"
+		     "  max_contacts = 2;\n"
+		     "  default_expires = 7200;\n"
+		     "};\n", 7,
+		     "registrar.default_expires (7200) must not exceed"
+		     " registrar.max_expires (3600, the default)", NULL);
+	expect_error(VALID4 "registrar = {\n min_expires = 0;\n};\n", 6,
+		     "registrar.min_expires must be between 1 and", "(got 0)");
+	expect_error(VALID4 "registrar = {\n max_contacts = 100001;\n};\n", 6,
+		     "registrar.max_contacts must be between 1 and 100000"
+		     " (got 100001)", NULL);
+	expect_error(VALID4 "registrar = {\n max_expires = -5;\n};\n", 6,
+		     "(got -5)", NULL);
+}
+
+
+static void test_bad_transport(void **state)
+{
+	(void)state;
+	expect_error(L1_DOMAINS
+		     "listen = ( { transport = \"tls\";"
+		     " address = \"127.0.0.1:5061\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2,
+		     "listen[0].transport 'tls' is not supported;"
+		     " use one of: \"udp\", \"tcp\"", NULL);
+	/* exactly: no case folding */
+	expect_error(L1_DOMAINS
+		     "listen = ( { transport = \"UDP\";"
+		     " address = \"127.0.0.1:5061\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2, "transport 'UDP'", NULL);
+	expect_error(L1_DOMAINS
+		     "listen = ( { address = \"127.0.0.1:5061\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2,
+		     "missing required setting 'listen[0].transport'",
+		     "add transport = \"udp\";");
+}
+
+
+static void listen_error(const char *addr, const char *phrase1,
+			 const char *phrase2)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), L1_DOMAINS
+		 "listen = ( { transport = \"udp\";"
+		 " address = \"127.0.0.2:5060\"; },\n"
+		 "  { transport = \"udp\";\n"
+		 "    address = \"%s\"; } );\n"
+		 L3_DATABASE L4_GRUU, addr);
+	expect_error(text, 4, phrase1, phrase2);
+}
+
+
+static void test_bad_address(void **state)
+{
+	(void)state;
+	listen_error("127.0.0.1", "listen[1].address '127.0.0.1' has no port",
+		     "e.g. \"127.0.0.1:5060\"");
+	listen_error("[::1]", "has no port", NULL);
+	listen_error("127.0.0.1:0", "use a port from 1 to 65535", NULL);
+	listen_error("127.0.0.1:70000", "use a port from 1 to 65535", NULL);
+	listen_error("127.0.0.1:50x", "use a port from 1 to 65535", NULL);
+	listen_error("127.0.0.1:", "use a port from 1 to 65535", NULL);
+	listen_error("localhost:5060", "is not a literal IP address", NULL);
+	listen_error("999.1.1.1:5060", "is not a literal IP address", NULL);
+	listen_error("::1:5060", "put IPv6 addresses in brackets", NULL);
+	listen_error("[::1:5060", "has no closing ']'", NULL);
+	listen_error("", "listen[1].address must not be empty", NULL);
+}
+
+
+static void test_wildcard_address(void **state)
+{
+	(void)state;
+	listen_error("0.0.0.0:5060", "'0.0.0.0:5060' is a wildcard address",
+		     "Via sent-by is the socket address");
+	listen_error("[::]:5060", "'[::]:5060' is a wildcard address",
+		     "libre picks sockets by address family");
+}
+
+
+static void test_duplicates(void **state)
+{
+	(void)state;
+	listen_error("127.0.0.2:5060", "listen[1] repeats listen[0]", NULL);
+	expect_error("domains = [ \"example.com\",\n"
+		     "  \"EXAMPLE.com\" ];\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 2,
+		     "domains[1] 'EXAMPLE.com' repeats domains[0]",
+		     "remove one of them");
+}
+
+
+static void test_bad_domains(void **state)
+{
+	(void)state;
+	expect_error("domains = [ \"example.com\", \"sip:example.com\" ];\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 1,
+		     "domains[1] 'sip:example.com' is not a plausible host"
+		     " name", NULL);
+	expect_error("domains = [ \"example..com\" ];\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 1,
+		     "not a plausible host name", NULL);
+	expect_error("domains = [ \"example.com:5060\" ];\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 1,
+		     "not a plausible host name", NULL);
+	expect_error("domains = [ \"\" ];\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 1,
+		     "domains[0] is empty", NULL);
+	expect_error("domains = [ ];\n"
+		     L2_LISTEN L3_DATABASE L4_GRUU, 1,
+		     "domains is empty", NULL);
+	expect_error(L1_DOMAINS "listen = ( );\n" L3_DATABASE L4_GRUU, 2,
+		     "listen is empty", NULL);
+}
+
+
+static void test_missing_required(void **state)
+{
+	(void)state;
+	expect_error(L1_DOMAINS L2_LISTEN
+		     "database = {\n"
+		     "};\n"
+		     L4_GRUU, 3,
+		     "missing required setting 'database.conninfo'",
+		     "add conninfo = \"host=");
+	expect_error(L1_DOMAINS L2_LISTEN
+		     "database = { conninfo = \"\"; };\n"
+		     L4_GRUU, 3,
+		     "database.conninfo must not be empty", NULL);
+	expect_error(L1_DOMAINS L2_LISTEN L3_DATABASE, 1,
+		     "missing required setting 'gruu'",
+		     "add gruu = { key_file = ");
+	expect_error("", 1, "missing required setting 'domains'", NULL);
+}
+
+
+static void test_missing_file(void **state)
+{
+	struct locus_config *cfg = NULL;
+	char path[PATH_MAX + 16], err[PATH_MAX + 128], want[PATH_MAX + 128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
+	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), ENOENT);
+	assert_null(cfg);
+	snprintf(want, sizeof(want), "%s: cannot read: %s; pass an existing"
+		 " file with -f", path, strerror(ENOENT));
+	assert_string_equal(err, want);
+
+	/* no error buffer, or a tiny one: still safe */
+	assert_int_equal(config_load(&cfg, path, NULL, 0), ENOENT);
+	assert_int_equal(config_load(&cfg, path, err, 8), ENOENT);
+	assert_int_equal(strlen(err), 7);
+	write_conf("a = ;\n");
+	assert_int_equal(config_load(&cfg, confpath, NULL, 0), EINVAL);
+	write_conf("zz = 1;\n");
+	assert_int_equal(config_load(&cfg, confpath, NULL, 0), EINVAL);
+	assert_null(cfg);
+}
+
+
+static void test_config_dir_substitution(void **state)
+{
+	struct locus_config *cfg;
+	char want[PATH_MAX * 3], cwd[PATH_MAX], err[512];
+
+	(void)state;
+	cfg = load_ok(L1_DOMAINS L2_LISTEN
+		      "database = { conninfo ="
+		      " \"host=${CONFIG_DIR}/run dbname=x"
+		      " x=${CONFIG_DIR}\"; };\n"
+		      L4_GRUU);
+	snprintf(want, sizeof(want), "host=%s/run dbname=x x=%s",
+		 realdir, realdir);
+	assert_string_equal(cfg->db_conninfo, want);
+	mem_deref(cfg);
+
+	/* a relative -f path still yields an absolute directory */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	cfg = NULL;
+	assert_int_equal(config_load(&cfg, "t.conf", err, sizeof(err)), 0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_string_equal(cfg->db_conninfo, want);
+	assert_string_equal(cfg->path, "t.conf");
+	mem_deref(cfg);
+
+	expect_error(L1_DOMAINS L2_LISTEN
+		     "database = {\n"
+		     "  conninfo = \"host=${CONFIG_DIRR}/run\";\n"
+		     "};\n" L4_GRUU, 4,
+		     "unknown variable '${CONFIG_DIRR}' in database.conninfo",
+		     "the only one supported is ${CONFIG_DIR}");
+}
+
+
+static void test_relative_key_file(void **state)
+{
+	struct locus_config *cfg;
+	char want[PATH_MAX * 2];
+
+	(void)state;
+	cfg = load_ok(L1_DOMAINS L2_LISTEN L3_DATABASE
+		      "gruu = { key_file = \"keys/gruu.key\"; };\n");
+	snprintf(want, sizeof(want), "%s/keys/gruu.key", realdir);
+	assert_string_equal(cfg->gruu_key_file, want);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4);
+	assert_string_equal(cfg->gruu_key_file, "/var/lib/locus/gruu.key");
+	mem_deref(cfg);
+
+	expect_error(L1_DOMAINS L2_LISTEN L3_DATABASE
+		     "gruu = {\n  key_file = 7;\n};\n", 5,
+		     "gruu.key_file must be a string (got an integer)", NULL);
+}
+
+
+static void test_log_level(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok(VALID4 "log = { level = \"error\"; };\n");
+	assert_int_equal(cfg->log_level, LOG_LEVEL_ERROR);
+	mem_deref(cfg);
+
+	expect_error(VALID4 "\nlog = { level = \"verbose\"; };\n", 6,
+		     "log.level 'verbose' is not a log level",
+		     "\"debug\", \"info\", \"warn\", \"error\"");
+}
+
+
+static void test_is_our_domain(void **state)
+{
+	struct locus_config *cfg;
+	struct pl pl;
+
+	(void)state;
+	cfg = load_ok("domains = [ \"Example.com\", \"127.0.0.1\" ];\n"
+		      L2_LISTEN L3_DATABASE L4_GRUU);
+
+	pl_set_str(&pl, "EXAMPLE.COM");
+	assert_true(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "example.com");
+	assert_true(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "127.0.0.1");
+	assert_true(config_is_our_domain(cfg, &pl));
+
+	pl_set_str(&pl, "example.co");
+	assert_false(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "example.com.evil.org");
+	assert_false(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "xexample.com");
+	assert_false(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "");
+	assert_false(config_is_our_domain(cfg, &pl));
+	assert_false(config_is_our_domain(cfg, NULL));
+	assert_false(config_is_our_domain(NULL, &pl));
+
+	/* a slice of a longer buffer: only its length counts */
+	pl.p = "example.com:5060";
+	pl.l = 11;
+	assert_true(config_is_our_domain(cfg, &pl));
+	mem_deref(cfg);
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_loads),
+		cmocka_unit_test(test_defaults_and_lower_case),
+		cmocka_unit_test(test_all_settings),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_unknown_top_level),
+		cmocka_unit_test(test_unknown_in_registrar),
+		cmocka_unit_test(test_unknown_in_listen_entry),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_registrar_values),
+		cmocka_unit_test(test_bad_transport),
+		cmocka_unit_test(test_bad_address),
+		cmocka_unit_test(test_wildcard_address),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_bad_domains),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_config_dir_substitution),
+		cmocka_unit_test(test_relative_key_file),
+		cmocka_unit_test(test_log_level),
+		cmocka_unit_test(test_is_our_domain),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
