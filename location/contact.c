@@ -1,0 +1,265 @@
+#include <ctype.h>
+#include <string.h>
+#include <re.h>
+#include "location/contact.h"
+
+
+/* Splits one ";name[=value]" off the front of *rest.  Quoted strings are
+ * skipped as a whole so that ';' or '=' inside them do not count. */
+static int param_next(struct pl *rest, struct pl *name, struct pl *val)
+{
+	const char *p = rest->p, *end = rest->p + rest->l;
+	const char *eq = NULL;
+	bool quoted = false;
+
+	while (p < end && (*p == ';' || isspace((unsigned char)*p)))
+		++p;
+	const char *start = p;
+
+	for (; p < end; ++p) {
+		if (quoted) {
+			if (*p == '\\' && p + 1 < end)
+				++p;
+			else if (*p == '"')
+				quoted = false;
+			continue;
+		}
+		if (*p == '"')
+			quoted = true;
+		else if (*p == '=' && !eq)
+			eq = p;
+		else if (*p == ';')
+			break;
+	}
+	if (quoted)
+		return EBADMSG;
+
+	const char *name_end = eq ? eq : p;
+	name->p = start;
+	name->l = (size_t)(name_end - start);
+	while (name->l && isspace((unsigned char)name->p[name->l - 1]))
+		--name->l;
+
+	if (eq) {
+		val->p = eq + 1;
+		val->l = (size_t)(p - val->p);
+		while (val->l && isspace((unsigned char)*val->p))
+			pl_advance(val, 1);
+		while (val->l && isspace((unsigned char)val->p[val->l - 1]))
+			--val->l;
+	}
+	else {
+		*val = pl_null;
+	}
+
+	rest->l = (size_t)(end - p);
+	rest->p = p;
+
+	return name->l ? 0 : EBADMSG;
+}
+
+
+int contact_params_apply(const struct pl *params, contact_param_h *h,
+			 void *arg)
+{
+	struct pl rest, name, val;
+
+	if (!params || !params->p)
+		return 0;
+
+	rest = *params;
+	for (;;) {
+		/* trailing ";" and whitespace are tolerated, as UAs send them */
+		while (rest.l && (*rest.p == ';' || isspace((unsigned char)*rest.p)))
+			pl_advance(&rest, 1);
+		if (!rest.l)
+			return 0;
+
+		int err = param_next(&rest, &name, &val);
+		if (err)
+			return err;
+		err = h(&name, &val, arg);
+		if (err)
+			return err;
+	}
+}
+
+
+struct param_lookup {
+	const char *name;
+	struct pl *val;
+};
+
+
+static int lookup_handler(const struct pl *name, const struct pl *val,
+			  void *arg)
+{
+	struct param_lookup *lk = arg;
+
+	if (pl_strcasecmp(name, lk->name))
+		return 0;
+	*lk->val = *val;
+	return EEXIST;   /* found: stop */
+}
+
+
+int contact_param_get(const struct pl *params, const char *name,
+		      struct pl *val)
+{
+	struct param_lookup lk = {name, val};
+
+	return contact_params_apply(params, lookup_handler, &lk) == EEXIST
+		? 0 : ENOENT;
+}
+
+
+void contact_unquote_instance(struct pl *out, const struct pl *in)
+{
+	*out = *in;
+	if (out->l >= 2 && out->p[0] == '"' && out->p[out->l - 1] == '"') {
+		pl_advance(out, 1);
+		out->l -= 1;
+	}
+	if (out->l >= 2 && out->p[0] == '<' && out->p[out->l - 1] == '>') {
+		pl_advance(out, 1);
+		out->l -= 1;
+	}
+}
+
+
+bool uri_is_sip(const struct uri *uri)
+{
+	return uri && (0 == pl_strcasecmp(&uri->scheme, "sip") ||
+		       0 == pl_strcasecmp(&uri->scheme, "sips"));
+}
+
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+
+/* Next character of a %-escaped string, decoded; advances *p. */
+static int unescaped_next(const char **p, const char *end)
+{
+	if (**p == '%' && end - *p >= 3) {
+		int hi = hexval((*p)[1]), lo = hexval((*p)[2]);
+		if (hi >= 0 && lo >= 0) {
+			*p += 3;
+			return hi * 16 + lo;
+		}
+	}
+	return (unsigned char)*(*p)++;
+}
+
+
+/* Case-sensitive comparison after %-unescaping (RFC 3261 §19.1.4). */
+static bool unescaped_equal(const struct pl *a, const struct pl *b)
+{
+	const char *pa = a->p, *ea = a->p + a->l;
+	const char *pb = b->p, *eb = b->p + b->l;
+
+	while (pa < ea && pb < eb) {
+		if (unescaped_next(&pa, ea) != unescaped_next(&pb, eb))
+			return false;
+	}
+	return pa == ea && pb == eb;
+}
+
+
+struct param_cmp {
+	const struct pl *other;   /* the other URI's parameter list */
+	bool equal;
+};
+
+
+/* Parameters whose presence in only one URI makes them differ. */
+static bool param_must_be_in_both(const struct pl *name)
+{
+	static const char *const strict[] = {"user", "ttl", "method",
+					     "maddr", "transport"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(strict); i++) {
+		if (0 == pl_strcasecmp(name, strict[i]))
+			return true;
+	}
+	return false;
+}
+
+
+static int param_cmp_handler(const struct pl *name, const struct pl *val,
+			     void *arg)
+{
+	struct param_cmp *pc = arg;
+	char cname[64];
+	struct pl oval;
+
+	if (pl_strcpy(name, cname, sizeof(cname)))
+		return 0;   /* absurdly long name: cannot be a known one */
+
+	if (contact_param_get(pc->other, cname, &oval)) {
+		if (param_must_be_in_both(name)) {
+			pc->equal = false;
+			return EEXIST;
+		}
+		return 0;
+	}
+	if (pl_casecmp(val, &oval)) {
+		pc->equal = false;
+		return EEXIST;
+	}
+	return 0;
+}
+
+
+static bool params_equal(const struct pl *a, const struct pl *b)
+{
+	struct param_cmp ab = {b, true}, ba = {a, true};
+
+	/* Both directions: a strict parameter may be in only one of them. */
+	(void)contact_params_apply(a, param_cmp_handler, &ab);
+	if (!ab.equal)
+		return false;
+	(void)contact_params_apply(b, param_cmp_handler, &ba);
+	return ba.equal;
+}
+
+
+bool uri_equal(const struct uri *a, const struct uri *b)
+{
+	if (!a || !b)
+		return false;
+
+	return 0 == pl_casecmp(&a->scheme, &b->scheme) &&
+		unescaped_equal(&a->user, &b->user) &&
+		unescaped_equal(&a->password, &b->password) &&
+		0 == pl_casecmp(&a->host, &b->host) &&
+		a->port == b->port &&
+		params_equal(&a->params, &b->params);
+}
+
+
+int aor_key_from_uri(char **keyp, const struct uri *uri)
+{
+	char *key;
+	int err;
+
+	if (!keyp || !uri || !pl_isset(&uri->user) || !pl_isset(&uri->host))
+		return EINVAL;
+
+	err = re_sdprintf(&key, "%r@%r", &uri->user, &uri->host);
+	if (err)
+		return err;
+
+	for (char *h = key + uri->user.l + 1; *h; h++)
+		*h = (char)tolower((unsigned char)*h);
+
+	*keyp = key;
+	return 0;
+}

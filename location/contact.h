@@ -1,0 +1,52 @@
+/* SIP URI and Contact helpers shared by the registrar and the proxy:
+ * URI equivalence (RFC 3261 §19.1.4), header-parameter iteration, AOR keys. */
+#ifndef LOCUS_CONTACT_H
+#define LOCUS_CONTACT_H
+
+#include <stdbool.h>
+#include <re.h>
+
+/* Called for each ";name[=value]" of a header parameter list.  VAL is
+ * empty (pl_isset false) for a parameter without a value; quoted values
+ * keep their quotes.  Return non-zero to stop the iteration. */
+typedef int (contact_param_h)(const struct pl *name, const struct pl *val,
+			      void *arg);
+
+/*
+ * Iterates the header parameters in PARAMS (";a=1;b;c=\"x;y\"").  Unlike
+ * msg_param_decode() it honours quoted strings, so a ';' inside quotes does
+ * not split.  Returns EBADMSG for an empty parameter name or an unclosed
+ * quote, otherwise the first non-zero value returned by H, or 0.
+ */
+int contact_params_apply(const struct pl *params, contact_param_h *h,
+			 void *arg);
+
+/* Finds parameter NAME (case-insensitive) in PARAMS; 0 and *val set, or
+ * ENOENT. */
+int contact_param_get(const struct pl *params, const char *name,
+		      struct pl *val);
+
+/* Strips one level of double quotes and, inside, one level of <>:
+ * "\"<urn:uuid:x>\"" -> "urn:uuid:x".  Used for +sip.instance. */
+void contact_unquote_instance(struct pl *out, const struct pl *in);
+
+/* True for the schemes locus can route to. */
+bool uri_is_sip(const struct uri *uri);
+
+/*
+ * URI equivalence of RFC 3261 §19.1.4 for SIP/SIPS URIs: scheme, user and
+ * password case-sensitive (after %-unescaping), host case-insensitive,
+ * port compared as written, parameters present in both must match,
+ * user/ttl/method/maddr/transport must match when present in either, and
+ * URI headers are ignored (contacts never carry meaningful ones).
+ */
+bool uri_equal(const struct uri *a, const struct uri *b);
+
+/*
+ * Canonical AOR key of a SIP URI: "user@host" with the host lower-cased
+ * and the user part as written (user parts are case-sensitive).  Returns
+ * EINVAL when the URI has no user or no host.
+ */
+int aor_key_from_uri(char **keyp, const struct uri *uri);
+
+#endif

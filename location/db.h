@@ -1,0 +1,52 @@
+/* Asynchronous PostgreSQL inside the libre loop.
+ *
+ * One connection in libpq pipeline mode.  A transaction (struct db_txn) is
+ * a list of prepared-statement executions followed by a Sync: with no
+ * explicit BEGIN, PostgreSQL runs everything up to the Sync as one
+ * implicit transaction, committed when the Sync is reached and rolled
+ * back as a whole if any statement fails.  Its completion handler runs
+ * once the server has answered the Sync, i.e. after the commit (or the
+ * rollback).  Many transactions may be in flight; they complete in order.
+ */
+#ifndef LOCUS_DB_H
+#define LOCUS_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct db;
+struct db_txn;
+
+/* ERR is 0 when committed.  ERRMSG is the server's message, or NULL. */
+typedef void (db_done_h)(int err, const char *errmsg, void *arg);
+
+struct db_statement {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+/*
+ * Connects (blocking: only at start-up, before the loop runs), prepares
+ * STMTS, then switches the connection to non-blocking pipeline mode in the
+ * loop.  When the connection is lost later it is re-established from the
+ * loop without blocking; meanwhile db_txn_submit() fails with ENOTCONN.
+ */
+int  db_open(struct db **dbp, const char *conninfo,
+	     const struct db_statement *stmts, size_t stmtc,
+	     char *errbuf, size_t errsz);
+bool db_is_up(const struct db *db);
+/* Transactions submitted but not yet completed. */
+size_t db_pending(const struct db *db);
+
+int  db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg);
+/* Adds an execution of prepared statement NAME; VALUES are copied, a NULL
+ * value is SQL NULL. */
+int  db_txn_add(struct db_txn *tx, const char *name, int nparams,
+		const char *const *values);
+size_t db_txn_count(const struct db_txn *tx);
+/* Sends TX (the db holds its own reference).  On error nothing was sent
+ * and the handler will not be called. */
+int  db_txn_submit(struct db *db, struct db_txn *tx);
+
+#endif

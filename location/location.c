@@ -1,0 +1,320 @@
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "location/location.h"
+#include "location/expiry.h"
+
+/* Sized for a million AORs without long chains; libre wants a power of 2. */
+enum { AOR_HASH_BUCKETS = 1u << 18 };
+
+struct location {
+	struct hash *aors;          /* struct aor, by key                   */
+	struct expiry_heap heap;    /* every binding, soonest expiry first  */
+	uint32_t aorc;
+	uint32_t bindingc;
+};
+
+
+static void location_destructor(void *arg)
+{
+	struct location *loc = arg;
+
+	/* AORs are owned by the hash; the heap only points at bindings. */
+	expiry_heap_reset(&loc->heap);
+	hash_flush(loc->aors);
+	mem_deref(loc->aors);
+}
+
+
+int location_alloc(struct location **locp)
+{
+	struct location *loc;
+	int err;
+
+	loc = mem_zalloc(sizeof(*loc), location_destructor);
+	if (!loc)
+		return ENOMEM;
+
+	err = hash_alloc(&loc->aors, AOR_HASH_BUCKETS);
+	if (err) {
+		mem_deref(loc);
+		return err;
+	}
+
+	*locp = loc;
+	return 0;
+}
+
+
+static void binding_destructor(void *arg)
+{
+	struct binding *b = arg;
+
+	list_unlink(&b->le);
+	mem_deref(b->key);
+	mem_deref(b->uri);
+	mem_deref(b->params);
+	mem_deref(b->instance);
+	mem_deref(b->callid);
+	mem_deref(b->path);
+	mem_deref(b->user_agent);
+}
+
+
+int binding_alloc(struct binding **bp)
+{
+	struct binding *b = mem_zalloc(sizeof(*b), binding_destructor);
+
+	if (!b)
+		return ENOMEM;
+	b->q = -1;
+	b->heap_idx = (size_t)-1;
+	*bp = b;
+	return 0;
+}
+
+
+int binding_key_make(char **keyp, const char *instance, uint32_t reg_id,
+		     const char *uri)
+{
+	if (instance)
+		return re_sdprintf(keyp, "<%s>;reg-id=%u", instance, reg_id);
+	return str_dup(keyp, uri);
+}
+
+
+static void instance_destructor(void *arg)
+{
+	struct instance_state *is = arg;
+
+	list_unlink(&is->le);
+	mem_deref(is->instance);
+	mem_deref(is->callid);
+}
+
+
+static void aor_destructor(void *arg)
+{
+	struct aor *aor = arg;
+
+	/* Only reached when the location is torn down as a whole: the heap
+	 * entries of these bindings go with it. */
+	hash_unlink(&aor->he);
+	list_flush(&aor->bindings);
+	list_flush(&aor->instances);
+	mem_deref(aor->key);
+}
+
+
+static bool aor_key_cmp(struct le *le, void *arg)
+{
+	const struct aor *aor = le->data;
+
+	return 0 == strcmp(aor->key, arg);
+}
+
+
+struct aor *location_aor_find(const struct location *loc, const char *key)
+{
+	struct le *le;
+
+	le = hash_lookup(loc->aors, hash_joaat_str(key), aor_key_cmp,
+			 (void *)key);
+	return le ? le->data : NULL;
+}
+
+
+int location_aor_get(struct aor **aorp, struct location *loc,
+		     const char *key)
+{
+	struct aor *aor = location_aor_find(loc, key);
+	int err;
+
+	if (!aor) {
+		aor = mem_zalloc(sizeof(*aor), aor_destructor);
+		if (!aor)
+			return ENOMEM;
+		err = str_dup(&aor->key, key);
+		if (err) {
+			mem_deref(aor);
+			return err;
+		}
+		hash_append(loc->aors, hash_joaat_str(key), &aor->he, aor);
+		++loc->aorc;
+	}
+
+	*aorp = aor;
+	return 0;
+}
+
+
+uint32_t location_aor_count(const struct location *loc)
+{
+	return loc->aorc;
+}
+
+
+uint32_t location_binding_count(const struct location *loc)
+{
+	return loc->bindingc;
+}
+
+
+/* An AOR that holds neither bindings nor GRUU state is forgotten. */
+static void aor_release_if_empty(struct location *loc, struct aor *aor)
+{
+	if (aor->bindings.head || aor->instances.head)
+		return;
+	--loc->aorc;
+	mem_deref(aor);
+}
+
+
+struct binding *aor_binding_find(const struct aor *aor, const char *key)
+{
+	for (struct le *le = aor->bindings.head; le; le = le->next) {
+		struct binding *b = le->data;
+		if (0 == strcmp(b->key, key))
+			return b;
+	}
+	return NULL;
+}
+
+
+static void binding_unlink(struct location *loc, struct binding *b)
+{
+	expiry_heap_remove(&loc->heap, b);
+	list_unlink(&b->le);
+	b->aor = NULL;
+	--loc->bindingc;
+}
+
+
+/* Most recently updated first: the proxy's GRUU routing takes the first
+ * binding of an instance (RFC 5627 §5.3 "most recently refreshed"). */
+static void insert_by_recency(struct aor *aor, struct binding *b)
+{
+	struct le *le;
+
+	for (le = aor->bindings.head; le; le = le->next) {
+		const struct binding *o = le->data;
+		if (o->updated_ms < b->updated_ms)
+			break;
+	}
+	if (le)
+		list_insert_before(&aor->bindings, le, &b->le, b);
+	else
+		list_append(&aor->bindings, &b->le, b);
+}
+
+
+int location_binding_put(struct location *loc, struct aor *aor,
+			 struct binding *b)
+{
+	struct binding *old = aor_binding_find(aor, b->key);
+	int err;
+
+	err = expiry_heap_push(&loc->heap, b);
+	if (err)
+		return err;
+
+	if (old) {
+		binding_unlink(loc, old);
+		mem_deref(old);
+	}
+
+	b->aor = aor;
+	insert_by_recency(aor, b);
+	++loc->bindingc;
+	return 0;
+}
+
+
+void location_binding_remove(struct location *loc, struct binding *b)
+{
+	struct aor *aor = b->aor;
+
+	if (!aor)
+		return;
+	binding_unlink(loc, b);
+	mem_deref(b);
+	aor_release_if_empty(loc, aor);
+}
+
+
+struct instance_state *aor_instance_find(const struct aor *aor,
+					 const char *instance)
+{
+	for (struct le *le = aor->instances.head; le; le = le->next) {
+		struct instance_state *is = le->data;
+		if (0 == strcmp(is->instance, instance))
+			return is;
+	}
+	return NULL;
+}
+
+
+int location_instance_put(struct aor *aor, const char *instance,
+			  uint64_t generation, const char *callid)
+{
+	struct instance_state *is = aor_instance_find(aor, instance);
+	char *cid = NULL;
+	int err;
+
+	err = str_dup(&cid, callid ? callid : "");
+	if (err)
+		return err;
+
+	if (!is) {
+		is = mem_zalloc(sizeof(*is), instance_destructor);
+		if (!is || str_dup(&is->instance, instance)) {
+			mem_deref(is);
+			mem_deref(cid);
+			return ENOMEM;
+		}
+		list_append(&aor->instances, &is->le, is);
+	}
+
+	mem_deref(is->callid);
+	is->callid = cid;
+	is->generation = generation;
+	return 0;
+}
+
+
+uint32_t location_expire(struct location *loc, int64_t now)
+{
+	struct binding *b;
+	uint32_t n = 0;
+
+	while ((b = expiry_heap_top(&loc->heap)) && b->expires <= now) {
+		location_binding_remove(loc, b);
+		++n;
+	}
+	return n;
+}
+
+
+int64_t location_next_expiry(const struct location *loc, int64_t now)
+{
+	const struct binding *b = expiry_heap_top(&loc->heap);
+
+	if (!b)
+		return -1;
+	return b->expires > now ? b->expires - now : 0;
+}
+
+
+int64_t location_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+
+int64_t location_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,222 @@
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+#include <re.h>
+#include "common/log.h"
+#include "location/persist.h"
+
+enum {
+	UPSERT_PARAMS = 15,
+};
+
+const struct db_statement persist_statements[] = {
+	{"binding_upsert",
+	 "INSERT INTO locus.location (aor, binding_key, contact, params,"
+	 " instance, reg_id, q, expires, call_id, cseq, path, received,"
+	 " transport, user_agent, updated_at)"
+	 " VALUES ($1, $2, $3, $4, $5, $6::integer, $7::numeric / 1000,"
+	 " to_timestamp($8::float8), $9, $10::bigint, $11::text[], $12, $13,"
+	 " $14, to_timestamp($15::float8 / 1000))"
+	 " ON CONFLICT (aor, binding_key) DO UPDATE SET"
+	 " contact = EXCLUDED.contact, params = EXCLUDED.params,"
+	 " instance = EXCLUDED.instance, reg_id = EXCLUDED.reg_id,"
+	 " q = EXCLUDED.q, expires = EXCLUDED.expires,"
+	 " call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq,"
+	 " path = EXCLUDED.path, received = EXCLUDED.received,"
+	 " transport = EXCLUDED.transport, user_agent = EXCLUDED.user_agent,"
+	 " updated_at = EXCLUDED.updated_at",
+	 UPSERT_PARAMS},
+	{"binding_delete",
+	 "DELETE FROM locus.location WHERE aor = $1 AND binding_key = $2", 2},
+	{"instance_upsert",
+	 "INSERT INTO locus.instance (aor, instance, generation, call_id)"
+	 " VALUES ($1, $2, $3::bigint, $4)"
+	 " ON CONFLICT (aor, instance) DO UPDATE SET"
+	 " generation = EXCLUDED.generation, call_id = EXCLUDED.call_id,"
+	 " updated_at = now()", 4},
+	{"expired_delete",
+	 "DELETE FROM locus.location WHERE expires <= to_timestamp($1::float8)",
+	 1},
+};
+
+const size_t persist_statementc = ARRAY_SIZE(persist_statements);
+
+
+static PGconn *connect_blocking(const char *conninfo, char *errbuf,
+				size_t errsz)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		re_snprintf(errbuf, errsz, "cannot connect to the database "
+			    "(%s): %s", conninfo, PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+
+int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
+{
+	PGconn *conn = connect_blocking(conninfo, errbuf, errsz);
+	PGresult *res;
+	int err = 0;
+
+	if (!conn)
+		return ECONNREFUSED;
+
+	res = PQexec(conn, "SELECT value FROM locus.meta"
+		     " WHERE key = 'schema_version'");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		re_snprintf(errbuf, errsz, "the database has no locus schema "
+			    "(%s); load it with: psql '%s' -f sql/schema.sql",
+			    strtok(PQresultErrorMessage(res), "\n"),
+			    conninfo);
+		err = ENOENT;
+	}
+	else if (PQntuples(res) != 1 ||
+		 strcmp(PQgetvalue(res, 0, 0), PERSIST_SCHEMA_VERSION)) {
+		re_snprintf(errbuf, errsz, "the database schema is version "
+			    "'%s' but this locus needs version %s; load the "
+			    "matching sql/schema.sql or run the matching locus",
+			    PQntuples(res) ? PQgetvalue(res, 0, 0) : "none",
+			    PERSIST_SCHEMA_VERSION);
+		err = EPROTO;
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return err;
+}
+
+
+const char *persist_transport_name(enum sip_transp tp)
+{
+	static const char *const names[SIP_TRANSPC] = {
+		"udp", "tcp", "tls", "ws", "wss"
+	};
+
+	return tp >= 0 && tp < SIP_TRANSPC ? names[tp] : "udp";
+}
+
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+
+int persist_path_array(char **arrayp, const char *path)
+{
+	struct mbuf *mb = mbuf_alloc(128);
+	int depth = 0, err = 0;
+	bool quoted = false, open = false;
+
+	if (!mb)
+		return ENOMEM;
+
+	err |= mbuf_write_u8(mb, '{');
+	for (const char *p = path; *p && !err; p++) {
+		if (!quoted && depth == 0 && *p == ',') {
+			err |= mbuf_write_u8(mb, '"');
+			open = false;
+			continue;
+		}
+		if (!open && (*p == ' ' || *p == '\t'))
+			continue;
+		if (!open) {
+			if (mb->end > 1)
+				err |= mbuf_write_u8(mb, ',');
+			err |= mbuf_write_u8(mb, '"');
+			open = true;
+		}
+		if (*p == '"' && (p == path || p[-1] != '\\'))
+			quoted = !quoted;
+		else if (!quoted && *p == '<')
+			++depth;
+		else if (!quoted && *p == '>' && depth > 0)
+			--depth;
+		/* array-literal escaping: backslash before " and \ */
+		if (*p == '"' || *p == '\\')
+			err |= mbuf_write_u8(mb, '\\');
+		err |= mbuf_write_u8(mb, (uint8_t)*p);
+	}
+	if (open)
+		err |= mbuf_write_u8(mb, '"');
+	err |= mbuf_write_u8(mb, '}');
+
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, arrayp, mb->end);
+	}
+	mem_deref(mb);
+	return err;
+}
+
+
+int persist_binding_upsert(struct db_txn *tx, const char *aor,
+			   const struct binding *b)
+{
+	char reg_id[16], q[16], expires[24], cseq[16], updated[24];
+	char received[64];
+	char *path = NULL;
+	int err;
+
+	re_snprintf(reg_id, sizeof(reg_id), "%u", b->reg_id);
+	re_snprintf(q, sizeof(q), "%d", b->q);
+	re_snprintf(expires, sizeof(expires), "%lld", (long long)b->expires);
+	re_snprintf(cseq, sizeof(cseq), "%u", b->cseq);
+	re_snprintf(updated, sizeof(updated), "%lld",
+		    (long long)b->updated_ms);
+	re_snprintf(received, sizeof(received), "%J", &b->received);
+
+	if (b->path) {
+		err = persist_path_array(&path, b->path);
+		if (err)
+			return err;
+	}
+
+	const char *values[UPSERT_PARAMS] = {
+		aor, b->key, b->uri, b->params ? b->params : "",
+		b->instance, b->reg_id ? reg_id : NULL,
+		b->q >= 0 ? q : NULL, expires, b->callid, cseq, path,
+		received, persist_transport_name(b->tp),
+		nonempty(b->user_agent),
+		updated,
+	};
+
+	err = db_txn_add(tx, "binding_upsert", UPSERT_PARAMS, values);
+	mem_deref(path);
+	return err;
+}
+
+
+int persist_binding_delete(struct db_txn *tx, const char *aor,
+			   const char *key)
+{
+	const char *values[] = {aor, key};
+
+	return db_txn_add(tx, "binding_delete", 2, values);
+}
+
+
+int persist_instance_upsert(struct db_txn *tx, const char *aor,
+			    const char *instance, uint64_t generation,
+			    const char *callid)
+{
+	char gen[24];
+	const char *values[] = {aor, instance, gen, callid ? callid : ""};
+
+	re_snprintf(gen, sizeof(gen), "%llu", (unsigned long long)generation);
+	return db_txn_add(tx, "instance_upsert", 4, values);
+}
+
+
+int persist_expired_delete(struct db_txn *tx, int64_t now)
+{
+	char ts[24];
+	const char *values[] = {ts};
+
+	re_snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	return db_txn_add(tx, "expired_delete", 1, values);
+}

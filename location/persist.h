@@ -1,0 +1,41 @@
+/* The location service's rows in PostgreSQL (sql/schema.sql): the SQL
+ * locus runs, and the conversions between rows and struct binding. */
+#ifndef LOCUS_PERSIST_H
+#define LOCUS_PERSIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "location/db.h"
+#include "location/location.h"
+
+#define PERSIST_SCHEMA_VERSION "1"
+
+extern const struct db_statement persist_statements[];
+extern const size_t persist_statementc;
+
+/* Start-up only (blocking): the schema is present and of our version. */
+int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz);
+
+/* Start-up only (blocking): loads every unexpired binding and all GRUU
+ * state into LOC.  Streams rows, so memory stays flat for large tables. */
+int persist_load(struct location *loc, const char *conninfo, int64_t now,
+		 char *errbuf, size_t errsz);
+
+int persist_binding_upsert(struct db_txn *tx, const char *aor,
+			   const struct binding *b);
+int persist_binding_delete(struct db_txn *tx, const char *aor,
+			   const char *key);
+int persist_instance_upsert(struct db_txn *tx, const char *aor,
+			    const char *instance, uint64_t generation,
+			    const char *callid);
+/* Deletes rows that expired at or before NOW. */
+int persist_expired_delete(struct db_txn *tx, int64_t now);
+
+/* "udp", "tcp", ...: how the transport is written in the database. */
+const char *persist_transport_name(enum sip_transp tp);
+
+/* "<a>, <b;lr>" -> {"<a>","<b;lr>"}: a PostgreSQL text[] literal, with
+ * the splitting done outside quotes and angle brackets. */
+int persist_path_array(char **arrayp, const char *path);
+
+#endif
