@@ -1,0 +1,308 @@
+/*
+ * REGISTER processing, asynchronous and durable.
+ *
+ * Requests for one AOR are serialised in a "lane": each is computed
+ * against the state its predecessor committed, so two REGISTERs racing for
+ * an AOR cannot both pass a CSeq or max_contacts check.  Different AORs
+ * proceed in parallel, their writes pipelined on one connection.
+ *
+ * The server transaction exists before the database is involved, so that
+ * retransmissions arriving meanwhile are absorbed by libre instead of
+ * being processed twice.
+ */
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "common/log.h"
+#include "common/sipmsg.h"
+#include "config/config.h"
+#include "location/db.h"
+#include "location/location.h"
+#include "registrar/registrar.h"
+#include "registrar/regreq.h"
+#include "registrar/reply.h"
+#include "registrar/update.h"
+
+enum {
+	LANE_BUCKETS = 1u << 12,
+	RETRY_AFTER_SECONDS = 5,
+};
+
+struct registrar {
+	struct registrar_deps deps;
+	struct hash *lanes;          /* struct reg_lane by AOR key         */
+};
+
+struct reg_lane {
+	struct le he;
+	char *aor;
+	struct list queue;           /* struct reg_ctx; head is running    */
+};
+
+struct reg_ctx {
+	struct le le;                /* in lane->queue                     */
+	struct registrar *reg;
+	struct reg_lane *lane;
+	const struct sip_msg *msg;
+	struct sip_strans *st;
+	struct regreq *req;
+	struct reg_update *up;
+};
+
+static void lane_advance(struct reg_lane *lane);
+
+
+static void registrar_destructor(void *arg)
+{
+	struct registrar *reg = arg;
+
+	hash_flush(reg->lanes);
+	mem_deref(reg->lanes);
+}
+
+
+int registrar_alloc(struct registrar **regp,
+		    const struct registrar_deps *deps)
+{
+	struct registrar *reg = mem_zalloc(sizeof(*reg), registrar_destructor);
+	int err;
+
+	if (!reg)
+		return ENOMEM;
+	reg->deps = *deps;
+	err = hash_alloc(&reg->lanes, LANE_BUCKETS);
+	if (err) {
+		mem_deref(reg);
+		return err;
+	}
+	*regp = reg;
+	return 0;
+}
+
+
+static void ctx_destructor(void *arg)
+{
+	struct reg_ctx *ctx = arg;
+
+	list_unlink(&ctx->le);
+	mem_deref(ctx->st);
+	mem_deref((void *)ctx->msg);
+	mem_deref(ctx->req);
+	mem_deref(ctx->up);
+	mem_deref(ctx->reg);
+}
+
+
+static void lane_destructor(void *arg)
+{
+	struct reg_lane *lane = arg;
+
+	hash_unlink(&lane->he);
+	list_flush(&lane->queue);
+	mem_deref(lane->aor);
+}
+
+
+static bool lane_cmp(struct le *le, void *arg)
+{
+	const struct reg_lane *lane = le->data;
+
+	return 0 == strcmp(lane->aor, arg);
+}
+
+
+static struct reg_lane *lane_get(struct registrar *reg, const char *aor)
+{
+	struct le *le = hash_lookup(reg->lanes, hash_joaat_str(aor), lane_cmp,
+				    (void *)aor);
+	struct reg_lane *lane;
+
+	if (le)
+		return le->data;
+
+	lane = mem_zalloc(sizeof(*lane), lane_destructor);
+	if (!lane || str_dup(&lane->aor, aor))
+		return mem_deref(lane);
+	hash_append(reg->lanes, hash_joaat_str(aor), &lane->he, lane);
+	return lane;
+}
+
+
+static void reply_error(struct sip *sip, struct sip_strans **stp,
+			const struct sip_msg *msg,
+			const struct reg_error *rerr)
+{
+	(void)sip_treplyf(stp, NULL, sip, msg, false, rerr->scode,
+			  rerr->reason, "%sContent-Length: 0\r\n\r\n",
+			  rerr->headers);
+}
+
+
+static void reply_ok(struct reg_ctx *ctx)
+{
+	const struct registrar_deps *d = &ctx->reg->deps;
+	const struct regreq *req = ctx->req;
+	time_t now = time(NULL);
+	struct reg_listing listing = {
+		.aor = location_aor_find(d->loc, req->aor),
+		.key = d->gruu_key,
+		.gruu = req->gruu,
+		.now = (int64_t)now,
+	};
+	int err;
+
+	/* RFC 3327 §5.3: the Path of the request is echoed in the 2xx. */
+	err = sip_treplyf(&ctx->st, NULL, d->sip, ctx->msg, false, 200, "OK",
+			  "%H%s%s%s"
+			  "Supported: gruu, path\r\n"
+			  "Date: %H\r\n"
+			  "Content-Length: 0\r\n\r\n",
+			  reg_contacts_print, &listing,
+			  req->path ? "Path: " : "",
+			  req->path ? req->path : "",
+			  req->path ? "\r\n" : "",
+			  sipmsg_date_print, &now);
+	if (err)
+		log_warn("registrar: sending 200 for %s failed: %m",
+			 req->aor, err);
+}
+
+
+static void ctx_fail(struct reg_ctx *ctx, uint16_t scode, const char *reason,
+		     const char *headers)
+{
+	struct reg_error rerr = {.scode = scode};
+
+	str_ncpy(rerr.reason, reason, sizeof(rerr.reason));
+	str_ncpy(rerr.headers, headers ? headers : "", sizeof(rerr.headers));
+	reply_error(ctx->reg->deps.sip, &ctx->st, ctx->msg, &rerr);
+}
+
+
+static void committed(int err, const char *errmsg, void *arg)
+{
+	struct reg_ctx *ctx = arg;
+	struct reg_lane *lane = ctx->lane;
+
+	if (err == ECONNRESET || err == ENOTCONN) {
+		log_warn("registrar: %s not stored: database connection "
+			 "lost", ctx->req->aor);
+		ctx_fail(ctx, 503, "Database Unavailable",
+			 "Retry-After: 5\r\n");
+	}
+	else if (err) {
+		log_error("registrar: %s not stored: %s", ctx->req->aor,
+			  errmsg ? errmsg : "database error");
+		ctx_fail(ctx, 500, "Database Write Failed", NULL);
+	}
+	else if ((err = reg_update_apply(ctx->up, ctx->reg->deps.loc))) {
+		/* Committed but not in memory: only on ENOMEM; the next
+		 * start-up will load it. */
+		log_error("registrar: %s committed but not indexed: %m",
+			  ctx->req->aor, err);
+		ctx_fail(ctx, 500, "Server Out of Memory", NULL);
+	}
+	else {
+		reply_ok(ctx);
+	}
+
+	mem_deref(ctx);
+	lane_advance(lane);
+}
+
+
+/* Returns true when the request is finished, false while it waits for
+ * the database. */
+static bool ctx_start(struct reg_ctx *ctx)
+{
+	const struct registrar_deps *d = &ctx->reg->deps;
+	const struct aor *aor = location_aor_find(d->loc, ctx->req->aor);
+	struct reg_error rerr = {0};
+	struct db_txn *tx = NULL;
+	int err;
+
+	err = reg_update_compute(&ctx->up, ctx->req, aor, d->cfg,
+				 location_now_ms(), &rerr);
+	if (err == EPROTO) {
+		reply_error(d->sip, &ctx->st, ctx->msg, &rerr);
+		return true;
+	}
+	if (!err && reg_update_is_empty(ctx->up)) {
+		reply_ok(ctx);   /* a query, or nothing to change */
+		return true;
+	}
+
+	if (!err)
+		err = db_txn_alloc(&tx, committed, ctx);
+	if (!err)
+		err = reg_update_persist(ctx->up, tx);
+	if (!err)
+		err = db_txn_submit(d->db, tx);
+	mem_deref(tx);
+
+	if (err == ENOTCONN) {
+		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
+		return true;
+	}
+	if (err) {
+		ctx_fail(ctx, 500, "Server Internal Error", NULL);
+		return true;
+	}
+	return false;
+}
+
+
+/* Runs queued requests of the lane until one has to wait. */
+static void lane_advance(struct reg_lane *lane)
+{
+	struct le *le;
+
+	while ((le = list_head(&lane->queue))) {
+		struct reg_ctx *ctx = le->data;
+
+		if (!ctx_start(ctx))
+			return;
+		mem_deref(ctx);
+	}
+	mem_deref(lane);
+}
+
+
+void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
+{
+	struct reg_error rerr;
+	struct reg_ctx *ctx;
+	struct regreq *req;
+	int err;
+
+	err = regreq_decode(&req, msg, reg->deps.cfg, &rerr);
+	if (err == EPROTO) {
+		reply_error(reg->deps.sip, NULL, msg, &rerr);
+		return;
+	}
+	if (err)
+		goto internal_error;
+
+	ctx = mem_zalloc(sizeof(*ctx), ctx_destructor);
+	if (!ctx) {
+		mem_deref(req);
+		goto internal_error;
+	}
+	ctx->reg = mem_ref(reg);
+	ctx->req = req;
+	ctx->msg = mem_ref((void *)msg);
+	ctx->lane = lane_get(reg, req->aor);
+	if (!ctx->lane ||
+	    sip_strans_alloc(&ctx->st, reg->deps.sip, msg, NULL, NULL)) {
+		mem_deref(ctx);
+		goto internal_error;
+	}
+
+	list_append(&ctx->lane->queue, &ctx->le, ctx);
+	if (ctx->lane->queue.head == &ctx->le)
+		lane_advance(ctx->lane);
+	return;
+
+ internal_error:
+	(void)sip_reply(reg->deps.sip, msg, 500, "Server Internal Error");
+}

@@ -1,0 +1,464 @@
+#include <ctype.h>
+#include <string.h>
+#include <re.h>
+#include "common/sipmsg.h"
+#include "config/config.h"
+#include "location/contact.h"
+#include "location/gruu.h"
+#include "registrar/regreq.h"
+
+/* Option tags a REGISTER may Require of us. */
+static const char *const registrar_options[] = {"gruu", "path", NULL};
+
+
+static int refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
+{
+	rerr->scode = scode;
+	str_ncpy(rerr->reason, reason, sizeof(rerr->reason));
+	return EPROTO;
+}
+
+
+static void contact_destructor(void *arg)
+{
+	struct reg_contact *rc = arg;
+
+	list_unlink(&rc->le);
+	mem_deref(rc->uri);
+	mem_deref(rc->params);
+	mem_deref(rc->instance);
+}
+
+
+static void regreq_destructor(void *arg)
+{
+	struct regreq *req = arg;
+
+	list_flush(&req->contacts);
+	mem_deref(req->aor);
+	mem_deref(req->path);
+	mem_deref(req->callid);
+	mem_deref(req->user_agent);
+}
+
+
+static bool pl_is_delta_seconds(const struct pl *pl)
+{
+	if (!pl->l)
+		return false;
+	for (size_t i = 0; i < pl->l; i++) {
+		if (!isdigit((unsigned char)pl->p[i]))
+			return false;
+	}
+	return true;
+}
+
+
+int regreq_expires(uint32_t *expiresp, const struct pl *param,
+		   const struct pl *header, const struct locus_config *cfg)
+{
+	const struct pl *src = pl_isset(param) ? param :
+		(pl_isset(header) ? header : NULL);
+	uint64_t requested;
+
+	if (!src) {
+		*expiresp = cfg->default_expires;
+		return 0;
+	}
+	if (!pl_is_delta_seconds(src))
+		return EINVAL;
+
+	/* Longer than 20 digits would overflow; it is "forever" anyway. */
+	requested = src->l > 19 ? UINT64_MAX : pl_u64(src);
+	if (requested > 0 && requested < cfg->min_expires)
+		return ERANGE;
+
+	*expiresp = requested > cfg->max_expires ? cfg->max_expires
+						 : (uint32_t)requested;
+	return 0;
+}
+
+
+int regreq_qvalue(int *qp, const struct pl *val)
+{
+	/* RFC 3261 §25.1: qvalue = ( "0" [ "." 0*3DIGIT ] )
+	 *                        / ( "1" [ "." 0*3("0") ] ) */
+	int q = 0, scale = 1000;
+	size_t i;
+
+	if (!val->l || (val->p[0] != '0' && val->p[0] != '1'))
+		return EINVAL;
+	q = (val->p[0] - '0') * 1000;
+	if (val->l == 1) {
+		*qp = q;
+		return 0;
+	}
+	if (val->p[1] != '.' || val->l > 5)
+		return EINVAL;
+	for (i = 2; i < val->l; i++) {
+		if (!isdigit((unsigned char)val->p[i]))
+			return EINVAL;
+		scale /= 10;
+		q += (val->p[i] - '0') * scale;
+	}
+	if (q > 1000)
+		return EINVAL;
+	*qp = q;
+	return 0;
+}
+
+
+/* Collected while walking one Contact's parameters. */
+struct contact_scan {
+	struct reg_contact *rc;
+	struct mbuf *keep;       /* parameters stored and echoed as they are */
+	struct pl expires;
+	struct pl q;
+	struct pl instance;
+	struct pl reg_id;
+};
+
+
+static int contact_param_handler(const struct pl *name, const struct pl *val,
+				 void *arg)
+{
+	struct contact_scan *cs = arg;
+
+	if (0 == pl_strcasecmp(name, "expires"))
+		cs->expires = *val;
+	else if (0 == pl_strcasecmp(name, "q"))
+		cs->q = *val;
+	else if (0 == pl_strcasecmp(name, "+sip.instance"))
+		cs->instance = *val;
+	else if (0 == pl_strcasecmp(name, "reg-id"))
+		cs->reg_id = *val;
+	else if (0 == pl_strcasecmp(name, "pub-gruu") ||
+		 0 == pl_strcasecmp(name, "temp-gruu"))
+		;   /* RFC 5627 §5.1: a UA cannot suggest GRUUs */
+	else if (pl_isset(val))
+		return mbuf_printf(cs->keep, ";%r=%r", name, val);
+	else
+		return mbuf_printf(cs->keep, ";%r", name);
+	return 0;
+}
+
+
+/* RFC 5627 §5.1: a contact that routes back to us would loop. */
+static int check_loop(const struct reg_contact *rc, const struct sip_msg *msg,
+		      const struct locus_config *cfg, struct reg_error *rerr)
+{
+	const struct uri *u = &rc->parsed;
+	struct pl gr;
+
+	if (!uri_is_sip(u))
+		return refuse(rerr, 403, "Contact Is Not a SIP URI");
+	if (uri_equal(u, &msg->to.uri))
+		return refuse(rerr, 403, "Contact Equals the AOR");
+	if (config_is_our_domain(cfg, &u->host) &&
+	    (0 == msg_param_exists(&u->params, "gr", &gr) ||
+	     (u->user.l > strlen(GRUU_TEMP_PREFIX) &&
+	      0 == memcmp(u->user.p, GRUU_TEMP_PREFIX,
+			  strlen(GRUU_TEMP_PREFIX)))))
+		return refuse(rerr, 403, "Contact Is a GRUU of This Domain");
+	return 0;
+}
+
+
+static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
+			    struct reg_error *rerr)
+{
+	struct pl inst;
+	int err = 0;
+
+	if (pl_isset(&cs->q) && regreq_qvalue(&rc->q, &cs->q))
+		return refuse(rerr, 400, "Malformed Contact q Value");
+
+	if (!pl_isset(&cs->instance))
+		return 0;
+	contact_unquote_instance(&inst, &cs->instance);
+	if (!inst.l)
+		return refuse(rerr, 400, "Empty +sip.instance");
+	err = pl_strdup(&rc->instance, &inst);
+	if (err)
+		return err;
+
+	/* RFC 5626 §4.2: reg-id is 1..2^31-1 and only means something
+	 * together with an instance. */
+	if (pl_isset(&cs->reg_id)) {
+		uint64_t id = pl_is_delta_seconds(&cs->reg_id) &&
+			cs->reg_id.l <= 10 ? pl_u64(&cs->reg_id) : 0;
+		if (id < 1 || id > 0x7fffffff)
+			return refuse(rerr, 400, "Malformed reg-id");
+		rc->reg_id = (uint32_t)id;
+	}
+	return 0;
+}
+
+
+static int expiry_of(struct reg_contact *rc, const struct pl *param,
+		     const struct sip_msg *msg, const struct locus_config *cfg,
+		     struct reg_error *rerr)
+{
+	switch (regreq_expires(&rc->expires, param, &msg->expires, cfg)) {
+
+	case 0:
+		return 0;
+
+	case ERANGE:
+		re_snprintf(rerr->headers, sizeof(rerr->headers),
+			    "Min-Expires: %u\r\n", cfg->min_expires);
+		return refuse(rerr, 423, "Interval Too Brief");
+
+	default:
+		return refuse(rerr, 400, "Malformed Expires Value");
+	}
+}
+
+
+static int contact_decode(struct reg_contact **rcp, const struct pl *val,
+			  const struct sip_msg *msg,
+			  const struct locus_config *cfg,
+			  struct reg_error *rerr)
+{
+	struct contact_scan cs = {0};
+	struct reg_contact *rc;
+	struct sip_addr addr;
+	int err;
+
+	if (sip_addr_decode(&addr, val))
+		return refuse(rerr, 400, "Malformed Contact");
+
+	rc = mem_zalloc(sizeof(*rc), contact_destructor);
+	cs.keep = mbuf_alloc(64);
+	if (!rc || !cs.keep) {
+		err = ENOMEM;
+		goto out;
+	}
+	rc->q = -1;
+	cs.rc = rc;
+
+	err = pl_strdup(&rc->uri, &addr.auri);
+	if (!err && uri_decode(&rc->parsed, &(struct pl){rc->uri,
+						       addr.auri.l}))
+		err = refuse(rerr, 400, "Malformed Contact URI");
+	if (!err && contact_params_apply(&addr.params, contact_param_handler,
+					 &cs))
+		err = refuse(rerr, 400, "Malformed Contact Parameters");
+	if (!err)
+		err = contact_identity(rc, &cs, rerr);
+	if (!err)
+		err = check_loop(rc, msg, cfg, rerr);
+	if (!err)
+		err = expiry_of(rc, &cs.expires, msg, cfg, rerr);
+	if (!err) {
+		cs.keep->pos = 0;
+		err = mbuf_strdup(cs.keep, &rc->params, cs.keep->end);
+	}
+
+ out:
+	mem_deref(cs.keep);
+	if (err)
+		mem_deref(rc);
+	else
+		*rcp = rc;
+	return err;
+}
+
+
+static bool same_identity(const struct reg_contact *a,
+			  const struct reg_contact *b)
+{
+	if (a->instance || b->instance)
+		return a->instance && b->instance &&
+			0 == strcmp(a->instance, b->instance) &&
+			a->reg_id == b->reg_id;
+	return uri_equal(&a->parsed, &b->parsed);
+}
+
+
+static int contact_add(struct regreq *req, struct reg_contact *rc,
+		       struct reg_error *rerr)
+{
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		if (same_identity(le->data, rc)) {
+			mem_deref(rc);
+			return refuse(rerr, 400, "Duplicate Contact");
+		}
+	}
+	list_append(&req->contacts, &rc->le, rc);
+	return 0;
+}
+
+
+static bool is_wildcard(const struct pl *val)
+{
+	struct pl v = *val;
+
+	while (v.l && isspace((unsigned char)v.p[v.l - 1]))
+		--v.l;
+	return v.l == 1 && v.p[0] == '*';
+}
+
+
+/* RFC 3261 §10.3 step 6: "*" only alone and only with Expires: 0. */
+static int wildcard_check(const struct regreq *req, uint32_t contactc,
+			  const struct sip_msg *msg, struct reg_error *rerr)
+{
+	if (contactc > 1)
+		return refuse(rerr, 400, "Wildcard Contact Must Be Alone");
+	if (!pl_isset(&msg->expires) || !pl_is_delta_seconds(&msg->expires)
+	    || pl_u64(&msg->expires) != 0)
+		return refuse(rerr, 400, "Wildcard Contact Requires Expires: 0");
+	return 0;
+}
+
+
+static int contacts_decode(struct regreq *req, const struct sip_msg *msg,
+			   const struct locus_config *cfg,
+			   struct reg_error *rerr)
+{
+	uint32_t contactc = 0;
+	int err = 0;
+
+	if (pl_isset(&msg->expires) && !pl_is_delta_seconds(&msg->expires))
+		return refuse(rerr, 400, "Malformed Expires Header");
+
+	struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_CONTACT));
+	for (; le && !err; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		struct reg_contact *rc;
+
+		if (hdr->id != SIP_HDR_CONTACT)
+			continue;
+		++contactc;
+		if (is_wildcard(&hdr->val)) {
+			req->wildcard = true;
+			continue;
+		}
+		if (contactc > cfg->max_contacts) {
+			char reason[64];
+			re_snprintf(reason, sizeof(reason),
+				    "Too Many Contacts (max %u)",
+				    cfg->max_contacts);
+			return refuse(rerr, 403, reason);
+		}
+		err = contact_decode(&rc, &hdr->val, msg, cfg, rerr);
+		if (!err)
+			err = contact_add(req, rc, rerr);
+	}
+	if (!err && req->wildcard)
+		err = wildcard_check(req, contactc, msg, rerr);
+	return err;
+}
+
+
+static int path_collect(struct regreq *req, const struct sip_msg *msg,
+			struct reg_error *rerr)
+{
+	struct mbuf *mb;
+	int err = 0;
+
+	if (!sip_msg_hdr(msg, SIP_HDR_PATH))
+		return 0;
+
+	/* RFC 3327 §5.3: the recommended policy when the UA did not say
+	 * it supports Path is 420, so it learns a proxy added one. */
+	if (!sipmsg_has_option(msg, SIP_HDR_SUPPORTED, "path")) {
+		str_ncpy(rerr->headers, "Unsupported: path\r\n",
+			 sizeof(rerr->headers));
+		return refuse(rerr, 420, "Bad Extension: Path Without "
+			      "Supported: path");
+	}
+
+	mb = mbuf_alloc(128);
+	if (!mb)
+		return ENOMEM;
+	struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_PATH));
+	for (; le && !err; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		if (hdr->id == SIP_HDR_PATH)
+			err = mbuf_printf(mb, "%s%r", mb->end ? ", " : "",
+					  &hdr->val);
+	}
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, &req->path, mb->end);
+	}
+	mem_deref(mb);
+	return err;
+}
+
+
+/* RFC 3261 §10.3 steps 1-2 and 5: is this ours, and do we understand it? */
+static int target_check(const struct sip_msg *msg,
+			const struct locus_config *cfg,
+			struct reg_error *rerr)
+{
+	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE,
+				      registrar_options};
+
+	if (!uri_is_sip(&msg->uri))
+		return refuse(rerr, 416, "Unsupported URI Scheme");
+	if (!config_is_our_domain(cfg, &msg->uri.host))
+		return refuse(rerr, 404, "Domain Not Served Here");
+	if (sipmsg_has_unknown_option(&opts)) {
+		re_snprintf(rerr->headers, sizeof(rerr->headers),
+			    "Unsupported: %H\r\n",
+			    sipmsg_unknown_options_print, &opts);
+		return refuse(rerr, 420, "Bad Extension");
+	}
+	if (!uri_is_sip(&msg->to.uri))
+		return refuse(rerr, 400, "To Is Not a SIP URI");
+	if (!pl_isset(&msg->to.uri.user))
+		return refuse(rerr, 400, "To URI Has No User Part");
+	if (!config_is_our_domain(cfg, &msg->to.uri.host))
+		return refuse(rerr, 404, "AOR Domain Not Served Here");
+	return 0;
+}
+
+
+static int copy_request_facts(struct regreq *req, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ua = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
+	int err;
+
+	err = aor_key_from_uri(&req->aor, &msg->to.uri);
+	err |= pl_strdup(&req->callid, &msg->callid);
+	if (ua)
+		err |= pl_strdup(&req->user_agent, &ua->val);
+	req->cseq = msg->cseq.num;
+	req->src = msg->src;
+	req->tp = msg->tp;
+	req->gruu = sipmsg_has_option(msg, SIP_HDR_SUPPORTED, "gruu");
+	return err ? ENOMEM : 0;
+}
+
+
+int regreq_decode(struct regreq **reqp, const struct sip_msg *msg,
+		  const struct locus_config *cfg, struct reg_error *rerr)
+{
+	struct regreq *req;
+	int err;
+
+	memset(rerr, 0, sizeof(*rerr));
+
+	err = target_check(msg, cfg, rerr);
+	if (err)
+		return err;
+
+	req = mem_zalloc(sizeof(*req), regreq_destructor);
+	if (!req)
+		return ENOMEM;
+
+	err = copy_request_facts(req, msg);
+	if (!err)
+		err = path_collect(req, msg, rerr);
+	if (!err)
+		err = contacts_decode(req, msg, cfg, rerr);
+
+	if (err)
+		mem_deref(req);
+	else
+		*reqp = req;
+	return err;
+}

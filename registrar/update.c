@@ -1,0 +1,381 @@
+#include <string.h>
+#include <re.h>
+#include "config/config.h"
+#include "location/contact.h"
+#include "location/location.h"
+#include "location/persist.h"
+#include "registrar/regreq.h"
+#include "registrar/update.h"
+
+struct reg_put {
+	struct le le;
+	struct binding *b;       /* new binding, not yet in the location */
+};
+
+struct reg_del {
+	struct le le;
+	char *key;
+};
+
+struct reg_gen {
+	struct le le;
+	char *instance;
+	uint64_t generation;
+	char *callid;
+};
+
+
+static void put_destructor(void *arg)
+{
+	struct reg_put *p = arg;
+
+	list_unlink(&p->le);
+	mem_deref(p->b);
+}
+
+
+static void del_destructor(void *arg)
+{
+	struct reg_del *d = arg;
+
+	list_unlink(&d->le);
+	mem_deref(d->key);
+}
+
+
+static void gen_destructor(void *arg)
+{
+	struct reg_gen *g = arg;
+
+	list_unlink(&g->le);
+	mem_deref(g->instance);
+	mem_deref(g->callid);
+}
+
+
+static void update_destructor(void *arg)
+{
+	struct reg_update *up = arg;
+
+	list_flush(&up->puts);
+	list_flush(&up->dels);
+	list_flush(&up->gens);
+	mem_deref(up->aor);
+}
+
+
+static int refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
+{
+	rerr->scode = scode;
+	str_ncpy(rerr->reason, reason, sizeof(rerr->reason));
+	return EPROTO;
+}
+
+
+/* The binding a contact refers to (RFC 5627 §5.1: by instance and reg-id
+ * when it has an instance, else RFC 3261 §10.3 step 7: by URI). */
+static struct binding *existing_binding(const struct aor *aor,
+					const struct reg_contact *rc)
+{
+	if (!aor)
+		return NULL;
+
+	for (struct le *le = aor->bindings.head; le; le = le->next) {
+		struct binding *b = le->data;
+		struct uri u;
+
+		if (rc->instance || b->instance) {
+			if (rc->instance && b->instance &&
+			    b->reg_id == rc->reg_id &&
+			    0 == strcmp(b->instance, rc->instance))
+				return b;
+			continue;
+		}
+		if (0 == uri_decode(&u, &(struct pl){b->uri, strlen(b->uri)})
+		    && uri_equal(&u, &rc->parsed))
+			return b;
+	}
+	return NULL;
+}
+
+
+/* RFC 3261 §10.3 step 7: same Call-ID with a CSeq not higher than the
+ * stored one is an out-of-order or replayed request. */
+static bool is_stale(const struct binding *b, const struct regreq *req)
+{
+	return 0 == strcmp(b->callid, req->callid) && req->cseq <= b->cseq;
+}
+
+
+static int add_del(struct reg_update *up, const char *key)
+{
+	struct reg_del *d = mem_zalloc(sizeof(*d), del_destructor);
+
+	if (!d || str_dup(&d->key, key)) {
+		mem_deref(d);
+		return ENOMEM;
+	}
+	list_append(&up->dels, &d->le, d);
+	return 0;
+}
+
+
+static int binding_from_contact(struct binding **bp,
+				const struct reg_contact *rc,
+				const struct regreq *req,
+				const struct binding *old, int64_t now_ms)
+{
+	struct binding *b;
+	int err;
+
+	err = binding_alloc(&b);
+	if (err)
+		return err;
+
+	err = old ? str_dup(&b->key, old->key)
+		  : binding_key_make(&b->key, rc->instance, rc->reg_id,
+				     rc->uri);
+	err |= str_dup(&b->uri, rc->uri);
+	err |= str_dup(&b->params, rc->params);
+	err |= str_dup(&b->callid, req->callid);
+	if (rc->instance)
+		err |= str_dup(&b->instance, rc->instance);
+	if (req->path)
+		err |= str_dup(&b->path, req->path);
+	if (req->user_agent)
+		err |= str_dup(&b->user_agent, req->user_agent);
+	if (err) {
+		mem_deref(b);
+		return ENOMEM;
+	}
+
+	b->reg_id = rc->reg_id;
+	b->q = rc->q;
+	b->cseq = req->cseq;
+	b->expires = now_ms / 1000 + rc->expires;
+	b->received = req->src;
+	b->tp = req->tp;
+	b->updated_ms = now_ms;
+	*bp = b;
+	return 0;
+}
+
+
+static int add_put(struct reg_update *up, const struct reg_contact *rc,
+		   const struct regreq *req, const struct binding *old,
+		   int64_t now_ms)
+{
+	struct reg_put *p = mem_zalloc(sizeof(*p), put_destructor);
+	int err;
+
+	if (!p)
+		return ENOMEM;
+	err = binding_from_contact(&p->b, rc, req, old, now_ms);
+	if (err) {
+		mem_deref(p);
+		return err;
+	}
+	list_append(&up->puts, &p->le, p);
+	return 0;
+}
+
+
+static int wildcard_removal(struct reg_update *up, const struct regreq *req,
+			    const struct aor *aor, struct reg_error *rerr)
+{
+	for (struct le *le = aor ? aor->bindings.head : NULL; le;
+	     le = le->next) {
+		const struct binding *b = le->data;
+		int err;
+
+		if (is_stale(b, req))
+			return refuse(rerr, 500, "Stale CSeq: Out-of-Order "
+				      "REGISTER Not Applied");
+		err = add_del(up, b->key);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+
+static int contacts_update(struct reg_update *up, const struct regreq *req,
+			   const struct aor *aor, int64_t now_ms,
+			   struct reg_error *rerr)
+{
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		const struct reg_contact *rc = le->data;
+		const struct binding *old = existing_binding(aor, rc);
+		int err = 0;
+
+		if (old && is_stale(old, req))
+			return refuse(rerr, 500, "Stale CSeq: Out-of-Order "
+				      "REGISTER Not Applied");
+		if (rc->expires == 0) {
+			if (old)
+				err = add_del(up, old->key);
+		}
+		else {
+			err = add_put(up, rc, req, old, now_ms);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+
+static bool gen_listed(const struct reg_update *up, const char *instance)
+{
+	for (struct le *le = up->gens.head; le; le = le->next) {
+		const struct reg_gen *g = le->data;
+		if (0 == strcmp(g->instance, instance))
+			return true;
+	}
+	return false;
+}
+
+
+/* RFC 5627 §5.1: a REGISTER of an instance with another Call-ID than its
+ * previous one invalidates every temp-gruu issued before (a new
+ * generation); the same Call-ID keeps them valid. */
+static int generation_update(struct reg_update *up, const struct regreq *req,
+			     const struct aor *aor)
+{
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		const struct reg_contact *rc = le->data;
+		const struct instance_state *is;
+		struct reg_gen *g;
+
+		if (!rc->instance || !rc->expires ||
+		    gen_listed(up, rc->instance))
+			continue;
+
+		is = aor ? aor_instance_find(aor, rc->instance) : NULL;
+		if (is && 0 == strcmp(is->callid, req->callid))
+			continue;
+
+		g = mem_zalloc(sizeof(*g), gen_destructor);
+		if (!g || str_dup(&g->instance, rc->instance) ||
+		    str_dup(&g->callid, req->callid)) {
+			mem_deref(g);
+			return ENOMEM;
+		}
+		g->generation = is ? is->generation + 1 : 1;
+		list_append(&up->gens, &g->le, g);
+	}
+	return 0;
+}
+
+
+/* Bindings the AOR will have once the update is applied. */
+static uint32_t resulting_count(const struct reg_update *up,
+				const struct aor *aor)
+{
+	uint32_t n = aor ? list_count(&aor->bindings) : 0;
+
+	n -= list_count(&up->dels);
+	for (struct le *le = up->puts.head; le; le = le->next) {
+		const struct reg_put *p = le->data;
+		if (!aor || !aor_binding_find(aor, p->b->key))
+			++n;
+	}
+	return n;
+}
+
+
+int reg_update_compute(struct reg_update **upp, const struct regreq *req,
+		       const struct aor *aor, const struct locus_config *cfg,
+		       int64_t now_ms, struct reg_error *rerr)
+{
+	struct reg_update *up;
+	int err;
+
+	up = mem_zalloc(sizeof(*up), update_destructor);
+	if (!up)
+		return ENOMEM;
+	err = str_dup(&up->aor, req->aor);
+
+	if (!err && req->wildcard)
+		err = wildcard_removal(up, req, aor, rerr);
+	else if (!err)
+		err = contacts_update(up, req, aor, now_ms, rerr);
+	if (!err)
+		err = generation_update(up, req, aor);
+
+	if (!err && resulting_count(up, aor) > cfg->max_contacts) {
+		char reason[64];
+		re_snprintf(reason, sizeof(reason),
+			    "Too Many Contacts (max %u)", cfg->max_contacts);
+		err = refuse(rerr, 403, reason);
+	}
+
+	if (err)
+		mem_deref(up);
+	else
+		*upp = up;
+	return err;
+}
+
+
+bool reg_update_is_empty(const struct reg_update *up)
+{
+	return !up->puts.head && !up->dels.head && !up->gens.head;
+}
+
+
+int reg_update_persist(const struct reg_update *up, struct db_txn *tx)
+{
+	int err = 0;
+
+	for (struct le *le = up->gens.head; le && !err; le = le->next) {
+		const struct reg_gen *g = le->data;
+		err = persist_instance_upsert(tx, up->aor, g->instance,
+					      g->generation, g->callid);
+	}
+	for (struct le *le = up->dels.head; le && !err; le = le->next) {
+		const struct reg_del *d = le->data;
+		err = persist_binding_delete(tx, up->aor, d->key);
+	}
+	for (struct le *le = up->puts.head; le && !err; le = le->next) {
+		const struct reg_put *p = le->data;
+		err = persist_binding_upsert(tx, up->aor, p->b);
+	}
+	return err;
+}
+
+
+int reg_update_apply(struct reg_update *up, struct location *loc)
+{
+	struct aor *aor;
+	struct le *le;
+	int err = 0;
+
+	/* GRUU state first: it keeps the AOR alive while bindings go. */
+	for (le = up->gens.head; le && !err; le = le->next) {
+		const struct reg_gen *g = le->data;
+		err = location_aor_get(&aor, loc, up->aor);
+		if (!err)
+			err = location_instance_put(aor, g->instance,
+						    g->generation, g->callid);
+	}
+	for (le = up->dels.head; le && !err; le = le->next) {
+		const struct reg_del *d = le->data;
+		aor = location_aor_find(loc, up->aor);
+		struct binding *b = aor ? aor_binding_find(aor, d->key) : NULL;
+		if (b)
+			location_binding_remove(loc, b);
+	}
+	while (!err && (le = list_head(&up->puts))) {
+		struct reg_put *p = le->data;
+		struct binding *b = mem_ref(p->b);
+
+		err = location_aor_get(&aor, loc, up->aor);
+		if (!err)
+			err = location_binding_put(loc, aor, b);
+		if (err)
+			mem_deref(b);
+		mem_deref(p);
+	}
+	return err;
+}
