@@ -1,0 +1,202 @@
+/* locus: SIP registrar, location server and proxy.  See README.md. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "common/log.h"
+#include "config/config.h"
+#include "location/db.h"
+#include "location/gruu.h"
+#include "location/location.h"
+#include "location/persist.h"
+#include "location/sweeper.h"
+#include "proxy/server.h"
+#include "registrar/registrar.h"
+
+#define DEFAULT_CONFIG "/etc/locus/locus.conf"
+
+/* Everything the daemon owns, torn down in reverse order. */
+struct daemon {
+	struct locus_config *cfg;
+	struct gruu_key *gruu_key;
+	struct location *loc;
+	struct db *db;
+	struct server *srv;
+	struct registrar *reg;
+	struct sweeper *sweeper;
+};
+
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: locus [-f FILE] [--check-config]\n"
+		"\n"
+		"  -f, --config FILE   configuration file (default "
+		DEFAULT_CONFIG ")\n"
+		"      --check-config  validate the configuration and exit:\n"
+		"                      0 when valid, 1 with FILE:LINE: reason\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n");
+}
+
+
+static void signal_handler(int sig)
+{
+	log_info("signal %d: shutting down", sig);
+	re_cancel();
+}
+
+
+/* Start-up may block: nothing is being served yet. */
+static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
+{
+	const struct locus_config *cfg = d->cfg;
+	uint64_t t0 = tmr_jiffies();
+	int err;
+
+	err = gruu_key_load(&d->gruu_key, cfg->gruu_key_file, errbuf, errsz);
+	if (err)
+		return err;
+	err = persist_check_schema(cfg->db_conninfo, errbuf, errsz);
+	if (err)
+		return err;
+	err = location_alloc(&d->loc);
+	if (!err)
+		err = persist_load(d->loc, cfg->db_conninfo, location_now(),
+				   errbuf, errsz);
+	if (err)
+		return err;
+	log_info("loaded %u binding(s) of %u AOR(s) in %llu ms",
+		 location_binding_count(d->loc), location_aor_count(d->loc),
+		 (unsigned long long)(tmr_jiffies() - t0));
+
+	return db_open(&d->db, cfg->db_conninfo, persist_statements,
+		       persist_statementc, errbuf, errsz);
+}
+
+
+static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
+{
+	struct registrar_deps deps;
+	int err;
+
+	err = daemon_load(d, errbuf, errsz);
+	if (err)
+		return err;
+
+	err = server_alloc(&d->srv, d->cfg, errbuf, errsz);
+	if (err)
+		return err;
+
+	deps = (struct registrar_deps){
+		.sip = server_sip(d->srv),
+		.cfg = d->cfg,
+		.loc = d->loc,
+		.db = d->db,
+		.gruu_key = d->gruu_key,
+	};
+	err = registrar_alloc(&d->reg, &deps);
+	if (!err)
+		err = server_start(d->srv, d->reg);
+	if (!err)
+		err = sweeper_alloc(&d->sweeper, d->loc, d->db);
+	if (err)
+		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
+	return err;
+}
+
+
+static void daemon_stop(struct daemon *d)
+{
+	d->sweeper = mem_deref(d->sweeper);
+	server_close(d->srv);
+	/* The database goes first: transactions still in flight are
+	 * answered 503 while the SIP stack can still send. */
+	d->db = mem_deref(d->db);
+	d->srv = mem_deref(d->srv);
+	d->reg = mem_deref(d->reg);
+	d->loc = mem_deref(d->loc);
+	d->gruu_key = mem_deref(d->gruu_key);
+	d->cfg = mem_deref(d->cfg);
+}
+
+
+static int parse_args(int argc, char *argv[], const char **path,
+		      bool *check_only)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'f'},
+		{"check-config", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': *path = optarg; break;
+		case 'c': *check_only = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("locus %s\n", LOCUS_VERSION); exit(0);
+		default: usage(stderr); return EINVAL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "locus: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return EINVAL;
+	}
+	return 0;
+}
+
+
+int main(int argc, char *argv[])
+{
+	const char *path = DEFAULT_CONFIG;
+	struct daemon d = {0};
+	bool check_only = false;
+	char errbuf[1024] = "";
+	int err;
+
+	if (parse_args(argc, argv, &path, &check_only))
+		return 2;
+
+	err = config_load(&d.cfg, path, errbuf, sizeof(errbuf));
+	if (err) {
+		fprintf(stderr, "locus: %s\n", errbuf);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration is valid\n", path);
+		mem_deref(d.cfg);
+		return 0;
+	}
+
+	log_set_level(d.cfg->log_level);
+	err = libre_init();
+	if (err) {
+		fprintf(stderr, "locus: libre_init failed: %s\n",
+			strerror(err));
+		return 1;
+	}
+	(void)fd_setsize(65536);
+
+	err = daemon_start(&d, errbuf, sizeof(errbuf));
+	if (err) {
+		log_error("%s", errbuf);
+		daemon_stop(&d);
+		libre_close();
+		return 1;
+	}
+
+	log_info("locus %s ready", LOCUS_VERSION);
+	err = re_main(signal_handler);
+
+	daemon_stop(&d);
+	libre_close();
+	return err ? 1 : 0;
+}

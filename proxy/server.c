@@ -1,0 +1,134 @@
+#include <string.h>
+#include <re.h>
+#include "common/log.h"
+#include "common/sipmsg.h"
+#include "config/config.h"
+#include "proxy/server.h"
+#include "registrar/registrar.h"
+
+enum {
+	CTRANS_BUCKETS = 1u << 14,
+	STRANS_BUCKETS = 1u << 14,
+	TCONN_BUCKETS  = 1u << 10,
+};
+
+struct server {
+	const struct locus_config *cfg;
+	struct sip *sip;
+	struct sip_lsnr *lsnr;
+	struct registrar *reg;
+};
+
+
+static void server_destructor(void *arg)
+{
+	struct server *srv = arg;
+
+	mem_deref(srv->lsnr);
+	if (srv->sip)
+		sip_close(srv->sip, true);
+	mem_deref(srv->sip);
+	mem_deref(srv->reg);
+}
+
+
+static int listeners_add(struct server *srv, char *errbuf, size_t errsz)
+{
+	for (size_t i = 0; i < srv->cfg->listenc; i++) {
+		const struct listen_cfg *l = &srv->cfg->listen[i];
+		int err = sip_transp_add(srv->sip, l->tp, &l->addr);
+
+		if (err) {
+			re_snprintf(errbuf, errsz, "cannot listen on %s %J: %m",
+				    sip_transp_name(l->tp), &l->addr, err);
+			return err;
+		}
+		log_info("listening on %s %J", sip_transp_name(l->tp),
+			 &l->addr);
+	}
+	return 0;
+}
+
+
+int server_alloc(struct server **srvp, const struct locus_config *cfg,
+		 char *errbuf, size_t errsz)
+{
+	struct server *srv = mem_zalloc(sizeof(*srv), server_destructor);
+	int err;
+
+	if (!srv)
+		return ENOMEM;
+	srv->cfg = cfg;
+
+	err = sip_alloc(&srv->sip, NULL, CTRANS_BUCKETS, STRANS_BUCKETS,
+			TCONN_BUCKETS, "locus/" LOCUS_VERSION, NULL, NULL);
+	if (err)
+		re_snprintf(errbuf, errsz, "cannot create the SIP stack: %m",
+			    err);
+	else
+		err = listeners_add(srv, errbuf, errsz);
+
+	if (err)
+		mem_deref(srv);
+	else
+		*srvp = srv;
+	return err;
+}
+
+
+struct sip *server_sip(const struct server *srv)
+{
+	return srv->sip;
+}
+
+
+static void options_reply(struct server *srv, const struct sip_msg *msg)
+{
+	(void)sip_treplyf(NULL, NULL, srv->sip, msg, false, 200, "OK",
+			  "Allow: REGISTER, OPTIONS\r\n"
+			  "Supported: gruu, path\r\n"
+			  "Content-Length: 0\r\n\r\n");
+}
+
+
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct server *srv = arg;
+	const char *problem;
+
+	/* RFC 3261 §17.1.1.3: an ACK is never answered. */
+	if (0 == pl_strcmp(&msg->met, "ACK"))
+		return true;
+
+	problem = sipmsg_request_problem(msg);
+	if (problem) {
+		log_debug("400 %s to %r from %J", problem, &msg->met,
+			  &msg->src);
+		(void)sip_reply(srv->sip, msg, 400, problem);
+		return true;
+	}
+
+	if (0 == pl_strcmp(&msg->met, "REGISTER"))
+		registrar_handle(srv->reg, msg);
+	else if (0 == pl_strcmp(&msg->met, "OPTIONS") &&
+		 !pl_isset(&msg->uri.user))
+		options_reply(srv, msg);
+	else
+		(void)sip_treply(NULL, srv->sip, msg, 501, "Not Implemented");
+
+	return true;
+}
+
+
+int server_start(struct server *srv, struct registrar *reg)
+{
+	srv->reg = mem_ref(reg);
+	return sip_listen(&srv->lsnr, srv->sip, true, request_handler, srv);
+}
+
+
+void server_close(struct server *srv)
+{
+	if (srv && srv->sip)
+		sip_close(srv->sip, false);
+}

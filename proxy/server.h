@@ -1,0 +1,22 @@
+/* The SIP front door: libre's stack, the configured listeners, and the
+ * dispatch of each request to the registrar (and later the proxy). */
+#ifndef LOCUS_SERVER_H
+#define LOCUS_SERVER_H
+
+#include <re.h>
+
+struct locus_config;
+struct registrar;
+struct server;
+
+/* Creates the SIP stack and binds every configured listener; errbuf
+ * names the listener that failed and why. */
+int  server_alloc(struct server **srvp, const struct locus_config *cfg,
+		  char *errbuf, size_t errsz);
+struct sip *server_sip(const struct server *srv);
+/* Starts dispatching requests; REG receives REGISTERs. */
+int  server_start(struct server *srv, struct registrar *reg);
+/* Stops the SIP stack (lets pending transactions be flushed). */
+void server_close(struct server *srv);
+
+#endif
