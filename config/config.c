@@ -55,7 +55,7 @@ struct loader {
  * table row. */
 struct field {
 	const char *name;
-	int type;               /* CONFIG_TYPE_STRING or CONFIG_TYPE_INT */
+	int type;               /* CONFIG_TYPE_STRING, _INT or _BOOL */
 	bool required;
 	const char *example;    /* what to write, quoted in errors */
 	uint32_t lo, hi, def;
@@ -720,6 +720,27 @@ static int load_registrar(struct loader *ld, const config_setting_t *s,
 }
 
 
+/* ---- proxy ---------------------------------------------------------- */
+
+/* RFC 3261 §16.8: Timer C "MUST be set for a value greater than 3
+ * minutes"; a shorter one is allowed here for labs, but never below the
+ * 32 s of Timer B. */
+static const struct field proxy_fields[] = {
+	{"relay", CONFIG_TYPE_BOOL, false, "relay = false;"},
+	{"timer_c", CONFIG_TYPE_INT, false, "timer_c = 180;", 32, 3600, 180,
+	 offsetof(struct locus_config, timer_c)},
+};
+
+
+static int load_proxy(struct loader *ld, const config_setting_t *s,
+		      const config_setting_t **got)
+{
+	ld->cfg->relay = got[0] ? config_setting_get_bool(got[0]) : false;
+	return int_field(ld, "proxy", &proxy_fields[1], got[1],
+			 &ld->cfg->timer_c);
+}
+
+
 /* ---- gruu, log ------------------------------------------------------ */
 
 static const struct field gruu_fields[] = {
@@ -780,6 +801,8 @@ static const struct section sections[] = {
 	 " dbname=locus\"; };", FIELDS(database_fields), load_database},
 	{"registrar", false, "registrar = { min_expires = 60; };",
 	 FIELDS(registrar_fields), load_registrar},
+	{"proxy", false, "proxy = { relay = false; timer_c = 180; };",
+	 FIELDS(proxy_fields), load_proxy},
 	{"gruu", true, "gruu = { key_file = \"gruu.key\"; };",
 	 FIELDS(gruu_fields), load_gruu},
 	{"log", false, "log = { level = \"info\"; };",

@@ -30,6 +30,9 @@ struct locus_config {
 	uint32_t max_expires;
 	uint32_t max_contacts;   /* per AOR                                 */
 
+	bool relay;              /* proxy.relay: forward to foreign domains */
+	uint32_t timer_c;        /* proxy.timer_c, seconds (RFC 3261 §16.8) */
+
 	char *gruu_key_file;     /* absolute: a relative key_file is taken
 				    relative to the config file's directory */
 

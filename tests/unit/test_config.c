@@ -250,7 +250,7 @@ static void test_unknown_top_level(void **state)
 		     "\n"
 		     "registar = { min_expires = 60; };\n", 6,
 		     "unknown setting 'registar'; known settings here are:"
-		     " domains, listen, database, registrar, gruu, log",
+		     " domains, listen, database, registrar, proxy, gruu, log",
 		     "; did you mean 'registrar'?");
 
 	/* far from every known key: no guess offered */
@@ -596,6 +596,32 @@ static void test_log_level(void **state)
 }
 
 
+static void test_proxy(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok(VALID4);
+	assert_false(cfg->relay);
+	assert_int_equal(cfg->timer_c, 180);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "proxy = { relay = true; timer_c = 200; };\n");
+	assert_true(cfg->relay);
+	assert_int_equal(cfg->timer_c, 200);
+	mem_deref(cfg);
+
+	expect_error(VALID4 "proxy = {\n relay = \"yes\";\n};\n", 6,
+		     "proxy.relay must be a boolean (got a string)",
+		     "relay = false;");
+	expect_error(VALID4 "proxy = { timer_c = 5; };\n", 5,
+		     "proxy.timer_c must be between 32 and 3600 (got 5)", NULL);
+	expect_error(VALID4 "proxy = { timerc = 200; };\n", 5,
+		     "unknown setting 'timerc' in proxy",
+		     "did you mean 'timer_c'?");
+}
+
+
 static void test_is_our_domain(void **state)
 {
 	struct locus_config *cfg;
@@ -653,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_config_dir_substitution),
 		cmocka_unit_test(test_relative_key_file),
 		cmocka_unit_test(test_log_level),
+		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_is_our_domain),
 	};
 
