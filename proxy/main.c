@@ -11,6 +11,7 @@
 #include "location/location.h"
 #include "location/persist.h"
 #include "location/sweeper.h"
+#include "proxy/proxy.h"
 #include "proxy/server.h"
 #include "registrar/registrar.h"
 
@@ -24,6 +25,7 @@ struct daemon {
 	struct db *db;
 	struct server *srv;
 	struct registrar *reg;
+	struct proxy *proxy;
 	struct sweeper *sweeper;
 };
 
@@ -99,7 +101,14 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 	};
 	err = registrar_alloc(&d->reg, &deps);
 	if (!err)
-		err = server_start(d->srv, d->reg);
+		err = proxy_alloc(&d->proxy, &(struct proxy_deps){
+			.sip = server_sip(d->srv),
+			.cfg = d->cfg,
+			.loc = d->loc,
+			.gruu_key = d->gruu_key,
+		});
+	if (!err)
+		err = server_start(d->srv, d->reg, d->proxy);
 	if (!err)
 		err = sweeper_alloc(&d->sweeper, d->loc, d->db);
 	if (err)
@@ -117,6 +126,7 @@ static void daemon_stop(struct daemon *d)
 	d->db = mem_deref(d->db);
 	d->srv = mem_deref(d->srv);
 	d->reg = mem_deref(d->reg);
+	d->proxy = mem_deref(d->proxy);
 	d->loc = mem_deref(d->loc);
 	d->gruu_key = mem_deref(d->gruu_key);
 	d->cfg = mem_deref(d->cfg);

@@ -4,6 +4,7 @@
 #include "common/sipmsg.h"
 #include "config/config.h"
 #include "proxy/server.h"
+#include "proxy/proxy.h"
 #include "registrar/registrar.h"
 
 enum {
@@ -17,6 +18,7 @@ struct server {
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct registrar *reg;
+	struct proxy *proxy;
 };
 
 
@@ -29,6 +31,7 @@ static void server_destructor(void *arg)
 		sip_close(srv->sip, true);
 	mem_deref(srv->sip);
 	mem_deref(srv->reg);
+	mem_deref(srv->proxy);
 }
 
 
@@ -50,6 +53,17 @@ static int listeners_add(struct server *srv, char *errbuf, size_t errsz)
 }
 
 
+/* At log level debug every SIP message in and out is logged whole. */
+static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
+		      const struct sa *dst, const uint8_t *pkt, size_t len,
+		      void *arg)
+{
+	(void)arg;
+	log_debug("%s %s %J -> %J (%zu bytes)\n%b", tx ? "sent" : "received",
+		  sip_transp_name(tp), src, dst, len, pkt, len);
+}
+
+
 int server_alloc(struct server **srvp, const struct locus_config *cfg,
 		 char *errbuf, size_t errsz)
 {
@@ -67,6 +81,8 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 			    err);
 	else
 		err = listeners_add(srv, errbuf, errsz);
+	if (!err && log_get_level() == LOG_LEVEL_DEBUG)
+		sip_set_trace_handler(srv->sip, sip_trace);
 
 	if (err)
 		mem_deref(srv);
@@ -82,47 +98,36 @@ struct sip *server_sip(const struct server *srv)
 }
 
 
-static void options_reply(struct server *srv, const struct sip_msg *msg)
-{
-	(void)sip_treplyf(NULL, NULL, srv->sip, msg, false, 200, "OK",
-			  "Allow: REGISTER, OPTIONS\r\n"
-			  "Supported: gruu, path\r\n"
-			  "Content-Length: 0\r\n\r\n");
-}
-
-
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct server *srv = arg;
+	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
 	const char *problem;
-
-	/* RFC 3261 §17.1.1.3: an ACK is never answered. */
-	if (0 == pl_strcmp(&msg->met, "ACK"))
-		return true;
 
 	problem = sipmsg_request_problem(msg);
 	if (problem) {
 		log_debug("400 %s to %r from %J", problem, &msg->met,
 			  &msg->src);
-		(void)sip_reply(srv->sip, msg, 400, problem);
+		/* RFC 3261 §17.1.1.3: an ACK is never answered */
+		if (!ack)
+			(void)sip_reply(srv->sip, msg, 400, problem);
 		return true;
 	}
 
 	if (0 == pl_strcmp(&msg->met, "REGISTER"))
 		registrar_handle(srv->reg, msg);
-	else if (0 == pl_strcmp(&msg->met, "OPTIONS") &&
-		 !pl_isset(&msg->uri.user))
-		options_reply(srv, msg);
 	else
-		(void)sip_treply(NULL, srv->sip, msg, 501, "Not Implemented");
+		proxy_handle(srv->proxy, msg);
 
 	return true;
 }
 
 
-int server_start(struct server *srv, struct registrar *reg)
+int server_start(struct server *srv, struct registrar *reg,
+		 struct proxy *proxy)
 {
 	srv->reg = mem_ref(reg);
+	srv->proxy = mem_ref(proxy);
 	return sip_listen(&srv->lsnr, srv->sip, true, request_handler, srv);
 }
 

@@ -6,6 +6,7 @@
 #include <re.h>
 
 struct locus_config;
+struct proxy;
 struct registrar;
 struct server;
 
@@ -14,8 +15,9 @@ struct server;
 int  server_alloc(struct server **srvp, const struct locus_config *cfg,
 		  char *errbuf, size_t errsz);
 struct sip *server_sip(const struct server *srv);
-/* Starts dispatching requests; REG receives REGISTERs. */
-int  server_start(struct server *srv, struct registrar *reg);
+/* Starts dispatching requests: REGISTERs to REG, the rest to PROXY. */
+int  server_start(struct server *srv, struct registrar *reg,
+		  struct proxy *proxy);
 /* Stops the SIP stack (lets pending transactions be flushed). */
 void server_close(struct server *srv);
 

@@ -1,0 +1,253 @@
+#include <string.h>
+#include <re.h>
+#include "location/contact.h"
+#include "proxy/fwd.h"
+
+enum { DEFAULT_MAX_FORWARDS = 70 };
+
+
+struct via_rewrite {
+	struct mbuf *mb;
+	bool rport;
+};
+
+
+/* Copies Via params except received and rport, which we set afresh. */
+static int via_param_copy(const struct pl *name, const struct pl *val,
+			  void *arg)
+{
+	struct via_rewrite *vr = arg;
+
+	if (0 == pl_strcasecmp(name, "rport")) {
+		vr->rport = true;
+		return 0;
+	}
+	if (0 == pl_strcasecmp(name, "received"))
+		return 0;
+	if (pl_isset(val))
+		return mbuf_printf(vr->mb, ";%r=%r", name, val);
+	return mbuf_printf(vr->mb, ";%r", name);
+}
+
+
+/* RFC 3261 §18.2.1 and RFC 3581 §4: the server transport records where
+ * the request really came from, so that responses find their way back
+ * through NATs. */
+static int top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
+			 const struct sip_msg *req)
+{
+	struct via_rewrite vr = {mb, false};
+	const struct sip_via *via = &req->via;
+	struct pl head = via->val;
+	int err;
+
+	if (pl_isset(&via->params))
+		head.l = (size_t)(via->params.p - via->val.p);
+
+	err = mbuf_printf(mb, "%r: %r", &hdr->name, &head);
+	err |= contact_params_apply(&via->params, via_param_copy, &vr);
+	if (vr.rport)
+		err |= mbuf_printf(mb, ";rport=%u", sa_port(&req->src));
+	if (vr.rport || !sa_cmp(&req->src, &via->addr, SA_ADDR))
+		err |= mbuf_printf(mb, ";received=%j", &req->src);
+	err |= mbuf_write_str(mb, "\r\n");
+	return err;
+}
+
+
+static int max_forwards_write(struct mbuf *mb, const struct sip_hdr *hdr,
+			      const struct sip_msg *req)
+{
+	uint32_t mf = pl_u32(&req->maxfwd);
+
+	return mbuf_printf(mb, "%r: %u\r\n", &hdr->name, mf ? mf - 1 : 0);
+}
+
+
+int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
+		     const struct fwd_request_opts *opts)
+{
+	uint32_t routes = sip_msg_hdr_count(req, SIP_HDR_ROUTE);
+	uint32_t route_idx = 0, vias = 0;
+	int err = 0;
+
+	for (struct le *le = req->hdrl.head; le && !err; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		switch (hdr->id) {
+
+		case SIP_HDR_VIA:
+			err = vias++ ? mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+						   &hdr->val)
+				     : top_via_write(mb, hdr, req);
+			break;
+
+		case SIP_HDR_ROUTE:
+			/* libre lists each Route value on its own */
+			++route_idx;
+			if (route_idx <= opts->drop_routes ||
+			    (opts->drop_last_route && route_idx == routes))
+				break;
+			err = mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+					  &hdr->val);
+			break;
+
+		case SIP_HDR_MAX_FORWARDS:
+			err = max_forwards_write(mb, hdr, req);
+			break;
+
+		default:
+			err = mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+					  &hdr->val);
+			break;
+		}
+	}
+
+	if (!err && !pl_isset(&req->maxfwd))
+		err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
+				  DEFAULT_MAX_FORWARDS);
+	if (!err && !pl_isset(&req->clen))
+		err = mbuf_printf(mb, "Content-Length: %zu\r\n",
+				  mbuf_get_left(req->mb));
+	if (!err)
+		err = mbuf_write_str(mb, "\r\n");
+	if (!err)
+		err = mbuf_write_mem(mb, mbuf_buf(req->mb),
+				     mbuf_get_left(req->mb));
+	return err;
+}
+
+
+/* The bytes of the top Via value to cut: the whole line when it holds
+ * one value, else the value and its comma. */
+static void top_via_span(const char **from, const char **to,
+			 const struct sip_hdr *hdr, const char *end)
+{
+	const char *p = hdr->val.p + hdr->val.l;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		++p;
+	if (p < end && *p == ',') {
+		++p;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			++p;
+		*from = hdr->val.p;
+		*to = p;
+		return;
+	}
+	while (p < end && *p != '\n')
+		++p;
+	*from = hdr->name.p;
+	*to = p < end ? p + 1 : end;
+}
+
+
+/* Where the header block ends: before the final CRLF (or bare LF). */
+static const char *headers_end(const struct sip_msg *msg)
+{
+	const char *body = (const char *)mbuf_buf(msg->mb);
+
+	if (body - 2 >= msg->ver.p && body[-1] == '\n' && body[-2] == '\r')
+		return body - 2;
+	return body - 1;
+}
+
+
+int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
+		 const char *extra)
+{
+	const struct sip_hdr *via = NULL;
+	const char *start = resp->ver.p;
+	const char *end = (const char *)resp->mb->buf + resp->mb->end;
+	const char *cut_from, *cut_to, *hend;
+	struct mbuf *mb;
+	int err;
+
+	for (struct le *le = resp->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		if (hdr->id == SIP_HDR_VIA) {
+			via = hdr;
+			break;
+		}
+	}
+	if (!via)
+		return EBADMSG;
+
+	top_via_span(&cut_from, &cut_to, via, end);
+	hend = headers_end(resp);
+
+	mb = mbuf_alloc((size_t)(end - start) + (extra ? strlen(extra) : 0));
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_write_mem(mb, (const uint8_t *)start,
+			     (size_t)(cut_from - start));
+	if (extra && *extra) {
+		err |= mbuf_write_mem(mb, (const uint8_t *)cut_to,
+				      (size_t)(hend - cut_to));
+		err |= mbuf_write_str(mb, extra);
+		err |= mbuf_write_mem(mb, (const uint8_t *)hend,
+				      (size_t)(end - hend));
+	}
+	else {
+		err |= mbuf_write_mem(mb, (const uint8_t *)cut_to,
+				      (size_t)(end - cut_to));
+	}
+	if (err) {
+		mem_deref(mb);
+		return err;
+	}
+	mb->pos = 0;
+	*mbp = mb;
+	return 0;
+}
+
+
+void fwd_reply_addr(struct sa *dst, const struct sip_msg *req)
+{
+	struct pl rport;
+
+	sip_reply_addr(dst, req, 0 == msg_param_exists(&req->via.params,
+						       "rport", &rport));
+}
+
+
+static uint16_t via_port(const struct sip_via *via, enum sip_transp tp)
+{
+	struct pl rport;
+
+	if (0 == msg_param_decode(&via->params, "rport", &rport) &&
+	    pl_u32(&rport) > 0 && pl_u32(&rport) <= 65535)
+		return (uint16_t)pl_u32(&rport);
+	return sa_port(&via->addr) ? sa_port(&via->addr)
+				   : sip_transp_port(tp, 0);
+}
+
+
+int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
+		      const struct sip_msg *resp)
+{
+	uint32_t n = 0;
+
+	for (struct le *le = resp->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		struct sip_via via;
+		struct pl received;
+
+		if (hdr->id != SIP_HDR_VIA || n++ == 0)
+			continue;
+		if (sip_via_decode(&via, &hdr->val) || via.tp == SIP_TRANSP_NONE)
+			return EBADMSG;
+
+		*tp = via.tp;
+		if (0 == msg_param_decode(&via.params, "received", &received)) {
+			if (sa_set(dst, &received, via_port(&via, via.tp)))
+				return EBADMSG;
+			return 0;
+		}
+		*dst = via.addr;
+		sa_set_port(dst, via_port(&via, via.tp));
+		return sa_isset(dst, SA_ADDR) ? 0 : EBADMSG;
+	}
+	return ENOENT;
+}

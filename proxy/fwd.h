@@ -1,0 +1,46 @@
+/* Message surgery for forwarding (RFC 3261 §16.6, §16.7): the copy of a
+ * request that goes downstream, and the copy of a response that goes
+ * upstream.  Pure functions over libre's parsed messages. */
+#ifndef LOCUS_FWD_H
+#define LOCUS_FWD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <re.h>
+
+struct fwd_request_opts {
+	uint32_t drop_routes;    /* leading Route values that name us     */
+	bool drop_last_route;    /* strict-router fix: last Route became R-URI */
+};
+
+/*
+ * Writes the headers and body of REQ as they are forwarded: every header
+ * in order except the Route values dropped, Max-Forwards decremented (70
+ * when absent), the top Via given received/rport (RFC 3261 §18.2.1, RFC
+ * 3581), Content-Length added when absent.  The request line and our own
+ * Via are libre's to write, in front of this.
+ */
+int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
+		     const struct fwd_request_opts *opts);
+
+/*
+ * The response RESP as it goes upstream: byte for byte, without its top
+ * Via value (ours).  EXTRA (may be NULL) is inserted as-is before the
+ * blank line, e.g. challenges merged from other branches.
+ */
+int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
+		 const char *extra);
+
+/*
+ * Where a response to REQ goes (RFC 3261 §18.2.2, RFC 3581): the source
+ * address when the top Via has rport or the transport is reliable, else
+ * the Via's received/sent-by.
+ */
+void fwd_reply_addr(struct sa *dst, const struct sip_msg *req);
+
+/* Where a response goes after our Via is removed: the second Via value's
+ * received/rport or sent-by.  ENOENT when there is no second Via. */
+int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
+		      const struct sip_msg *resp);
+
+#endif

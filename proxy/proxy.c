@@ -1,0 +1,289 @@
+#include <string.h>
+#include <re.h>
+#include "common/log.h"
+#include "common/sipmsg.h"
+#include "config/config.h"
+#include "proxy/fwd.h"
+#include "proxy/proxy.h"
+#include "proxy/route.h"
+#include "proxy/target.h"
+#include "proxy/txn.h"
+
+/* Option tags we honour in Proxy-Require: none yet. */
+static const char *const proxy_options[] = {NULL};
+
+struct proxy {
+	struct proxy_deps deps;
+	struct txn_env env;
+	struct target_deps tdeps;
+	struct sip_lsnr *resp_lsnr;
+};
+
+
+/* ---- loop detection (§16.3 step 4, §16.6 step 8) -------------------- */
+
+static bool hdr_value_print(const struct sip_hdr *hdr,
+			    const struct sip_msg *msg, void *arg)
+{
+	return 0 != mbuf_printf(arg, "|%r", &hdr->val);
+}
+
+
+/* The hash of the fields that decide how a request is processed, and of
+ * the Via it carried when it reached us (VIA). */
+static void loop_hash(char out[MD5_STR_SIZE], const struct sip_msg *msg,
+		      const struct pl *via)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+	uint8_t md[MD5_SIZE];
+
+	out[0] = '\0';
+	if (!mb)
+		return;
+	(void)mbuf_printf(mb, "%r|%r|%r|%u|%r|%r", &msg->to.tag,
+			  &msg->from.tag, &msg->callid, msg->cseq.num,
+			  &msg->ruri, via);
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_REQUIRE,
+				hdr_value_print, mb);
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_AUTHORIZATION,
+				hdr_value_print, mb);
+	md5(mb->buf, mb->end, md);
+	(void)re_snprintf(out, MD5_STR_SIZE, "%w", md, sizeof(md));
+	mem_deref(mb);
+}
+
+
+/* A Via of ours whose loop hash equals the hash of this request as it
+ * was then (same fields, same Via below ours) means the request came
+ * back unchanged: a loop, not a spiral. */
+static bool is_loop(const struct proxy *px, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ours = NULL;
+
+	for (struct le *le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		char hash[MD5_STR_SIZE];
+		struct sip_via via;
+		struct pl lh;
+
+		if (hdr->id != SIP_HDR_VIA)
+			continue;
+		if (ours && 0 == msg_param_decode(&ours->val, "lh", &lh)) {
+			loop_hash(hash, msg, &hdr->val);
+			if (0 == pl_strcmp(&lh, hash))
+				return true;
+		}
+		ours = NULL;
+		if (0 == sip_via_decode(&via, &hdr->val) &&
+		    sip_transp_isladdr(px->deps.sip, SIP_TRANSP_NONE,
+				       &via.addr))
+			ours = hdr;
+	}
+	return false;
+}
+
+
+/* ---- answering ------------------------------------------------------ */
+
+static void reply(struct proxy *px, const struct sip_msg *msg,
+		  uint16_t scode, const char *reason)
+{
+	if (0 == pl_strcmp(&msg->met, "ACK"))
+		return;
+	(void)sip_treplyf(NULL, NULL, px->deps.sip, msg, false, scode, reason,
+			  NULL);
+}
+
+
+static void reply_options(struct proxy *px, const struct sip_msg *msg)
+{
+	(void)sip_treplyf(NULL, NULL, px->deps.sip, msg, false, 200, "OK",
+			  "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER,"
+			  " PRACK, UPDATE, REFER, SUBSCRIBE, NOTIFY, INFO,"
+			  " MESSAGE\r\n"
+			  "Supported: gruu, path\r\n"
+			  "Content-Length: 0\r\n\r\n");
+}
+
+
+/* RFC 3261 §16.3: may this request be forwarded at all? */
+static bool request_refused(struct proxy *px, const struct sip_msg *msg)
+{
+	struct sipmsg_options opts = {msg, SIP_HDR_PROXY_REQUIRE,
+				      proxy_options};
+
+	if (pl_isset(&msg->maxfwd) && pl_u32(&msg->maxfwd) == 0) {
+		if (0 == pl_strcmp(&msg->met, "OPTIONS") &&
+		    !pl_isset(&msg->uri.user))
+			reply_options(px, msg);
+		else
+			reply(px, msg, 483, "Too Many Hops");
+		return true;
+	}
+	if (sipmsg_has_unknown_option(&opts)) {
+		if (pl_strcmp(&msg->met, "ACK"))
+			(void)sip_treplyf(NULL, NULL, px->deps.sip, msg, false,
+					  420, "Bad Extension",
+					  "Unsupported: %H\r\n"
+					  "Content-Length: 0\r\n\r\n",
+					  sipmsg_unknown_options_print, &opts);
+		return true;
+	}
+	if (is_loop(px, msg)) {
+		reply(px, msg, 482, "Loop Detected");
+		return true;
+	}
+	return false;
+}
+
+
+/* ---- forwarding ----------------------------------------------------- */
+
+static int ack_send(enum sip_transp tp, const struct sa *src,
+		    const struct sa *dst, struct mbuf *mb, void *arg)
+{
+	const struct target *t = arg;
+
+	return t->routes ? mbuf_printf(mb, "Route: %s\r\n", t->routes) : 0;
+}
+
+
+/* An ACK for a 2xx is a transaction of its own with no response: it is
+ * routed like any in-dialog request and sent statelessly (§16.11). */
+static void ack_forward(struct proxy *px, const struct sip_msg *msg,
+			const struct route_info *ri, struct target_set *ts)
+{
+	struct fwd_request_opts opts = {ri->drop_routes, ri->drop_last_route};
+	struct target *t = list_ledata(list_head(&ts->targets));
+	struct mbuf *mb = mbuf_alloc(msg->mb->end + 128);
+	struct uri hop;
+	struct pl pl;
+	int err;
+
+	if (!t || !mb) {
+		mem_deref(mb);
+		return;
+	}
+	err = fwd_request_body(mb, msg, &opts);
+	mb->pos = 0;
+	pl_set_str(&pl, t->hop);
+	if (!err)
+		err = uri_decode(&hop, &pl);
+	if (!err)
+		err = sip_request(NULL, px->deps.sip, false, "ACK", 3, t->ruri,
+				  -1, &hop, mb, 0, ack_send, NULL, t);
+	if (err)
+		log_info("proxy: ACK to %s not sent: %m", t->ruri, err);
+	mem_deref(mb);
+}
+
+
+static void local_request(struct proxy *px, const struct sip_msg *msg)
+{
+	if (0 == pl_strcmp(&msg->met, "OPTIONS"))
+		reply_options(px, msg);
+	else
+		reply(px, msg, 404, "Not Found");
+}
+
+
+void proxy_handle(struct proxy *px, const struct sip_msg *msg)
+{
+	struct route_info ri;
+	struct target_set ts;
+	char hash[MD5_STR_SIZE];
+	int err;
+
+	if (request_refused(px, msg))
+		return;
+
+	/* libre matched every CANCEL of a live transaction already */
+	if (0 == pl_strcmp(&msg->met, "CANCEL")) {
+		reply(px, msg, 481, "Call/Transaction Does Not Exist");
+		return;
+	}
+	if (route_preprocess(&ri, msg, px->deps.cfg)) {
+		reply(px, msg, 400, "Malformed Route");
+		return;
+	}
+
+	err = target_resolve(&ts, &px->tdeps, msg, &ri);
+	if (err)
+		reply(px, msg, 500, "Server Internal Error");
+	else if (ts.scode)
+		reply(px, msg, ts.scode, ts.reason);
+	else if (ts.kind == TARGET_LOCAL)
+		local_request(px, msg);
+	else if (0 == pl_strcmp(&msg->met, "ACK"))
+		ack_forward(px, msg, &ri, &ts);
+	else {
+		loop_hash(hash, msg, &msg->via.val);
+		if (txn_start(&px->env, msg, &ri, &ts, hash))
+			reply(px, msg, 500, "Server Internal Error");
+	}
+	target_set_flush(&ts);
+}
+
+
+/* ---- responses no transaction claims -------------------------------- */
+
+/* RFC 6026 §7: a 2xx to an INVITE whose client transaction is gone
+ * (retransmissions, further 2xx of a forked call) is relayed statelessly
+ * by its Via; other stray responses are dropped (§16.7). */
+static bool stray_response(const struct sip_msg *msg, void *arg)
+{
+	struct proxy *px = arg;
+	enum sip_transp tp;
+	struct mbuf *mb;
+	struct sa dst;
+
+	if (msg->scode < 200 || msg->scode >= 300 ||
+	    pl_strcmp(&msg->cseq.met, "INVITE") ||
+	    !sip_transp_isladdr(px->deps.sip, SIP_TRANSP_NONE,
+				&msg->via.addr)) {
+		log_debug("proxy: dropping stray %u %r from %J", msg->scode,
+			  &msg->reason, &msg->src);
+		return true;
+	}
+	if (fwd_next_via_addr(&dst, &tp, msg) || fwd_response(&mb, msg, NULL))
+		return true;
+	(void)sip_send(px->deps.sip, NULL, tp, &dst, mb);
+	mem_deref(mb);
+	return true;
+}
+
+
+static void proxy_destructor(void *arg)
+{
+	struct proxy *px = arg;
+
+	mem_deref(px->resp_lsnr);
+}
+
+
+int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
+{
+	struct proxy *px = mem_zalloc(sizeof(*px), proxy_destructor);
+	int err;
+
+	if (!px)
+		return ENOMEM;
+	px->deps = *deps;
+	px->env = (struct txn_env){
+		.sip = deps->sip,
+		.timer_c_ms = deps->cfg->timer_c * 1000,
+		.cfg = deps->cfg,
+	};
+	px->tdeps = (struct target_deps){
+		.cfg = deps->cfg,
+		.loc = deps->loc,
+		.gruu_key = deps->gruu_key,
+	};
+
+	err = sip_listen(&px->resp_lsnr, deps->sip, false, stray_response, px);
+	if (err)
+		mem_deref(px);
+	else
+		*pxp = px;
+	return err;
+}

@@ -1,0 +1,25 @@
+/* The proxy: every request that is not a REGISTER (RFC 3261 §16). */
+#ifndef LOCUS_PROXY_H
+#define LOCUS_PROXY_H
+
+#include <re.h>
+
+struct gruu_key;
+struct location;
+struct locus_config;
+struct proxy;
+
+struct proxy_deps {
+	struct sip *sip;
+	const struct locus_config *cfg;
+	const struct location *loc;
+	const struct gruu_key *gruu_key;
+};
+
+/* Also listens for responses no transaction claims (2xx relayed
+ * statelessly, RFC 6026). */
+int  proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps);
+/* Handles a request that already passed sipmsg_request_problem(). */
+void proxy_handle(struct proxy *px, const struct sip_msg *msg);
+
+#endif

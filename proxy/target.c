@@ -1,0 +1,313 @@
+#include <string.h>
+#include <re.h>
+#include "config/config.h"
+#include "location/contact.h"
+#include "location/gruu.h"
+#include "location/location.h"
+#include "proxy/route.h"
+#include "proxy/target.h"
+
+enum { Q_UNSPECIFIED = 1000 };   /* no q: as good as the best */
+
+
+static void target_destructor(void *arg)
+{
+	struct target *t = arg;
+
+	list_unlink(&t->le);
+	mem_deref(t->ruri);
+	mem_deref(t->hop);
+	mem_deref(t->routes);
+}
+
+
+static int target_add(struct target_set *ts, struct target **tp)
+{
+	struct target *t = mem_zalloc(sizeof(*t), target_destructor);
+
+	if (!t)
+		return ENOMEM;
+	t->q = Q_UNSPECIFIED;
+	list_append(&ts->targets, &t->le, t);
+	*tp = t;
+	return 0;
+}
+
+
+static int answer(struct target_set *ts, uint16_t scode, const char *reason)
+{
+	ts->scode = scode;
+	ts->reason = reason;
+	return 0;
+}
+
+
+/* The first value of a Path ("<sip:p1;lr>, <sip:p2;lr>"): the next hop. */
+static int path_first_hop(char **hopp, const char *path)
+{
+	struct sip_addr addr;
+	struct pl first;
+
+	pl_set_str(&first, path);
+	if (0 == re_regex(path, strlen(path), "[^,]+", &first) &&
+	    0 == sip_addr_decode(&addr, &first))
+		return pl_strdup(hopp, &addr.auri);
+	return EBADMSG;
+}
+
+
+/* RFC 5627 §6 and RFC 3327 §5.4: out of a dialog the Path is pushed as
+ * Route; the request itself goes to where the REGISTER came from (NAT),
+ * over the same transport, reusing its connection. */
+static int target_from_binding(struct target_set *ts, const struct binding *b,
+			       bool in_dialog)
+{
+	struct target *t;
+	int err;
+
+	err = target_add(ts, &t);
+	if (err)
+		return err;
+	t->q = b->q >= 0 ? b->q : Q_UNSPECIFIED;
+	err = str_dup(&t->ruri, b->uri);
+	if (!err && b->path && !in_dialog) {
+		err = str_dup(&t->routes, b->path);
+		if (!err)
+			err = path_first_hop(&t->hop, b->path);
+	}
+	else if (!err) {
+		err = re_sdprintf(&t->hop, "sip:%J;transport=%s", &b->received,
+				  sip_transp_name(b->tp));
+	}
+	return err;
+}
+
+
+static bool binding_live(const struct binding *b, int64_t now)
+{
+	return b->expires > now;
+}
+
+
+/* q-value order, stable: higher q first, then most recently refreshed. */
+static void sort_by_q(struct list *targets)
+{
+	struct list sorted = LIST_INIT;
+	struct le *le;
+
+	while ((le = list_head(targets))) {
+		struct target *best = le->data;
+		for (struct le *o = le->next; o; o = o->next) {
+			struct target *t = o->data;
+			if (t->q > best->q)
+				best = t;
+		}
+		list_unlink(&best->le);
+		list_append(&sorted, &best->le, best);
+	}
+	*targets = sorted;
+	for (le = targets->head; le; le = le->next)
+		le->list = targets;
+}
+
+
+static int resolve_aor(struct target_set *ts, const struct target_deps *d,
+		       const struct uri *uri, bool in_dialog)
+{
+	const struct aor *aor;
+	int64_t now = location_now();
+	char *key;
+	int err;
+
+	err = aor_key_from_uri(&key, uri);
+	if (err)
+		return answer(ts, 404, "Not Found");
+	aor = location_aor_find(d->loc, key);
+	mem_deref(key);
+
+	if (!aor)
+		return answer(ts, 404, "Not Found");
+
+	ts->kind = TARGET_AOR;
+	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
+		const struct binding *b = le->data;
+		if (binding_live(b, now))
+			err = target_from_binding(ts, b, in_dialog);
+	}
+	if (!err && !ts->targets.head)
+		return answer(ts, 480, "Temporarily Unavailable");
+	sort_by_q(&ts->targets);
+	return err;
+}
+
+
+/* RFC 5627 §5.3: every binding of the instance, most recently refreshed
+ * first; never another instance of the AOR. */
+static int instance_targets(struct target_set *ts, const struct aor *aor,
+			    const char *instance, bool in_dialog)
+{
+	int64_t now = location_now();
+	int err = 0;
+
+	ts->kind = TARGET_GRUU;
+	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
+		const struct binding *b = le->data;
+		if (b->instance && 0 == strcmp(b->instance, instance) &&
+		    binding_live(b, now))
+			err = target_from_binding(ts, b, in_dialog);
+	}
+	return err;
+}
+
+
+static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
+			    const struct uri *uri, const struct pl *gr,
+			    bool in_dialog)
+{
+	const struct aor *aor;
+	char *key = NULL, *instance = NULL;
+	int err;
+
+	if (aor_key_from_uri(&key, uri) || pl_strdup(&instance, gr)) {
+		mem_deref(key);
+		return answer(ts, 404, "Unknown GRUU");
+	}
+	aor = location_aor_find(d->loc, key);
+	if (!aor || !aor_instance_find(aor, instance)) {
+		err = answer(ts, 404, "Unknown GRUU");
+		goto out;
+	}
+	err = instance_targets(ts, aor, instance, in_dialog);
+	/* §5.3: a valid public GRUU of a device that is offline */
+	if (!err && !ts->targets.head)
+		err = answer(ts, 480, "Temporarily Unavailable");
+ out:
+	mem_deref(key);
+	mem_deref(instance);
+	return err;
+}
+
+
+static int resolve_temp_gruu(struct target_set *ts,
+			     const struct target_deps *d,
+			     const struct uri *uri, bool in_dialog)
+{
+	const struct instance_state *is;
+	const struct aor *aor;
+	char *aor_key = NULL, *instance = NULL;
+	struct pl token = uri->user;
+	uint64_t generation;
+	int err = 0;
+
+	pl_advance(&token, strlen(GRUU_TEMP_PREFIX));
+	if (gruu_token_decode(d->gruu_key, &token, &aor_key, &instance,
+			      &generation))
+		return answer(ts, 404, "Unknown GRUU");
+
+	aor = location_aor_find(d->loc, aor_key);
+	is = aor ? aor_instance_find(aor, instance) : NULL;
+
+	/* §5.3: temp-gruus of an older generation (the device registered
+	 * with a new Call-ID since) and of unregistered devices are gone. */
+	if (!is || is->generation != generation)
+		err = answer(ts, 404, "GRUU No Longer Valid");
+	else
+		err = instance_targets(ts, aor, instance, in_dialog);
+	if (!err && !ts->scode && !ts->targets.head)
+		err = answer(ts, 404, "GRUU No Longer Valid");
+
+	mem_deref(aor_key);
+	mem_deref(instance);
+	return err;
+}
+
+
+static bool is_temp_gruu_user(const struct pl *user)
+{
+	size_t n = strlen(GRUU_TEMP_PREFIX);
+
+	return user->l > n && 0 == memcmp(user->p, GRUU_TEMP_PREFIX, n);
+}
+
+
+static int forward_to(struct target_set *ts, enum target_kind kind,
+		      const struct pl *ruri, const struct pl *hop)
+{
+	struct target *t;
+	int err;
+
+	ts->kind = kind;
+	err = target_add(ts, &t);
+	if (!err)
+		err = pl_strdup(&t->ruri, ruri);
+	if (!err)
+		err = pl_strdup(&t->hop, hop);
+	return err;
+}
+
+
+/* The Request-URI is in one of our domains (after §16.4). */
+static int resolve_ours(struct target_set *ts, const struct target_deps *d,
+			const struct uri *uri, bool in_dialog)
+{
+	struct pl gr;
+
+	if (0 == contact_param_get(&uri->params, "gr", &gr)) {
+		if (pl_isset(&gr))
+			return resolve_pub_gruu(ts, d, uri, &gr, in_dialog);
+		if (is_temp_gruu_user(&uri->user))
+			return resolve_temp_gruu(ts, d, uri, in_dialog);
+		return answer(ts, 404, "Unknown GRUU");
+	}
+	if (!pl_isset(&uri->user)) {
+		ts->kind = TARGET_LOCAL;
+		return 0;
+	}
+	return resolve_aor(ts, d, uri, in_dialog);
+}
+
+
+int target_resolve(struct target_set *ts, const struct target_deps *deps,
+		   const struct sip_msg *msg, const struct route_info *ri)
+{
+	bool in_dialog = pl_isset(&msg->to.tag);
+
+	memset(ts, 0, sizeof(*ts));
+	list_init(&ts->targets);
+
+	if (pl_isset(&ri->next_route)) {
+		struct sip_addr addr;
+		if (sip_addr_decode(&addr, &ri->next_route))
+			return answer(ts, 400, "Malformed Route");
+		return forward_to(ts, TARGET_ROUTE, &ri->ruri, &addr.auri);
+	}
+	if (!uri_is_sip(&ri->uri))
+		return answer(ts, 416, "Unsupported URI Scheme");
+	if (route_uri_is_us(deps->cfg, &ri->uri))
+		return resolve_ours(ts, deps, &ri->uri, in_dialog);
+
+	/* A foreign Request-URI: the far end of a dialog we record-routed,
+	 * or a relay, which is off unless configured. */
+	if ((in_dialog && ri->routed_by_us) || deps->cfg->relay)
+		return forward_to(ts, TARGET_URI, &ri->ruri, &ri->ruri);
+	return answer(ts, 403, "Relaying Denied");
+}
+
+
+void target_set_flush(struct target_set *ts)
+{
+	list_flush(&ts->targets);
+}
+
+
+int target_top_q(const struct list *targets)
+{
+	int q = -1;
+
+	for (struct le *le = targets->head; le; le = le->next) {
+		const struct target *t = le->data;
+		if (t->q > q)
+			q = t->q;
+	}
+	return q;
+}

@@ -1,0 +1,523 @@
+/*
+ * A stateful proxy transaction.
+ *
+ * Targets are tried in groups: every binding of the best q in parallel,
+ * then the next q (RFC 3261 §16.6, sequential search by q-value); a GRUU
+ * has one target at a time, the next binding of the same instance only
+ * after 408 or 430 (RFC 5627 §5.3).  Every provisional response except
+ * 100 goes upstream at once, retransmissions included, so reliable
+ * provisional responses (RFC 3262) pass untouched; every 2xx goes upstream
+ * (RFC 6026); the other finals wait for the best one (§16.7 step 6).
+ */
+#include <string.h>
+#include <re.h>
+#include "common/log.h"
+#include "config/config.h"
+#include "proxy/fwd.h"
+#include "proxy/route.h"
+#include "proxy/target.h"
+#include "proxy/txn.h"
+
+struct txn {
+	struct txn_env env;
+	const struct sip_msg *msg;     /* the request as received        */
+	struct sip_strans *st;         /* NULL once a final went up       */
+	struct mbuf *fwd;              /* headers and body, every branch  */
+	char *method;
+	char loop_hash[40];
+	bool invite;
+	bool record_route;
+	enum target_kind kind;
+	struct list pending;           /* struct target, not yet tried    */
+	struct list branches;          /* struct branch, live and done    */
+	uint32_t active;               /* branches without a final        */
+	struct branch *best;           /* best non-2xx final so far       */
+	bool final_sent;
+	bool got_6xx;
+	bool canceled;
+};
+
+struct branch {
+	struct le le;
+	struct txn *tx;
+	struct target *tgt;
+	struct sip_request *req;
+	struct tmr timer_c;
+	const struct sip_msg *final;   /* its final response, if received */
+	uint16_t scode;                /* 0 while pending                 */
+	const char *reason;            /* for a final we made up          */
+	bool got_provisional;
+};
+
+static void txn_advance(struct txn *tx);
+
+
+static void branch_destructor(void *arg)
+{
+	struct branch *br = arg;
+
+	tmr_cancel(&br->timer_c);
+	list_unlink(&br->le);
+	/* libre cancels a request still pending when it is dereferenced */
+	mem_deref(br->req);
+	mem_deref((void *)br->final);
+	mem_deref(br->tgt);
+}
+
+
+static void txn_destructor(void *arg)
+{
+	struct txn *tx = arg;
+
+	list_flush(&tx->branches);
+	list_flush(&tx->pending);
+	mem_deref(tx->st);
+	mem_deref(tx->fwd);
+	mem_deref(tx->method);
+	mem_deref((void *)tx->msg);
+}
+
+
+/* ---- upstream ------------------------------------------------------- */
+
+static void upstream_send(struct txn *tx, uint16_t scode, struct mbuf *mb)
+{
+	struct sa dst;
+	int err;
+
+	fwd_reply_addr(&dst, tx->msg);
+	if (tx->st)
+		err = sip_strans_reply(&tx->st, tx->env.sip, tx->msg, &dst,
+				       scode, mb);
+	else   /* a further 2xx after the first: statelessly (RFC 6026) */
+		err = sip_send(tx->env.sip, tx->msg->sock, tx->msg->tp, &dst,
+			       mb);
+	if (err)
+		log_warn("proxy: relaying %u upstream to %J failed: %m",
+			 scode, &dst, err);
+}
+
+
+static void relay(struct txn *tx, const struct sip_msg *resp,
+		  const char *extra)
+{
+	struct mbuf *mb;
+
+	if (fwd_response(&mb, resp, extra)) {
+		log_warn("proxy: cannot relay %u (no Via)", resp->scode);
+		return;
+	}
+	upstream_send(tx, resp->scode, mb);
+	mem_deref(mb);
+}
+
+
+static void reply_local(struct txn *tx, uint16_t scode, const char *reason)
+{
+	if (!tx->st)
+		return;
+	(void)sip_treplyf(&tx->st, NULL, tx->env.sip, tx->msg, false, scode,
+			  reason, NULL);
+}
+
+
+/* ---- choosing the response (§16.7 step 6) --------------------------- */
+
+static bool is_preferred_4xx(uint16_t scode)
+{
+	return scode == 401 || scode == 407 || scode == 415 ||
+		scode == 420 || scode == 484;
+}
+
+
+/* Lower is better.  A response we made up (timeout, transport error)
+ * loses to a real one of the same class. */
+static int response_rank(uint16_t scode, bool made_up)
+{
+	if (scode >= 600)
+		return 0;
+	switch (scode / 100) {
+	case 3:  return 100;
+	case 4:  return is_preferred_4xx(scode) ? 200 : made_up ? 220 : 210;
+	default: return made_up ? 320 : 300;
+	}
+}
+
+
+static void consider(struct txn *tx, struct branch *br)
+{
+	const struct branch *best = tx->best;
+
+	if (!best || response_rank(br->scode, !br->final) <
+		     response_rank(best->scode, !best->final))
+		tx->best = br;
+}
+
+
+/* §16.7 step 7: the challenges of every 401 and 407 go upstream. */
+static int challenges_collect(struct mbuf *mb, const struct txn *tx)
+{
+	int err = 0;
+
+	for (struct le *le = tx->branches.head; le && !err; le = le->next) {
+		const struct branch *br = le->data;
+
+		if (br == tx->best || !br->final ||
+		    (br->scode != 401 && br->scode != 407))
+			continue;
+		for (struct le *h = br->final->hdrl.head; h && !err;
+		     h = h->next) {
+			const struct sip_hdr *hdr = h->data;
+			if (hdr->id == SIP_HDR_WWW_AUTHENTICATE ||
+			    hdr->id == SIP_HDR_PROXY_AUTHENTICATE)
+				err = mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
+						  &hdr->val);
+		}
+	}
+	return err;
+}
+
+
+static void send_best(struct txn *tx)
+{
+	const struct branch *best = tx->best;
+	struct mbuf *extra;
+	char *lines = NULL;
+
+	if (!best) {
+		reply_local(tx, tx->canceled ? 487 : 408, tx->canceled ?
+			    "Request Terminated" : "Request Timeout");
+		return;
+	}
+	/* §16.7 step 6: a 503 is not passed on as such. */
+	if (!best->final || best->scode == 503) {
+		reply_local(tx, best->scode == 503 ? 500 : best->scode,
+			    best->scode == 503 ? "Downstream Service Unavailable"
+					       : best->reason);
+		return;
+	}
+
+	extra = mbuf_alloc(256);
+	if (extra && (best->scode == 401 || best->scode == 407) &&
+	    0 == challenges_collect(extra, tx)) {
+		extra->pos = 0;
+		(void)mbuf_strdup(extra, &lines, extra->end);
+	}
+	relay(tx, best->final, lines);
+	mem_deref(lines);
+	mem_deref(extra);
+}
+
+
+/* ---- branches ------------------------------------------------------- */
+
+static void cancel_branches(struct txn *tx)
+{
+	for (struct le *le = tx->branches.head; le; le = le->next) {
+		struct branch *br = le->data;
+		if (!br->scode && br->req)
+			sip_request_cancel(br->req);
+	}
+}
+
+
+static void branch_final(struct branch *br, uint16_t scode,
+			 const struct sip_msg *resp, const char *reason)
+{
+	struct txn *tx = br->tx;
+
+	tmr_cancel(&br->timer_c);
+	br->scode = scode;
+	br->reason = reason;
+	--tx->active;
+
+	if (scode < 300) {
+		relay(tx, resp, NULL);
+		tx->final_sent = true;
+		list_flush(&tx->pending);
+		/* §16.7 step 10: the other branches of an answered INVITE
+		 * are cancelled */
+		if (tx->invite)
+			cancel_branches(tx);
+	}
+	else {
+		br->final = resp ? mem_ref((void *)resp) : NULL;
+		consider(tx, br);
+		if (scode >= 600) {
+			/* §16.7 step 5: a 6xx ends the search */
+			tx->got_6xx = true;
+			list_flush(&tx->pending);
+			cancel_branches(tx);
+		}
+		else if (tx->kind == TARGET_GRUU && scode != 408 &&
+			 scode != 430) {
+			/* RFC 5627 §5.3: only a dead flow tries the next */
+			list_flush(&tx->pending);
+		}
+	}
+	txn_advance(tx);
+}
+
+
+static void timer_c_fired(void *arg)
+{
+	struct branch *br = arg;
+
+	/* RFC 3261 §16.8: cancel a branch that rings too long; one that
+	 * never answered at all is given up as a 408. */
+	if (br->got_provisional) {
+		sip_request_cancel(br->req);
+		return;
+	}
+	br->req = mem_deref(br->req);
+	branch_final(br, 408, NULL, "Request Timeout");
+}
+
+
+static void provisional(struct branch *br, const struct sip_msg *resp)
+{
+	struct txn *tx = br->tx;
+
+	br->got_provisional = true;
+	if (resp->scode == 100)
+		return;    /* hop by hop: the caller had our own 100 */
+
+	if (tx->invite)
+		tmr_start(&br->timer_c, tx->env.timer_c_ms, timer_c_fired, br);
+	if (!tx->final_sent)
+		relay(tx, resp, NULL);
+}
+
+
+static void branch_response(int err, const struct sip_msg *resp, void *arg)
+{
+	struct branch *br = arg;
+
+	if (err || !resp) {
+		/* §16.7 step 2 and §8.1.3.1: a timeout counts as 408, a
+		 * transport error as 503 */
+		bool timeout = err == ETIMEDOUT;
+		branch_final(br, timeout ? 408 : 503, NULL, timeout ?
+			     "Request Timeout" : "Service Unavailable");
+		return;
+	}
+	if (resp->scode < 200)
+		provisional(br, resp);
+	else
+		branch_final(br, resp->scode, resp, NULL);
+}
+
+
+/* Appends to the Via that libre just wrote: the loop-detection hash of
+ * RFC 3261 §16.6 step 8.  libre draws its branch parameters at random, so
+ * the hash rides in a Via parameter of its own. */
+static int via_loop_param(struct mbuf *mb, const char *hash)
+{
+	if (mb->end < 2 || mb->pos != mb->end)
+		return EINVAL;
+	mb->pos -= 2;
+	mb->end -= 2;
+	return mbuf_printf(mb, ";lh=%s\r\n", hash);
+}
+
+
+static int record_route_write(struct mbuf *mb, const struct txn *tx,
+			      enum sip_transp tp, const struct sa *laddr)
+{
+	const struct sip_msg *msg = tx->msg;
+	int err;
+
+	err = mbuf_printf(mb, "Record-Route: <sip:%J%s%s;lr>\r\n", laddr,
+			  tp == SIP_TRANSP_UDP ? "" : ";transport=",
+			  tp == SIP_TRANSP_UDP ? "" : sip_transp_param(tp));
+
+	/* RFC 5658: when the request changes transport or interface, a
+	 * second entry names the side it came in on. */
+	if (!err && (tp != msg->tp || !sa_cmp(laddr, &msg->dst, SA_ALL)))
+		err = mbuf_printf(mb, "Record-Route: <sip:%J%s%s;lr>\r\n",
+				  &msg->dst,
+				  msg->tp == SIP_TRANSP_UDP ? "" : ";transport=",
+				  msg->tp == SIP_TRANSP_UDP ? ""
+				  : sip_transp_param(msg->tp));
+	return err;
+}
+
+
+static int branch_send(enum sip_transp tp, const struct sa *src,
+		       const struct sa *dst, struct mbuf *mb, void *arg)
+{
+	struct branch *br = arg;
+	struct txn *tx = br->tx;
+	int err;
+
+	err = via_loop_param(mb, tx->loop_hash);
+	if (!err && tx->record_route)
+		err = record_route_write(mb, tx, tp, src);
+	if (!err && br->tgt->routes)
+		err = mbuf_printf(mb, "Route: %s\r\n", br->tgt->routes);
+	return err;
+}
+
+
+static int branch_start(struct txn *tx, struct target *tgt)
+{
+	struct branch *br;
+	struct uri hop;
+	struct pl pl;
+	int err;
+
+	br = mem_zalloc(sizeof(*br), branch_destructor);
+	if (!br)
+		return ENOMEM;
+	br->tx = tx;
+	br->tgt = mem_ref(tgt);
+	tmr_init(&br->timer_c);
+	list_append(&tx->branches, &br->le, br);
+
+	pl_set_str(&pl, tgt->hop);
+	err = uri_decode(&hop, &pl);
+	if (!err)
+		err = sip_request(&br->req, tx->env.sip, true, tx->method, -1,
+				  tgt->ruri, -1, &hop, tx->fwd, (size_t)tx,
+				  branch_send, branch_response, br);
+	if (err) {
+		log_info("proxy: cannot send %s to %s: %m", tx->method,
+			 tgt->ruri, err);
+		br->scode = 503;
+		br->reason = "Service Unavailable";
+		consider(tx, br);
+		return err;
+	}
+
+	++tx->active;
+	if (tx->invite)
+		tmr_start(&br->timer_c, tx->env.timer_c_ms, timer_c_fired, br);
+	return 0;
+}
+
+
+/* Starts the next group of targets: all of the best remaining q for an
+ * AOR, the next binding for a GRUU, the one target otherwise. */
+static void group_start(struct txn *tx)
+{
+	int q = target_top_q(&tx->pending);
+	struct le *le = list_head(&tx->pending);
+
+	while (le) {
+		struct target *tgt = le->data;
+		le = le->next;
+
+		if (tx->kind == TARGET_AOR && tgt->q != q)
+			continue;
+		list_unlink(&tgt->le);
+		(void)branch_start(tx, tgt);
+		mem_deref(tgt);
+		if (tx->kind != TARGET_AOR)
+			break;
+	}
+}
+
+
+/* Moves on once a group has no branch left: the next group, or the
+ * best response upstream; the transaction ends with its last branch. */
+static void txn_advance(struct txn *tx)
+{
+	if (tx->active)
+		return;
+
+	while (!tx->final_sent && !tx->canceled && !tx->got_6xx &&
+	       tx->pending.head && !tx->active)
+		group_start(tx);
+	if (tx->active)
+		return;
+
+	if (!tx->final_sent)
+		send_best(tx);
+	mem_deref(tx);
+}
+
+
+static void upstream_cancel(void *arg)
+{
+	struct txn *tx = arg;
+
+	/* RFC 3261 §16.10: libre answered the CANCEL with 200; cancel every
+	 * pending branch and start no new one.  The best response (487
+	 * from the branches) goes up when they are done. */
+	tx->canceled = true;
+	list_flush(&tx->pending);
+	cancel_branches(tx);
+}
+
+
+static bool forms_dialog(const struct sip_msg *msg)
+{
+	if (pl_isset(&msg->to.tag))
+		return false;
+	return 0 == pl_strcmp(&msg->met, "INVITE") ||
+		0 == pl_strcmp(&msg->met, "SUBSCRIBE") ||
+		0 == pl_strcmp(&msg->met, "REFER");
+}
+
+
+static int txn_init(struct txn *tx, const struct sip_msg *msg,
+		    const struct route_info *ri, const char *loop_hash)
+{
+	struct fwd_request_opts opts = {
+		.drop_routes = ri->drop_routes,
+		.drop_last_route = ri->drop_last_route,
+	};
+	int err;
+
+	tx->msg = mem_ref((void *)msg);
+	tx->invite = 0 == pl_strcmp(&msg->met, "INVITE");
+	tx->record_route = forms_dialog(msg);
+	str_ncpy(tx->loop_hash, loop_hash, sizeof(tx->loop_hash));
+
+	err = pl_strdup(&tx->method, &msg->met);
+	if (err)
+		return err;
+	tx->fwd = mbuf_alloc(msg->mb->end + 256);
+	if (!tx->fwd)
+		return ENOMEM;
+	err = fwd_request_body(tx->fwd, msg, &opts);
+	tx->fwd->pos = 0;
+	if (err)
+		return err;
+
+	return sip_strans_alloc(&tx->st, tx->env.sip, msg,
+				tx->invite ? upstream_cancel : NULL, tx);
+}
+
+
+int txn_start(const struct txn_env *env, const struct sip_msg *msg,
+	      const struct route_info *ri, struct target_set *ts,
+	      const char *loop_hash)
+{
+	struct txn *tx = mem_zalloc(sizeof(*tx), txn_destructor);
+	int err;
+
+	if (!tx)
+		return ENOMEM;
+	tx->env = *env;
+	tx->kind = ts->kind;
+	list_init(&tx->pending);
+
+	err = txn_init(tx, msg, ri, loop_hash);
+	if (err) {
+		mem_deref(tx);
+		return err;
+	}
+
+	/* The targets move over; the set is left empty. */
+	tx->pending = ts->targets;
+	for (struct le *le = tx->pending.head; le; le = le->next)
+		le->list = &tx->pending;
+	list_init(&ts->targets);
+
+	if (tx->invite)
+		(void)sip_treplyf(&tx->st, NULL, env->sip, msg, false, 100,
+				  "Trying", NULL);
+	txn_advance(tx);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* One stateful proxy transaction (RFC 3261 §16.6-§16.10, RFC 6026): the
+ * server transaction towards the caller and a client branch per target. */
+#ifndef LOCUS_TXN_H
+#define LOCUS_TXN_H
+
+#include <stdbool.h>
+#include <re.h>
+
+struct proxy;
+struct route_info;
+struct target_set;
+
+/* Everything the transaction needs to know about its proxy. */
+struct txn_env {
+	struct sip *sip;
+	uint32_t timer_c_ms;
+	const struct locus_config *cfg;
+};
+
+/*
+ * Forwards MSG to the targets in TS (which it takes over) and relays the
+ * responses.  LOOP_HASH goes into our Via for loop detection.  On error
+ * nothing was sent and the caller answers.
+ */
+int txn_start(const struct txn_env *env, const struct sip_msg *msg,
+	      const struct route_info *ri, struct target_set *ts,
+	      const char *loop_hash);
+
+#endif
