@@ -1,0 +1,558 @@
+/* Unit tests for location/contact.c: header-parameter iteration, the
+ * +sip.instance unquoting, URI equivalence (RFC 3261 §19.1.4) and AOR
+ * keys. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#include "location/contact.h"
+#include "unit_support.h"
+
+
+/* ---- contact_params_apply ------------------------------------------ */
+
+enum { MAXP = 16 };
+
+/* What the iteration reported: names and values as strings, "(none)" for
+ * a parameter without a value. */
+struct seen {
+	unsigned n;
+	char name[MAXP][64];
+	char val[MAXP][64];
+	unsigned stop_at;      /* return 42 on this call (1-based), 0: never */
+};
+
+
+static int collect(const struct pl *name, const struct pl *val, void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < MAXP);
+	assert_int_equal(0, pl_strcpy(name, s->name[s->n],
+				      sizeof(s->name[0])));
+	if (pl_isset(val))
+		assert_int_equal(0, pl_strcpy(val, s->val[s->n],
+					      sizeof(s->val[0])));
+	else
+		strcpy(s->val[s->n], "(none)");
+	++s->n;
+	return s->stop_at && s->n == s->stop_at ? 42 : 0;
+}
+
+
+static int apply_str(struct seen *s, const char *params)
+{
+	struct pl pl;
+
+	memset(s, 0, sizeof(*s));
+	pl_set_str(&pl, params);
+	return contact_params_apply(&pl, collect, s);
+}
+
+
+static void assert_param(const struct seen *s, unsigned i, const char *name,
+			 const char *val)
+{
+	assert_true(i < s->n);
+	assert_string_equal(name, s->name[i]);
+	assert_string_equal(val, s->val[i]);
+}
+
+
+static void test_params_basic(void **state)
+{
+	struct seen s;
+	(void)state;
+
+	assert_int_equal(0, apply_str(&s, ";a=1;b;c=xyz"));
+	assert_int_equal(3, s.n);
+	assert_param(&s, 0, "a", "1");
+	assert_param(&s, 1, "b", "(none)");
+	assert_param(&s, 2, "c", "xyz");
+
+	/* no leading ';' is accepted too */
+	assert_int_equal(0, apply_str(&s, "lr;transport=tcp"));
+	assert_int_equal(2, s.n);
+	assert_param(&s, 0, "lr", "(none)");
+	assert_param(&s, 1, "transport", "tcp");
+
+	/* an unquoted '=' after the first one belongs to the value */
+	assert_int_equal(0, apply_str(&s, ";a=b=c"));
+	assert_int_equal(1, s.n);
+	assert_param(&s, 0, "a", "b=c");
+}
+
+
+static void test_params_quoted(void **state)
+{
+	struct seen s;
+	(void)state;
+
+	/* ';' and '=' inside quotes neither split nor start a value;
+	 * the quotes are kept */
+	assert_int_equal(0, apply_str(&s,
+		";+sip.instance=\"<urn:uuid:1;a=b>\";x=\"p=q;r\";y"));
+	assert_int_equal(3, s.n);
+	assert_param(&s, 0, "+sip.instance", "\"<urn:uuid:1;a=b>\"");
+	assert_param(&s, 1, "x", "\"p=q;r\"");
+	assert_param(&s, 2, "y", "(none)");
+
+	/* escaped quotes do not close the string */
+	assert_int_equal(0, apply_str(&s,
+		";d=\"say \\\"hi;there\\\" now\";e=2"));
+	assert_int_equal(2, s.n);
+	assert_param(&s, 0, "d", "\"say \\\"hi;there\\\" now\"");
+	assert_param(&s, 1, "e", "2");
+
+	/* an escaped backslash right before the closing quote */
+	assert_int_equal(0, apply_str(&s, ";f=\"a\\\\\";g"));
+	assert_int_equal(2, s.n);
+	assert_param(&s, 0, "f", "\"a\\\\\"");
+	assert_param(&s, 1, "g", "(none)");
+}
+
+
+static void test_params_whitespace_and_trailing(void **state)
+{
+	struct seen s;
+	(void)state;
+
+	assert_int_equal(0, apply_str(&s, "  ; a = 1 ;  b ; c= \"v w\"  "));
+	assert_int_equal(3, s.n);
+	assert_param(&s, 0, "a", "1");
+	assert_param(&s, 1, "b", "(none)");
+	assert_param(&s, 2, "c", "\"v w\"");
+
+	assert_int_equal(0, apply_str(&s, ";a=1;"));
+	assert_int_equal(1, s.n);
+	assert_param(&s, 0, "a", "1");
+
+	assert_int_equal(0, apply_str(&s, ";a=1;;; ;\t"));
+	assert_int_equal(1, s.n);
+
+	assert_int_equal(0, apply_str(&s, ""));
+	assert_int_equal(0, s.n);
+	assert_int_equal(0, apply_str(&s, " ; ;"));
+	assert_int_equal(0, s.n);
+
+	/* NULL and unset lists: nothing to iterate */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(0, contact_params_apply(NULL, collect, &s));
+	assert_int_equal(0, contact_params_apply(&pl_null, collect, &s));
+	assert_int_equal(0, s.n);
+}
+
+
+static void test_params_malformed(void **state)
+{
+	struct seen s;
+	(void)state;
+
+	assert_int_equal(EBADMSG, apply_str(&s, ";=1"));
+	assert_int_equal(0, s.n);
+
+	/* parameters before the bad one were reported */
+	assert_int_equal(EBADMSG, apply_str(&s, ";a=1;=2;b"));
+	assert_int_equal(1, s.n);
+	assert_param(&s, 0, "a", "1");
+
+	assert_int_equal(EBADMSG, apply_str(&s, ";a=1; =2"));
+	assert_int_equal(1, s.n);
+
+	/* unclosed quotes */
+	assert_int_equal(EBADMSG, apply_str(&s, ";a=\"abc"));
+	assert_int_equal(0, s.n);
+	assert_int_equal(EBADMSG, apply_str(&s, ";a=\"ab;c=d"));
+	assert_int_equal(0, s.n);
+	assert_int_equal(EBADMSG, apply_str(&s, ";x;a=\"ab\\\""));
+	assert_int_equal(1, s.n);
+}
+
+
+static void test_params_handler_stops(void **state)
+{
+	struct seen s;
+	struct pl pl;
+	(void)state;
+
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	pl_set_str(&pl, ";a;b;c;d");
+	assert_int_equal(42, contact_params_apply(&pl, collect, &s));
+	assert_int_equal(2, s.n);
+	assert_param(&s, 1, "b", "(none)");
+}
+
+
+/* ---- contact_param_get ---------------------------------------------- */
+
+static void test_param_get(void **state)
+{
+	struct pl params, val;
+	(void)state;
+
+	pl_set_str(&params, ";Transport=TCP;lr;EXPIRES=60;"
+		   "+sip.instance=\"<urn:uuid:1;x>\";q=0.5");
+
+	assert_int_equal(0, contact_param_get(&params, "transport", &val));
+	assert_int_equal(0, pl_strcmp(&val, "TCP"));
+	assert_int_equal(0, contact_param_get(&params, "TRANSPORT", &val));
+	assert_int_equal(0, pl_strcmp(&val, "TCP"));
+	assert_int_equal(0, contact_param_get(&params, "expires", &val));
+	assert_int_equal(0, pl_strcmp(&val, "60"));
+	assert_int_equal(0, contact_param_get(&params, "+SIP.Instance", &val));
+	assert_int_equal(0, pl_strcmp(&val, "\"<urn:uuid:1;x>\""));
+	assert_int_equal(0, contact_param_get(&params, "q", &val));
+	assert_int_equal(0, pl_strcmp(&val, "0.5"));
+
+	val = pl_null;
+	val.p = "junk";
+	val.l = 4;
+	assert_int_equal(0, contact_param_get(&params, "LR", &val));
+	assert_false(pl_isset(&val));
+
+	/* not a prefix match, and a ';x' inside quotes is no parameter */
+	assert_int_equal(ENOENT, contact_param_get(&params, "trans", &val));
+	assert_int_equal(ENOENT, contact_param_get(&params, "x", &val));
+	assert_int_equal(ENOENT, contact_param_get(&params, "maddr", &val));
+
+	pl_set_str(&params, ";a=\"unclosed");
+	assert_int_equal(ENOENT, contact_param_get(&params, "a", &val));
+}
+
+
+/* ---- contact_unquote_instance --------------------------------------- */
+
+static void unquote_is(const char *in, const char *expect)
+{
+	struct pl pin, out;
+
+	pl_set_str(&pin, in);
+	contact_unquote_instance(&out, &pin);
+	assert_int_equal(strlen(expect), out.l);
+	assert_int_equal(0, pl_strcmp(&out, expect));
+}
+
+
+static void test_unquote_instance(void **state)
+{
+	(void)state;
+
+	unquote_is("\"<" UT_UUID1 ">\"", UT_UUID1);
+	unquote_is("<" UT_UUID1 ">", UT_UUID1);
+	unquote_is("\"" UT_UUID1 "\"", UT_UUID1);
+	unquote_is(UT_UUID1, UT_UUID1);
+	unquote_is("\"<>\"", "");
+	unquote_is("\"\"", "");
+	unquote_is("\"", "\"");
+	unquote_is("<", "<");
+	/* only one level of each */
+	unquote_is("\"\"x\"\"", "\"x\"");
+	unquote_is("\"<<x>>\"", "<x>");
+	/* <> only inside the quotes, not around them */
+	unquote_is("<\"x\">", "\"x\"");
+}
+
+
+/* ---- uri_equal ------------------------------------------------------ */
+
+static bool ueq(const char *a, const char *b)
+{
+	struct uri ua, ub;
+	struct pl pa, pb;
+	bool ab, ba;
+
+	pl_set_str(&pa, a);
+	pl_set_str(&pb, b);
+	assert_int_equal(0, uri_decode(&ua, &pa));
+	assert_int_equal(0, uri_decode(&ub, &pb));
+
+	ab = uri_equal(&ua, &ub);
+	ba = uri_equal(&ub, &ua);
+	if (ab != ba)
+		fail_msg("uri_equal not symmetric: %s vs %s", a, b);
+	assert_true(uri_equal(&ua, &ua));
+	return ab;
+}
+
+
+#define EQ(a, b) do { if (!ueq(a, b)) \
+	fail_msg("expected equal: %s == %s", a, b); } while (0)
+#define NE(a, b) do { if (ueq(a, b)) \
+	fail_msg("expected different: %s != %s", a, b); } while (0)
+
+
+/* The example sets of RFC 3261 §19.1.4. */
+static void test_uri_equal_rfc3261_examples(void **state)
+{
+	(void)state;
+
+	/* "The URIs within each of the following sets are equivalent" */
+	EQ("sip:%61lice@atlanta.com;transport=TCP",
+	   "sip:alice@AtLanTa.CoM;Transport=tcp");
+
+	EQ("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5");
+	EQ("sip:carol@chicago.com", "sip:carol@chicago.com;security=on");
+	EQ("sip:carol@chicago.com;newparam=5",
+	   "sip:carol@chicago.com;security=on");
+
+	/* The next two sets carry identical (or reordered) URI headers.
+	 * uri_equal ignores headers by design (contact.h), so these hold
+	 * for that reason; the parameter reordering in the first one is
+	 * what is actually compared. */
+	EQ("sip:biloxi.com;transport=tcp;method=REGISTER"
+	   "?to=sip:bob%40biloxi.com",
+	   "sip:biloxi.com;method=REGISTER;transport=tcp"
+	   "?to=sip:bob%40biloxi.com");
+	EQ("sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+	   "sip:alice@atlanta.com?priority=urgent&subject=project%20x");
+
+	/* "The URIs within each of the following sets are not equivalent" */
+	NE("SIP:ALICE@AtLanTa.CoM;Transport=udp",
+	   "sip:alice@AtLanTa.CoM;Transport=UDP");
+	NE("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060");
+	NE("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp");
+	NE("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp");
+	/* Skipped: sip:carol@chicago.com vs
+	 * sip:carol@chicago.com?Subject=next%20meeting ("different header
+	 * component").  uri_equal deliberately ignores URI headers
+	 * (contact.h: contacts never carry meaningful ones), so it calls
+	 * these equal. */
+	NE("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4");
+
+	/* "Note that equality is not transitive" */
+	EQ("sip:carol@chicago.com", "sip:carol@chicago.com;security=off");
+	NE("sip:carol@chicago.com;security=on",
+	   "sip:carol@chicago.com;security=off");
+}
+
+
+static void test_uri_equal_components(void **state)
+{
+	(void)state;
+
+	/* scheme: case-insensitive; SIP and SIPS never equivalent */
+	EQ("SIP:bob@example.com", "sip:bob@example.com");
+	NE("sip:bob@example.com", "sips:bob@example.com");
+
+	/* host case-insensitive, user case-sensitive */
+	EQ("sip:bob@EXAMPLE.COM", "sip:bob@example.com");
+	NE("sip:Bob@example.com", "sip:bob@example.com");
+	NE("sip:bob@example.com", "sip:bob@example.org");
+
+	/* %-escapes in the user part compare by what they encode; hex
+	 * digits in either case; the decoded octet is case-sensitive */
+	EQ("sip:%62ob@example.com", "sip:bob@example.com");
+	EQ("sip:a%6Cice@example.com", "sip:a%6cice@example.com");
+	EQ("sip:%61%6c%69%63%65@example.com", "sip:alice@example.com");
+	NE("sip:%41lice@example.com", "sip:alice@example.com");
+	NE("sip:%62ob@example.com", "sip:bobb@example.com");
+
+	/* user present in only one; password */
+	NE("sip:example.com", "sip:bob@example.com");
+	EQ("sip:bob:secret@example.com", "sip:bob:secret@example.com");
+	NE("sip:bob:secret@example.com", "sip:bob:Secret@example.com");
+	NE("sip:bob:secret@example.com", "sip:bob@example.com");
+
+	/* port as written: absent differs from the default */
+	EQ("sip:bob@example.com:5070", "sip:bob@example.com:5070");
+	NE("sip:bob@example.com:5070", "sip:bob@example.com:5071");
+	NE("sip:bob@example.com", "sip:bob@example.com:5060");
+	NE("sips:bob@example.com", "sips:bob@example.com:5061");
+
+	/* IPv6 host */
+	EQ("sip:bob@[2001:DB8::1]:5060", "sip:bob@[2001:db8::1]:5060");
+}
+
+
+static void test_uri_equal_params(void **state)
+{
+	(void)state;
+
+	/* transport/user/ttl/method/maddr in only one: different */
+	NE("sip:bob@example.com;transport=tcp", "sip:bob@example.com");
+	NE("sip:bob@example.com;user=phone", "sip:bob@example.com");
+	NE("sip:bob@example.com;ttl=1", "sip:bob@example.com");
+	NE("sip:bob@example.com;method=INVITE", "sip:bob@example.com");
+	NE("sip:bob@example.com;maddr=239.255.255.1",
+	   "sip:bob@example.com");
+	/* ... with the strict one next to an ignorable one */
+	NE("sip:bob@example.com;lr;transport=udp", "sip:bob@example.com;lr");
+	/* ... and even when the name's case differs */
+	NE("sip:bob@example.com;TRANSPORT=udp", "sip:bob@example.com");
+
+	/* other parameters in only one: ignored */
+	EQ("sip:bob@example.com;lr", "sip:bob@example.com");
+	EQ("sip:bob@example.com;ob;foo=bar", "sip:bob@example.com");
+	EQ("sip:bob@example.com;foo=1", "sip:bob@example.com;bar=2");
+	EQ("sip:bob@example.com;transport=tcp;lr",
+	   "sip:bob@example.com;transport=tcp;ob");
+
+	/* present in both: must match, values case-insensitive, names too,
+	 * order irrelevant */
+	EQ("sip:bob@example.com;transport=TCP", "sip:bob@example.com;transport=tcp");
+	EQ("sip:bob@example.com;Transport=tcp", "sip:bob@example.com;transport=tcp");
+	EQ("sip:bob@example.com;maddr=Example.COM",
+	   "sip:bob@example.com;maddr=example.com");
+	EQ("sip:bob@example.com;transport=tcp;user=ip;lr",
+	   "sip:bob@example.com;lr;user=IP;transport=tcp");
+	NE("sip:bob@example.com;transport=tcp", "sip:bob@example.com;transport=udp");
+	NE("sip:bob@example.com;user=phone", "sip:bob@example.com;user=ip");
+	NE("sip:bob@example.com;ttl=1", "sip:bob@example.com;ttl=2");
+	NE("sip:bob@example.com;foo=1", "sip:bob@example.com;foo=2");
+	/* a valueless parameter differs from one with a value */
+	NE("sip:bob@example.com;lr", "sip:bob@example.com;lr=on");
+}
+
+
+static void test_uri_equal_null(void **state)
+{
+	struct uri u;
+	struct pl pl;
+	(void)state;
+
+	pl_set_str(&pl, "sip:bob@example.com");
+	assert_int_equal(0, uri_decode(&u, &pl));
+	assert_false(uri_equal(NULL, &u));
+	assert_false(uri_equal(&u, NULL));
+	assert_false(uri_equal(NULL, NULL));
+}
+
+
+/*
+ * RFC 3261 §19.1.4: "Characters other than those in the 'reserved' set
+ * (see RFC 2396) are equivalent to their '%' HEX HEX encoding."  Reserved
+ * characters (";" "/" "?" ":" "@" "&" "=" "+" "$" ",") are therefore NOT
+ * equivalent to their escaped form: "+1555" and "%2B1555" are different
+ * user parts.
+ */
+static void test_uri_equal_reserved_escape_differs(void **state)
+{
+	(void)state;
+
+	/* unreserved: equivalent */
+	EQ("sip:%7Ebob@example.com", "sip:~bob@example.com");
+	/* reserved: not equivalent */
+	NE("sip:%2B15551234@example.com", "sip:+15551234@example.com");
+	NE("sip:a%26b@example.com", "sip:a&b@example.com");
+}
+
+
+/* ---- aor_key_from_uri, uri_is_sip ------------------------------------ */
+
+static void key_is(const char *uri, const char *expect)
+{
+	struct uri u;
+	struct pl pl;
+	char *key = NULL;
+
+	pl_set_str(&pl, uri);
+	assert_int_equal(0, uri_decode(&u, &pl));
+	assert_int_equal(0, aor_key_from_uri(&key, &u));
+	assert_non_null(key);
+	/* compare a copy, so that a failure does not leak the key */
+	char got[128];
+	str_ncpy(got, key, sizeof(got));
+	mem_deref(key);
+	assert_string_equal(expect, got);
+}
+
+
+static void test_aor_key(void **state)
+{
+	struct uri u;
+	struct pl pl;
+	char *key = (char *)0x1;
+	(void)state;
+
+	key_is("sip:Alice@EXAMPLE.com;transport=tcp", "Alice@example.com");
+	key_is("sip:alice@example.com", "alice@example.com");
+	key_is("sips:BOB@Example.ORG:5061;lr?subject=x", "BOB@example.org");
+	key_is("sip:+1555;phone-context=X@GW.example.com;user=phone",
+	       "+1555;phone-context=X@gw.example.com");
+
+	pl_set_str(&pl, "sip:example.com");
+	assert_int_equal(0, uri_decode(&u, &pl));
+	assert_int_equal(EINVAL, aor_key_from_uri(&key, &u));
+	assert_ptr_equal((char *)0x1, key);   /* untouched */
+
+	pl_set_str(&pl, "sip:alice@example.com");
+	assert_int_equal(0, uri_decode(&u, &pl));
+	assert_int_equal(EINVAL, aor_key_from_uri(NULL, &u));
+	assert_int_equal(EINVAL, aor_key_from_uri(&key, NULL));
+}
+
+
+/*
+ * RFC 3261 §10.3 step 5: the AOR "MUST then be converted to a canonical
+ * form.  To do that, all URI parameters MUST be removed (including the
+ * user-param), and any escaped characters MUST be converted to their
+ * unescaped form.  The result serves as an index into the list of
+ * bindings."  sip:%61lice@example.com and sip:alice@example.com are one
+ * AOR (and uri_equal() agrees that they are equal).
+ */
+static void test_aor_key_unescapes_user(void **state)
+{
+	(void)state;
+
+	key_is("sip:%61lice@example.com", "alice@example.com");
+	key_is("sip:%41lice@EXAMPLE.com;user=ip", "Alice@example.com");
+	key_is("sip:bob%2esmith@example.com", "bob.smith@example.com");
+}
+
+
+static bool is_sip(const char *uri)
+{
+	struct uri u;
+	struct pl pl;
+
+	pl_set_str(&pl, uri);
+	assert_int_equal(0, uri_decode(&u, &pl));
+	return uri_is_sip(&u);
+}
+
+
+static void test_uri_is_sip(void **state)
+{
+	(void)state;
+
+	assert_true(is_sip("sip:bob@example.com"));
+	assert_true(is_sip("SIP:bob@example.com"));
+	assert_true(is_sip("sips:bob@example.com"));
+	assert_true(is_sip("SiPs:bob@example.com"));
+	assert_false(is_sip("tel:+15551234"));
+	assert_false(is_sip("mailto:bob@example.com"));
+	assert_false(is_sip("sipx:bob@example.com"));
+	assert_false(is_sip("http:bob@example.com"));
+	assert_false(uri_is_sip(NULL));
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_params_basic),
+		cmocka_unit_test(test_params_quoted),
+		cmocka_unit_test(test_params_whitespace_and_trailing),
+		cmocka_unit_test(test_params_malformed),
+		cmocka_unit_test(test_params_handler_stops),
+		cmocka_unit_test(test_param_get),
+		cmocka_unit_test(test_unquote_instance),
+		cmocka_unit_test(test_uri_equal_rfc3261_examples),
+		cmocka_unit_test(test_uri_equal_components),
+		cmocka_unit_test(test_uri_equal_params),
+		cmocka_unit_test(test_uri_equal_null),
+		cmocka_unit_test(test_uri_equal_reserved_escape_differs),
+		cmocka_unit_test(test_aor_key),
+		cmocka_unit_test(test_aor_key_unescapes_user),
+		cmocka_unit_test(test_uri_is_sip),
+	};
+
+	return cmocka_run_group_tests(tests, ut_group_setup,
+				      ut_group_teardown);
+}
