@@ -53,11 +53,6 @@ const char *sipmsg_request_problem(const struct sip_msg *req)
 }
 
 
-struct option_find {
-	const char *tag;
-};
-
-
 static bool option_handler(const struct sip_hdr *hdr,
 			   const struct sip_msg *msg, void *arg)
 {
@@ -75,8 +70,11 @@ bool sipmsg_has_option(const struct sip_msg *msg, enum sip_hdrid id,
 }
 
 
+/* An empty tag (e.g. "Require:" with no value) requires nothing. */
 static bool option_known(const struct pl *tag, const char *const *known)
 {
+	if (!pl_isset(tag))
+		return true;
 	for (; *known; known++) {
 		if (0 == pl_strcasecmp(tag, *known))
 			return true;

@@ -145,31 +145,57 @@ static int hexval(char c)
 }
 
 
-/* Next character of a %-escaped string, decoded; advances *p. */
-static int unescaped_next(const char **p, const char *end)
+/* RFC 3261 §19.1.4: "characters other than those in the reserved set
+ * are equivalent to their encoding"; an escaped reserved character is
+ * not the same as the character itself. */
+static bool is_reserved(int c)
+{
+	return c && strchr(";/?:@&=+$,", c) != NULL;
+}
+
+
+/* Next unit of a user part, advancing *p: the character for a literal or
+ * an escaped unreserved character, 256 + c for an escaped reserved one. */
+static int user_unit(const char **p, const char *end)
 {
 	if (**p == '%' && end - *p >= 3) {
 		int hi = hexval((*p)[1]), lo = hexval((*p)[2]);
 		if (hi >= 0 && lo >= 0) {
+			int c = hi * 16 + lo;
 			*p += 3;
-			return hi * 16 + lo;
+			return is_reserved(c) ? 256 + c : c;
 		}
 	}
 	return (unsigned char)*(*p)++;
 }
 
 
-/* Case-sensitive comparison after %-unescaping (RFC 3261 §19.1.4). */
 static bool unescaped_equal(const struct pl *a, const struct pl *b)
 {
 	const char *pa = a->p, *ea = a->p + a->l;
 	const char *pb = b->p, *eb = b->p + b->l;
 
 	while (pa < ea && pb < eb) {
-		if (unescaped_next(&pa, ea) != unescaped_next(&pb, eb))
+		if (user_unit(&pa, ea) != user_unit(&pb, eb))
 			return false;
 	}
 	return pa == ea && pb == eb;
+}
+
+
+/* The canonical spelling of a user part: escapes of unreserved
+ * characters decoded, escapes of reserved ones kept in upper case. */
+static int user_canonical_print(struct re_printf *pf, const struct pl *user)
+{
+	const char *p = user->p, *end = user->p + user->l;
+	int err = 0;
+
+	while (p < end && !err) {
+		int u = user_unit(&p, end);
+		err = u >= 256 ? re_hprintf(pf, "%%%02X", u - 256)
+			       : re_hprintf(pf, "%c", u);
+	}
+	return err;
 }
 
 
@@ -253,11 +279,13 @@ int aor_key_from_uri(char **keyp, const struct uri *uri)
 	if (!keyp || !uri || !pl_isset(&uri->user) || !pl_isset(&uri->host))
 		return EINVAL;
 
-	err = re_sdprintf(&key, "%r@%r", &uri->user, &uri->host);
+	/* RFC 3261 §10.3 step 5: escapes in the AOR are resolved */
+	err = re_sdprintf(&key, "%H@%r", user_canonical_print, &uri->user,
+			  &uri->host);
 	if (err)
 		return err;
 
-	for (char *h = key + uri->user.l + 1; *h; h++)
+	for (char *h = strrchr(key, '@') + 1; *h; h++)
 		*h = (char)tolower((unsigned char)*h);
 
 	*keyp = key;

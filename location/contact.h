@@ -35,7 +35,8 @@ bool uri_is_sip(const struct uri *uri);
 
 /*
  * URI equivalence of RFC 3261 §19.1.4 for SIP/SIPS URIs: scheme, user and
- * password case-sensitive (after %-unescaping), host case-insensitive,
+ * password case-sensitive (an escaped unreserved character equals the
+ * character, an escaped reserved one does not), host case-insensitive,
  * port compared as written, parameters present in both must match,
  * user/ttl/method/maddr/transport must match when present in either, and
  * URI headers are ignored (contacts never carry meaningful ones).
@@ -44,7 +45,8 @@ bool uri_equal(const struct uri *a, const struct uri *b);
 
 /*
  * Canonical AOR key of a SIP URI: "user@host" with the host lower-cased
- * and the user part as written (user parts are case-sensitive).  Returns
+ * and the user part's case kept (it is case-sensitive) but its escapes
+ * made canonical (RFC 3261 §10.3 step 5, §19.1.4).  Returns
  * EINVAL when the URI has no user or no host.
  */
 int aor_key_from_uri(char **keyp, const struct uri *uri);

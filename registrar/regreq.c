@@ -42,6 +42,14 @@ static void regreq_destructor(void *arg)
 }
 
 
+/* Present at all, even if empty ("expires=" is present and malformed);
+ * pl_isset() cannot tell that from absent. */
+static bool pl_present(const struct pl *pl)
+{
+	return pl && pl->p != NULL;
+}
+
+
 static bool pl_is_delta_seconds(const struct pl *pl)
 {
 	if (!pl->l)
@@ -57,8 +65,9 @@ static bool pl_is_delta_seconds(const struct pl *pl)
 int regreq_expires(uint32_t *expiresp, const struct pl *param,
 		   const struct pl *header, const struct locus_config *cfg)
 {
-	const struct pl *src = pl_isset(param) ? param :
-		(pl_isset(header) ? header : NULL);
+	const struct pl *src = pl_present(param) ? param :
+		(pl_present(header) ? header : NULL);
+	struct pl digits;
 	uint64_t requested;
 
 	if (!src) {
@@ -68,8 +77,11 @@ int regreq_expires(uint32_t *expiresp, const struct pl *param,
 	if (!pl_is_delta_seconds(src))
 		return EINVAL;
 
-	/* Longer than 20 digits would overflow; it is "forever" anyway. */
-	requested = src->l > 19 ? UINT64_MAX : pl_u64(src);
+	digits = *src;
+	while (digits.l > 1 && digits.p[0] == '0')
+		pl_advance(&digits, 1);
+	/* More than 19 digits would overflow; it is "forever" anyway. */
+	requested = digits.l > 19 ? UINT64_MAX : pl_u64(&digits);
 	if (requested > 0 && requested < cfg->min_expires)
 		return ERANGE;
 
@@ -143,23 +155,35 @@ static int contact_param_handler(const struct pl *name, const struct pl *val,
 }
 
 
-/* RFC 5627 §5.1: a contact that routes back to us would loop. */
+static bool is_our_gruu(const struct uri *u, const struct locus_config *cfg)
+{
+	size_t n = strlen(GRUU_TEMP_PREFIX);
+	struct pl gr;
+
+	if (!config_is_our_domain(cfg, &u->host))
+		return false;
+	return 0 == msg_param_exists(&u->params, "gr", &gr) ||
+		(u->user.l > n && 0 == memcmp(u->user.p, GRUU_TEMP_PREFIX, n));
+}
+
+
+/* RFC 5627 §5.1: a contact that routes back to us would loop.  The RFC
+ * says so for contacts with an instance; a loop is a loop without one
+ * too.  Other URI schemes are allowed by RFC 3261 §10.2.1, but not for a
+ * device with an instance, which must be reachable by SIP. */
 static int check_loop(const struct reg_contact *rc, const struct sip_msg *msg,
 		      const struct locus_config *cfg, struct reg_error *rerr)
 {
 	const struct uri *u = &rc->parsed;
-	struct pl gr;
 
 	if (!uri_is_sip(u))
-		return refuse(rerr, 403, "Contact Is Not a SIP URI");
+		return rc->instance
+			? refuse(rerr, 403, "Contact Is Not a SIP URI")
+			: 0;
+	if (is_our_gruu(u, cfg))
+		return refuse(rerr, 403, "Contact Is a GRUU of This Domain");
 	if (uri_equal(u, &msg->to.uri))
 		return refuse(rerr, 403, "Contact Equals the AOR");
-	if (config_is_our_domain(cfg, &u->host) &&
-	    (0 == msg_param_exists(&u->params, "gr", &gr) ||
-	     (u->user.l > strlen(GRUU_TEMP_PREFIX) &&
-	      0 == memcmp(u->user.p, GRUU_TEMP_PREFIX,
-			  strlen(GRUU_TEMP_PREFIX)))))
-		return refuse(rerr, 403, "Contact Is a GRUU of This Domain");
 	return 0;
 }
 
@@ -170,10 +194,10 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 	struct pl inst;
 	int err = 0;
 
-	if (pl_isset(&cs->q) && regreq_qvalue(&rc->q, &cs->q))
+	if (pl_present(&cs->q) && regreq_qvalue(&rc->q, &cs->q))
 		return refuse(rerr, 400, "Malformed Contact q Value");
 
-	if (!pl_isset(&cs->instance))
+	if (!pl_present(&cs->instance))
 		return 0;
 	contact_unquote_instance(&inst, &cs->instance);
 	if (!inst.l)
@@ -184,7 +208,7 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 
 	/* RFC 5626 §4.2: reg-id is 1..2^31-1 and only means something
 	 * together with an instance. */
-	if (pl_isset(&cs->reg_id)) {
+	if (pl_present(&cs->reg_id)) {
 		uint64_t id = pl_is_delta_seconds(&cs->reg_id) &&
 			cs->reg_id.l <= 10 ? pl_u64(&cs->reg_id) : 0;
 		if (id < 1 || id > 0x7fffffff)
@@ -306,8 +330,9 @@ static int wildcard_check(const struct regreq *req, uint32_t contactc,
 {
 	if (contactc > 1)
 		return refuse(rerr, 400, "Wildcard Contact Must Be Alone");
-	if (!pl_isset(&msg->expires) || !pl_is_delta_seconds(&msg->expires)
-	    || pl_u64(&msg->expires) != 0)
+	if (!pl_present(&msg->expires) ||
+	    !pl_is_delta_seconds(&msg->expires) ||
+	    pl_u64(&msg->expires) != 0)
 		return refuse(rerr, 400, "Wildcard Contact Requires Expires: 0");
 	return 0;
 }
@@ -320,7 +345,7 @@ static int contacts_decode(struct regreq *req, const struct sip_msg *msg,
 	uint32_t contactc = 0;
 	int err = 0;
 
-	if (pl_isset(&msg->expires) && !pl_is_delta_seconds(&msg->expires))
+	if (pl_present(&msg->expires) && !pl_is_delta_seconds(&msg->expires))
 		return refuse(rerr, 400, "Malformed Expires Header");
 
 	struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_CONTACT));

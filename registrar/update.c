@@ -236,24 +236,64 @@ static bool gen_listed(const struct reg_update *up, const char *instance)
 }
 
 
-/* RFC 5627 §5.1: a REGISTER of an instance with another Call-ID than its
- * previous one invalidates every temp-gruu issued before (a new
- * generation); the same Call-ID keeps them valid. */
+/* The most recently refreshed live binding of INSTANCE; of its flow
+ * REG_ID too unless REG_ID is 0. */
+static const struct binding *latest_binding(const struct aor *aor,
+					    const char *instance,
+					    uint32_t reg_id, int64_t now)
+{
+	/* the list is in most-recently-updated-first order */
+	for (struct le *le = aor ? aor->bindings.head : NULL; le;
+	     le = le->next) {
+		const struct binding *b = le->data;
+
+		if (b->instance && 0 == strcmp(b->instance, instance) &&
+		    (!reg_id || b->reg_id == reg_id) && b->expires > now)
+			return b;
+	}
+	return NULL;
+}
+
+
+/* RFC 5627 §5.1: compare the Call-ID with that of the most recent
+ * contact of the same instance (and flow, RFC 5626 §4.2: each flow has
+ * its own Call-ID); if it differs, every temp-gruu issued before is void.
+ * A new flow of an instance that is registered voids nothing.  An
+ * instance that is not registered at all starts a new registration
+ * period, unless it comes back with the Call-ID that started the current
+ * generation (instance_state.callid). */
+static bool new_generation(const struct aor *aor, const struct reg_contact *rc,
+			   const struct regreq *req,
+			   const struct instance_state *is, int64_t now)
+{
+	const struct binding *b;
+
+	b = latest_binding(aor, rc->instance, rc->reg_id, now);
+	if (b)
+		return 0 != strcmp(b->callid, req->callid);
+	if (latest_binding(aor, rc->instance, 0, now))
+		return false;
+	return !is || 0 != strcmp(is->callid, req->callid);
+}
+
+
 static int generation_update(struct reg_update *up, const struct regreq *req,
-			     const struct aor *aor)
+			     const struct aor *aor, int64_t now)
 {
 	for (struct le *le = req->contacts.head; le; le = le->next) {
 		const struct reg_contact *rc = le->data;
 		const struct instance_state *is;
 		struct reg_gen *g;
+		bool bump;
 
 		if (!rc->instance || !rc->expires ||
 		    gen_listed(up, rc->instance))
 			continue;
 
 		is = aor ? aor_instance_find(aor, rc->instance) : NULL;
-		if (is && 0 == strcmp(is->callid, req->callid))
-			continue;
+		bump = new_generation(aor, rc, req, is, now);
+		if (is && !bump)
+			continue;   /* nothing to write */
 
 		g = mem_zalloc(sizeof(*g), gen_destructor);
 		if (!g || str_dup(&g->instance, rc->instance) ||
@@ -301,7 +341,7 @@ int reg_update_compute(struct reg_update **upp, const struct regreq *req,
 	else if (!err)
 		err = contacts_update(up, req, aor, now_ms, rerr);
 	if (!err)
-		err = generation_update(up, req, aor);
+		err = generation_update(up, req, aor, now_ms / 1000);
 
 	if (!err && resulting_count(up, aor) > cfg->max_contacts) {
 		char reason[64];
