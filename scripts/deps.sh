@@ -11,8 +11,8 @@ packages=(
 	postgresql postgresql-client
 	# test: real SIP peers nobody here wrote
 	sip-tester baresip-core
-	# test helpers: procps (pgrep/pkill), iproute2 (ss)
-	procps iproute2
+	# test helpers: procps (pgrep/pkill), iproute2 (ss), util-linux (flock)
+	procps iproute2 util-linux
 )
 
 missing=()

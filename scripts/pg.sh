@@ -5,6 +5,7 @@
 #   scripts/pg.sh init  DIR     create the cluster (first time only)
 #   scripts/pg.sh start DIR     start it; the socket is in DIR/run
 #   scripts/pg.sh stop  DIR     stop it
+#   scripts/pg.sh status DIR    exit 0 when it runs
 #   scripts/pg.sh schema DIR DB load sql/schema.sql into DB (created if new)
 #
 # PostgreSQL refuses to run as root, so as root the server runs as the
@@ -64,6 +65,10 @@ start)
 	;;
 stop)
 	as_owner "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+	;;
+status)
+	[ -f "$dir/data/PG_VERSION" ] &&
+		as_owner "$pgbin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 	;;
 schema)
 	db=${3:-locus}
