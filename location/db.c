@@ -44,7 +44,7 @@ static void exec_destructor(void *arg)
 	struct db_exec *ex = arg;
 
 	list_unlink(&ex->le);
-	for (int i = 0; i < ex->nparams; i++)
+	for (int i = 0; ex->values && i < ex->nparams; i++)
 		mem_deref(ex->values[i]);
 	mem_deref(ex->values);
 }
@@ -82,18 +82,19 @@ static int txn_add_exec(struct db_txn *tx, const char *name, const char *sql,
 		return ENOMEM;
 	ex->name = name;
 	ex->sql = sql;
-	if (nparams) {
+	ex->nparams = nparams;
+	/* a PREPARE carries a parameter count but no values */
+	if (nparams && values) {
 		ex->values = mem_zalloc(nparams * sizeof(char *), NULL);
 		if (!ex->values) {
 			mem_deref(ex);
 			return ENOMEM;
 		}
-		ex->nparams = nparams;
-	}
-	for (int i = 0; i < nparams; i++) {
-		if (values[i] && str_dup(&ex->values[i], values[i])) {
-			mem_deref(ex);
-			return ENOMEM;
+		for (int i = 0; i < nparams; i++) {
+			if (values[i] && str_dup(&ex->values[i], values[i])) {
+				mem_deref(ex);
+				return ENOMEM;
+			}
 		}
 	}
 	list_append(&tx->execs, &ex->le, ex);
@@ -151,11 +152,30 @@ static void watch_fd(struct db *db)
 /* Drops the connection and fails everything in flight: whether such a
  * transaction committed is unknown, so its requester must not report
  * success (the UA will retry and converge). */
+/* libpq's messages span lines; a log line should not. */
+static void one_line(char *out, size_t sz, const char *msg)
+{
+	size_t n = 0;
+
+	for (; msg && *msg && n + 1 < sz; msg++) {
+		bool space = *msg == '\n' || *msg == '\t' || *msg == '\r';
+		if (space && (n == 0 || out[n - 1] == ' '))
+			continue;
+		out[n++] = space ? ' ' : *msg;
+	}
+	while (n && out[n - 1] == ' ')
+		--n;
+	out[n] = '\0';
+}
+
+
 static void connection_lost(struct db *db, const char *why)
 {
+	char reason[256];
 	struct le *le;
 
-	log_error("database: connection lost (%s); reconnecting", why);
+	one_line(reason, sizeof(reason), why);
+	log_error("database: connection lost (%s); reconnecting", reason);
 
 	if (db->conn) {
 		fd_close(db->fd);
