@@ -149,9 +149,7 @@ static void watch_fd(struct db *db)
 }
 
 
-/* Drops the connection and fails everything in flight: whether such a
- * transaction committed is unknown, so its requester must not report
- * success (the UA will retry and converge). */
+/* Drops the connection, fails everything in flight, tries again later. */
 /* libpq's messages span lines; a log line should not. */
 static void one_line(char *out, size_t sz, const char *msg)
 {
@@ -169,10 +167,24 @@ static void one_line(char *out, size_t sz, const char *msg)
 }
 
 
+/* Whether an in-flight transaction committed is unknown once the
+ * connection is gone: its requester must not report success (the UA will
+ * retry and converge). */
+static void fail_inflight(struct db *db)
+{
+	struct le *le;
+
+	while ((le = list_head(&db->inflight))) {
+		struct db_txn *tx = le->data;
+		tx->err = ECONNRESET;
+		txn_complete(tx);
+	}
+}
+
+
 static void connection_lost(struct db *db, const char *why)
 {
 	char reason[256];
-	struct le *le;
 
 	one_line(reason, sizeof(reason), why);
 	log_error("database: connection lost (%s); reconnecting", reason);
@@ -183,12 +195,7 @@ static void connection_lost(struct db *db, const char *why)
 		db->conn = NULL;
 	}
 	db->up = false;
-
-	while ((le = list_head(&db->inflight))) {
-		struct db_txn *tx = le->data;
-		tx->err = ECONNRESET;
-		txn_complete(tx);
-	}
+	fail_inflight(db);
 
 	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
 		  (tmr_h *)reconnect_start, db);
@@ -397,7 +404,6 @@ static void reconnect_start(struct db *db)
 static void db_destructor(void *arg)
 {
 	struct db *db = arg;
-	struct le *le;
 
 	tmr_cancel(&db->reconnect);
 	if (db->conn) {
@@ -406,12 +412,7 @@ static void db_destructor(void *arg)
 		db->conn = NULL;
 	}
 	db->up = false;
-	/* Whoever still waits learns that its transaction's fate is unknown. */
-	while ((le = list_head(&db->inflight))) {
-		struct db_txn *tx = le->data;
-		tx->err = ECONNRESET;
-		txn_complete(tx);
-	}
+	fail_inflight(db);
 	mem_deref(db->conninfo);
 }
 

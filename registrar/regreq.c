@@ -11,7 +11,7 @@
 static const char *const registrar_options[] = {"gruu", "path", NULL};
 
 
-static int refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
+int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
 {
 	rerr->scode = scode;
 	str_ncpy(rerr->reason, reason, sizeof(rerr->reason));
@@ -178,12 +178,12 @@ static int check_loop(const struct reg_contact *rc, const struct sip_msg *msg,
 
 	if (!uri_is_sip(u))
 		return rc->instance
-			? refuse(rerr, 403, "Contact Is Not a SIP URI")
+			? reg_refuse(rerr, 403, "Contact Is Not a SIP URI")
 			: 0;
 	if (is_our_gruu(u, cfg))
-		return refuse(rerr, 403, "Contact Is a GRUU of This Domain");
+		return reg_refuse(rerr, 403, "Contact Is a GRUU of This Domain");
 	if (uri_equal(u, &msg->to.uri))
-		return refuse(rerr, 403, "Contact Equals the AOR");
+		return reg_refuse(rerr, 403, "Contact Equals the AOR");
 	return 0;
 }
 
@@ -195,13 +195,13 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 	int err = 0;
 
 	if (pl_present(&cs->q) && regreq_qvalue(&rc->q, &cs->q))
-		return refuse(rerr, 400, "Malformed Contact q Value");
+		return reg_refuse(rerr, 400, "Malformed Contact q Value");
 
 	if (!pl_present(&cs->instance))
 		return 0;
 	contact_unquote_instance(&inst, &cs->instance);
 	if (!inst.l)
-		return refuse(rerr, 400, "Empty +sip.instance");
+		return reg_refuse(rerr, 400, "Empty +sip.instance");
 	err = pl_strdup(&rc->instance, &inst);
 	if (err)
 		return err;
@@ -212,7 +212,7 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 		uint64_t id = pl_is_delta_seconds(&cs->reg_id) &&
 			cs->reg_id.l <= 10 ? pl_u64(&cs->reg_id) : 0;
 		if (id < 1 || id > 0x7fffffff)
-			return refuse(rerr, 400, "Malformed reg-id");
+			return reg_refuse(rerr, 400, "Malformed reg-id");
 		rc->reg_id = (uint32_t)id;
 	}
 	return 0;
@@ -231,10 +231,10 @@ static int expiry_of(struct reg_contact *rc, const struct pl *param,
 	case ERANGE:
 		re_snprintf(rerr->headers, sizeof(rerr->headers),
 			    "Min-Expires: %u\r\n", cfg->min_expires);
-		return refuse(rerr, 423, "Interval Too Brief");
+		return reg_refuse(rerr, 423, "Interval Too Brief");
 
 	default:
-		return refuse(rerr, 400, "Malformed Expires Value");
+		return reg_refuse(rerr, 400, "Malformed Expires Value");
 	}
 }
 
@@ -250,7 +250,7 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 	int err;
 
 	if (sip_addr_decode(&addr, val))
-		return refuse(rerr, 400, "Malformed Contact");
+		return reg_refuse(rerr, 400, "Malformed Contact");
 
 	rc = mem_zalloc(sizeof(*rc), contact_destructor);
 	cs.keep = mbuf_alloc(64);
@@ -264,10 +264,10 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 	err = pl_strdup(&rc->uri, &addr.auri);
 	if (!err && uri_decode(&rc->parsed, &(struct pl){rc->uri,
 						       addr.auri.l}))
-		err = refuse(rerr, 400, "Malformed Contact URI");
+		err = reg_refuse(rerr, 400, "Malformed Contact URI");
 	if (!err && contact_params_apply(&addr.params, contact_param_handler,
 					 &cs))
-		err = refuse(rerr, 400, "Malformed Contact Parameters");
+		err = reg_refuse(rerr, 400, "Malformed Contact Parameters");
 	if (!err)
 		err = contact_identity(rc, &cs, rerr);
 	if (!err)
@@ -306,7 +306,7 @@ static int contact_add(struct regreq *req, struct reg_contact *rc,
 	for (struct le *le = req->contacts.head; le; le = le->next) {
 		if (same_identity(le->data, rc)) {
 			mem_deref(rc);
-			return refuse(rerr, 400, "Duplicate Contact");
+			return reg_refuse(rerr, 400, "Duplicate Contact");
 		}
 	}
 	list_append(&req->contacts, &rc->le, rc);
@@ -329,11 +329,11 @@ static int wildcard_check(const struct regreq *req, uint32_t contactc,
 			  const struct sip_msg *msg, struct reg_error *rerr)
 {
 	if (contactc > 1)
-		return refuse(rerr, 400, "Wildcard Contact Must Be Alone");
+		return reg_refuse(rerr, 400, "Wildcard Contact Must Be Alone");
 	if (!pl_present(&msg->expires) ||
 	    !pl_is_delta_seconds(&msg->expires) ||
 	    pl_u64(&msg->expires) != 0)
-		return refuse(rerr, 400, "Wildcard Contact Requires Expires: 0");
+		return reg_refuse(rerr, 400, "Wildcard Contact Requires Expires: 0");
 	return 0;
 }
 
@@ -346,7 +346,7 @@ static int contacts_decode(struct regreq *req, const struct sip_msg *msg,
 	int err = 0;
 
 	if (pl_present(&msg->expires) && !pl_is_delta_seconds(&msg->expires))
-		return refuse(rerr, 400, "Malformed Expires Header");
+		return reg_refuse(rerr, 400, "Malformed Expires Header");
 
 	struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_CONTACT));
 	for (; le && !err; le = le->next) {
@@ -365,7 +365,7 @@ static int contacts_decode(struct regreq *req, const struct sip_msg *msg,
 			re_snprintf(reason, sizeof(reason),
 				    "Too Many Contacts (max %u)",
 				    cfg->max_contacts);
-			return refuse(rerr, 403, reason);
+			return reg_refuse(rerr, 403, reason);
 		}
 		err = contact_decode(&rc, &hdr->val, msg, cfg, rerr);
 		if (!err)
@@ -391,7 +391,7 @@ static int path_collect(struct regreq *req, const struct sip_msg *msg,
 	if (!sipmsg_has_option(msg, SIP_HDR_SUPPORTED, "path")) {
 		str_ncpy(rerr->headers, "Unsupported: path\r\n",
 			 sizeof(rerr->headers));
-		return refuse(rerr, 420, "Bad Extension: Path Without "
+		return reg_refuse(rerr, 420, "Bad Extension: Path Without "
 			      "Supported: path");
 	}
 
@@ -423,21 +423,21 @@ static int target_check(const struct sip_msg *msg,
 				      registrar_options};
 
 	if (!uri_is_sip(&msg->uri))
-		return refuse(rerr, 416, "Unsupported URI Scheme");
+		return reg_refuse(rerr, 416, "Unsupported URI Scheme");
 	if (!config_is_our_domain(cfg, &msg->uri.host))
-		return refuse(rerr, 404, "Domain Not Served Here");
+		return reg_refuse(rerr, 404, "Domain Not Served Here");
 	if (sipmsg_has_unknown_option(&opts)) {
 		re_snprintf(rerr->headers, sizeof(rerr->headers),
 			    "Unsupported: %H\r\n",
 			    sipmsg_unknown_options_print, &opts);
-		return refuse(rerr, 420, "Bad Extension");
+		return reg_refuse(rerr, 420, "Bad Extension");
 	}
 	if (!uri_is_sip(&msg->to.uri))
-		return refuse(rerr, 400, "To Is Not a SIP URI");
+		return reg_refuse(rerr, 400, "To Is Not a SIP URI");
 	if (!pl_isset(&msg->to.uri.user))
-		return refuse(rerr, 400, "To URI Has No User Part");
+		return reg_refuse(rerr, 400, "To URI Has No User Part");
 	if (!config_is_our_domain(cfg, &msg->to.uri.host))
-		return refuse(rerr, 404, "AOR Domain Not Served Here");
+		return reg_refuse(rerr, 404, "AOR Domain Not Served Here");
 	return 0;
 }
 

@@ -16,6 +16,9 @@ struct reg_error {
 	char headers[256];      /* extra header lines, each ending in CRLF */
 };
 
+/* Fills RERR with SCODE and REASON; returns EPROTO, "refuse the request". */
+int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason);
+
 struct reg_contact {
 	struct le le;
 	char *uri;              /* the Contact URI                          */

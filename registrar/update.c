@@ -64,14 +64,6 @@ static void update_destructor(void *arg)
 }
 
 
-static int refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
-{
-	rerr->scode = scode;
-	str_ncpy(rerr->reason, reason, sizeof(rerr->reason));
-	return EPROTO;
-}
-
-
 /* The binding a contact refers to (RFC 5627 §5.1: by instance and reg-id
  * when it has an instance, else RFC 3261 §10.3 step 7: by URI). */
 static struct binding *existing_binding(const struct aor *aor,
@@ -189,7 +181,7 @@ static int wildcard_removal(struct reg_update *up, const struct regreq *req,
 		int err;
 
 		if (is_stale(b, req))
-			return refuse(rerr, 500, "Stale CSeq: Out-of-Order "
+			return reg_refuse(rerr, 500, "Stale CSeq: Out-of-Order "
 				      "REGISTER Not Applied");
 		err = add_del(up, b->key);
 		if (err)
@@ -209,7 +201,7 @@ static int contacts_update(struct reg_update *up, const struct regreq *req,
 		int err = 0;
 
 		if (old && is_stale(old, req))
-			return refuse(rerr, 500, "Stale CSeq: Out-of-Order "
+			return reg_refuse(rerr, 500, "Stale CSeq: Out-of-Order "
 				      "REGISTER Not Applied");
 		if (rc->expires == 0) {
 			if (old)
@@ -347,7 +339,7 @@ int reg_update_compute(struct reg_update **upp, const struct regreq *req,
 		char reason[64];
 		re_snprintf(reason, sizeof(reason),
 			    "Too Many Contacts (max %u)", cfg->max_contacts);
-		err = refuse(rerr, 403, reason);
+		err = reg_refuse(rerr, 403, reason);
 	}
 
 	if (err)
