@@ -127,6 +127,60 @@ void contact_unquote_instance(struct pl *out, const struct pl *in)
 }
 
 
+static bool scheme_valid(const struct pl *scheme)
+{
+	if (!scheme->l || !isalpha((unsigned char)scheme->p[0]))
+		return false;
+	for (size_t i = 1; i < scheme->l; i++) {
+		char c = scheme->p[i];
+		if (!isalnum((unsigned char)c) && c != '+' && c != '-' &&
+		    c != '.')
+			return false;
+	}
+	return true;
+}
+
+
+static bool chars_in(const struct pl *pl, const char *set)
+{
+	for (size_t i = 0; i < pl->l; i++) {
+		if (!isalnum((unsigned char)pl->p[i]) && !strchr(set, pl->p[i]))
+			return false;
+	}
+	return true;
+}
+
+
+/* A host name or IPv4 address, or an IPv6 address that RAW writes in
+ * brackets (uri_decode() hands it over without them). */
+static bool host_valid(const struct pl *raw, const struct uri *u)
+{
+	const struct pl *h = &u->host;
+
+	if (!h->l)
+		return false;
+	if (h->p > raw->p && h->p[-1] == '[')
+		return h->p + h->l < raw->p + raw->l && h->p[h->l] == ']' &&
+			chars_in(h, ":.") && pl_strchr(h, ':');
+	return chars_in(h, "-.") && h->p[0] != '.' && h->p[0] != '-';
+}
+
+
+bool uri_wellformed(const struct pl *raw, const struct uri *u)
+{
+	if (!raw || !u || !raw->l || !scheme_valid(&u->scheme) ||
+	    u->scheme.p != raw->p)
+		return false;
+
+	for (size_t i = 0; i < raw->l; i++) {
+		unsigned char c = (unsigned char)raw->p[i];
+		if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 127)
+			return false;
+	}
+	return !uri_is_sip(u) || host_valid(raw, u);
+}
+
+
 bool uri_is_sip(const struct uri *uri)
 {
 	return uri && (0 == pl_strcasecmp(&uri->scheme, "sip") ||

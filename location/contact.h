@@ -30,6 +30,14 @@ int contact_param_get(const struct pl *params, const char *name,
  * "\"<urn:uuid:x>\"" -> "urn:uuid:x".  Used for +sip.instance. */
 void contact_unquote_instance(struct pl *out, const struct pl *in);
 
+/*
+ * libre's uri_decode() finds a URI inside almost anything.  True only when
+ * RAW (the text uri_decode() read into U) is a whole, well-formed URI: an
+ * RFC 3986 scheme, no spaces, quotes or angle brackets, and for SIP/SIPS
+ * a host that is a name, an IPv4 address or a bracketed IPv6 address.
+ */
+bool uri_wellformed(const struct pl *raw, const struct uri *u);
+
 /* True for the schemes locus can route to. */
 bool uri_is_sip(const struct uri *uri);
 

@@ -262,9 +262,12 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 	cs.rc = rc;
 
 	err = pl_strdup(&rc->uri, &addr.auri);
-	if (!err && uri_decode(&rc->parsed, &(struct pl){rc->uri,
-						       addr.auri.l}))
-		err = reg_refuse(rerr, 400, "Malformed Contact URI");
+	if (!err) {
+		struct pl raw = {rc->uri, addr.auri.l};
+		if (uri_decode(&rc->parsed, &raw) ||
+		    !uri_wellformed(&raw, &rc->parsed))
+			err = reg_refuse(rerr, 400, "Malformed Contact URI");
+	}
 	if (!err && contact_params_apply(&addr.params, contact_param_handler,
 					 &cs))
 		err = reg_refuse(rerr, 400, "Malformed Contact Parameters");

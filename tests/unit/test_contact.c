@@ -533,6 +533,40 @@ static void test_uri_is_sip(void **state)
 }
 
 
+static bool wellformed(const char *raw)
+{
+	struct uri u;
+	struct pl pl;
+
+	pl_set_str(&pl, raw);
+	return 0 == uri_decode(&u, &pl) && uri_wellformed(&pl, &u);
+}
+
+
+static void test_uri_wellformed(void **state)
+{
+	(void)state;
+
+	assert_true(wellformed("sip:alice@127.0.0.1:5099"));
+	assert_true(wellformed("sip:alice@example.com;transport=tcp"));
+	assert_true(wellformed("sips:alice@[::1]:5061"));
+	assert_true(wellformed("sip:example.com"));
+	assert_true(wellformed("tel:+15551234"));
+	assert_true(wellformed("mailto:alice@example.com"));
+
+	/* what libre's lenient decoder accepts but is no URI */
+	assert_false(wellformed("<sip:alice@127.0.0.1:5099"));
+	assert_false(wellformed("sip:alice@127.0.0.1:5099>"));
+	assert_false(wellformed("\"Alice <sip:alice@127.0.0.1:5099>"));
+	assert_false(wellformed("sip:alice@"));
+	assert_false(wellformed("sip:alice@[::1"));
+	assert_false(wellformed("sip:alice@exa mple.com"));
+	assert_false(wellformed("sip:alice@-bad.com"));
+	assert_false(wellformed("1sip:alice@example.com"));
+	assert_false(wellformed("sip:alice@exa\"mple.com"));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_aor_key),
 		cmocka_unit_test(test_aor_key_unescapes_user),
 		cmocka_unit_test(test_uri_is_sip),
+		cmocka_unit_test(test_uri_wellformed),
 	};
 
 	return cmocka_run_group_tests(tests, ut_group_setup,
