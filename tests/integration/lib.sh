@@ -145,3 +145,98 @@ sip_send() {
 	sed "s/@LOCUS_PORT@/$LOCUS_PORT/g" "$file" |
 		"$BUILD/sipsend" "$@" 127.0.0.1 "$LOCUS_PORT" -
 }
+
+# ---- raw SIP helpers (sipsend) ---------------------------------------
+
+# crlf: rewrites the line endings of stdin to CRLF (lines that already
+# end in CRLF are left as they are).
+crlf() {
+	sed 's/\r*$/\r/'
+}
+
+# sip_send_text [sipsend args...]: like sip_send, but the message comes
+# on stdin written with plain LF line endings (a heredoc); it is sent with
+# CRLF.  End the heredoc with an empty line for the header/body CRLFCRLF.
+sip_send_text() {
+	crlf | sed "s/@LOCUS_PORT@/$LOCUS_PORT/g" |
+		"$BUILD/sipsend" "$@" 127.0.0.1 "$LOCUS_PORT" -
+}
+
+# sip_register OUT AOR CALLID CSEQ [HEADER...]: sends one REGISTER for
+# AOR (user@domain) with the given Call-ID and CSeq number, plus the
+# given header lines, and writes locus's responses to OUT; waits for one
+# final response (at most 3 s).  Returns sipsend's status (3: no answer).
+# REG_RURI overrides the Request-URI (default sip:<domain of AOR>),
+# REG_TO the To URI (default sip:AOR), REG_TRANSPORT is udp or tcp.
+sip_register() {
+	local out=$1 aor=$2 callid=$3 cseq=$4; shift 4
+	local tp=${REG_TRANSPORT:-udp} status=0
+	{
+		echo "REGISTER ${REG_RURI:-sip:${aor#*@}} SIP/2.0"
+		echo "Via: SIP/2.0/${tp^^} @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport"
+		echo "Max-Forwards: 70"
+		echo "From: <sip:$aor>;tag=@TAG@"
+		echo "To: <${REG_TO:-sip:$aor}>"
+		echo "Call-ID: $callid"
+		echo "CSeq: $cseq REGISTER"
+		local h
+		for h in "$@"; do echo "$h"; done
+		echo "Content-Length: 0"
+		echo
+	} | sip_send_text -t "$tp" -n 1 -w 3000 >"$out" || status=$?
+	return $status
+}
+
+# sip_status FILE: the status line of the first response in FILE
+# ("SIP/2.0 200 OK"), without CR; empty when there is none.
+sip_status() {
+	sed -n '/^SIP\/2\.0 /{s/\r$//;p;q}' "$1"
+}
+
+# sip_hdr FILE NAME: the values of every NAME header line of the first
+# response in FILE, one a line, without CR (NAME is case-insensitive).
+sip_hdr() {
+	awk -v name="$2" '
+		BEGIN { name = tolower(name) }
+		{ sub(/\r$/, "") }
+		/^----$/ || (seen && $0 == "") { exit }
+		/^SIP\/2\.0 / { seen = 1; next }
+		seen {
+			i = index($0, ":")
+			if (i && tolower(substr($0, 1, i - 1)) == name) {
+				v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v
+			}
+		}' "$1"
+}
+
+# expect_status FILE "CODE REASON" WHAT: fails unless the first response
+# in FILE has exactly that status code and reason phrase.
+expect_status() {
+	local got; got=$(sip_status "$1")
+	[ "$got" = "SIP/2.0 $2" ] ||
+		fail "$3: expected 'SIP/2.0 $2', got '${got:-no response}'"
+}
+
+# start_locus_again: starts locus once more after a stop (same config,
+# ports, database and log, appended) and waits (at most 15 s) for a new
+# "ready" line; start_locus would see the old one.
+start_locus_again() {
+	local before
+	before=$(grep -c "locus .* ready" "$WORK/locus.log" 2>/dev/null || true)
+	"$BUILD/locus" -f "$WORK/locus.conf" >>"$WORK/locus.log" 2>&1 &
+	LOCUS_PID=$!
+	for _ in $(seq 1 150); do
+		[ "$(grep -c "locus .* ready" "$WORK/locus.log")" -gt "${before:-0}" ] &&
+			return 0
+		kill -0 "$LOCUS_PID" 2>/dev/null || fail "locus exited during restart"
+		sleep 0.1
+	done
+	fail "locus not ready after 15 s (restart)"
+}
+
+# contact_expires FILE TEXT: the expires= value of the Contact, in the
+# first response in FILE, whose line contains TEXT (e.g. "<sip:a@h:5>").
+contact_expires() {
+	sip_hdr "$1" Contact | grep -F -- "$2" |
+		sed -n '1s/.*;expires=\([0-9]*\).*/\1/p'
+}
