@@ -20,7 +20,10 @@ PORTS_HELD=()
 cleanup() {
 	local status=$?
 	stop_locus
-	for p in "${PORTS_HELD[@]}"; do rmdir "/tmp/locus-ports/$p" 2>/dev/null || true; done
+	# reservations made in subshells ($(free_port)) are in the file
+	for p in "${PORTS_HELD[@]}" $(cat "$WORK/.ports" 2>/dev/null); do
+		rmdir "/tmp/locus-ports/$p" 2>/dev/null || true
+	done
 	if [ $status -ne 0 ] && [ -f "$WORK/locus.log" ]; then
 		echo "---- last lines of locus.log"
 		tail -n 40 "$WORK/locus.log"
@@ -53,6 +56,7 @@ free_port() {
 		fi
 		if mkdir "/tmp/locus-ports/$port" 2>/dev/null; then
 			PORTS_HELD+=("$port")
+			echo "$port" >>"$WORK/.ports"
 			echo "$port"
 			return 0
 		fi
