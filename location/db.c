@@ -1,10 +1,26 @@
+/*
+ * One PostgreSQL connection in libpq pipeline mode, inside the libre loop.
+ *
+ * Group commit: transactions submitted while a commit is in flight wait
+ * in a queue; when it completes, everything queued goes out as one batch
+ * - all statements, one Sync - which PostgreSQL runs as one implicit
+ * transaction: one commit, one WAL flush for many REGISTERs.  Under light
+ * load a batch holds one transaction and nothing waits.  If a batch fails,
+ * its transactions are sent again one at a time, so that one bad
+ * transaction never takes the others down with it.
+ */
 #include <string.h>
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
 #include "location/db.h"
+#include "location/db_txn.h"
 
-enum { RECONNECT_DELAY_MS = 1000 };
+enum {
+	RECONNECT_DELAY_MS = 1000,
+	/* Bounds a batch: its latency, and the work a failure repeats. */
+	BATCH_MAX_TXNS = 512,
+};
 
 struct db {
 	char *conninfo;
@@ -13,108 +29,32 @@ struct db {
 	PGconn *conn;
 	int fd;
 	bool up;                /* pipeline ready for transactions         */
-	struct list inflight;   /* struct db_txn, sent, awaiting their Sync */
+	struct list queue;      /* struct db_txn, submitted, not yet sent   */
+	struct list inflight;   /* struct db_batch, sent, awaiting its Sync */
+	struct tmr flush;       /* sends the queue from the loop           */
 	struct tmr reconnect;
+	struct db_stats stats;
 };
 
-struct db_exec {
+struct db_batch {
 	struct le le;
-	const char *name;
-	const char *sql;        /* set for a PREPARE, NULL for an execution */
-	int nparams;
-	char **values;
-};
-
-struct db_txn {
-	struct le le;
-	struct list execs;
-	size_t count;
-	db_done_h *doneh;
-	void *arg;
-	int err;
+	struct list txns;       /* struct db_txn, in the order sent        */
+	int err;                /* first error of the batch                */
 	char *errmsg;
 };
 
 static void fd_handler(int flags, void *arg);
 static void reconnect_start(struct db *db);
+static void flush_schedule(struct db *db);
 
 
-static void exec_destructor(void *arg)
+static void batch_destructor(void *arg)
 {
-	struct db_exec *ex = arg;
+	struct db_batch *b = arg;
 
-	list_unlink(&ex->le);
-	for (int i = 0; ex->values && i < ex->nparams; i++)
-		mem_deref(ex->values[i]);
-	mem_deref(ex->values);
-}
-
-
-static void txn_destructor(void *arg)
-{
-	struct db_txn *tx = arg;
-
-	list_unlink(&tx->le);
-	list_flush(&tx->execs);
-	mem_deref(tx->errmsg);
-}
-
-
-int db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg)
-{
-	struct db_txn *tx = mem_zalloc(sizeof(*tx), txn_destructor);
-
-	if (!tx)
-		return ENOMEM;
-	tx->doneh = doneh;
-	tx->arg = arg;
-	*txp = tx;
-	return 0;
-}
-
-
-static int txn_add_exec(struct db_txn *tx, const char *name, const char *sql,
-			int nparams, const char *const *values)
-{
-	struct db_exec *ex = mem_zalloc(sizeof(*ex), exec_destructor);
-
-	if (!ex)
-		return ENOMEM;
-	ex->name = name;
-	ex->sql = sql;
-	ex->nparams = nparams;
-	/* a PREPARE carries a parameter count but no values */
-	if (nparams && values) {
-		ex->values = mem_zalloc(nparams * sizeof(char *), NULL);
-		if (!ex->values) {
-			mem_deref(ex);
-			return ENOMEM;
-		}
-		for (int i = 0; i < nparams; i++) {
-			if (values[i] && str_dup(&ex->values[i], values[i])) {
-				mem_deref(ex);
-				return ENOMEM;
-			}
-		}
-	}
-	list_append(&tx->execs, &ex->le, ex);
-	++tx->count;
-	return 0;
-}
-
-
-int db_txn_add(struct db_txn *tx, const char *name, int nparams,
-	       const char *const *values)
-{
-	if (!tx || !name || nparams < 0 || (nparams && !values))
-		return EINVAL;
-	return txn_add_exec(tx, name, NULL, nparams, values);
-}
-
-
-size_t db_txn_count(const struct db_txn *tx)
-{
-	return tx ? tx->count : 0;
+	list_unlink(&b->le);
+	list_flush(&b->txns);
+	mem_deref(b->errmsg);
 }
 
 
@@ -126,16 +66,22 @@ bool db_is_up(const struct db *db)
 
 size_t db_pending(const struct db *db)
 {
-	return db ? list_count(&db->inflight) : 0;
+	size_t n;
+
+	if (!db)
+		return 0;
+	n = list_count(&db->queue);
+	for (struct le *le = db->inflight.head; le; le = le->next) {
+		const struct db_batch *b = le->data;
+		n += list_count(&b->txns);
+	}
+	return n;
 }
 
 
-static void txn_complete(struct db_txn *tx)
+const struct db_stats *db_stats(const struct db *db)
 {
-	list_unlink(&tx->le);
-	if (tx->doneh)
-		tx->doneh(tx->err, tx->errmsg, tx->arg);
-	mem_deref(tx);
+	return &db->stats;
 }
 
 
@@ -149,7 +95,6 @@ static void watch_fd(struct db *db)
 }
 
 
-/* Drops the connection, fails everything in flight, tries again later. */
 /* libpq's messages span lines; a log line should not. */
 static void one_line(char *out, size_t sz, const char *msg)
 {
@@ -167,21 +112,32 @@ static void one_line(char *out, size_t sz, const char *msg)
 }
 
 
-/* Whether an in-flight transaction committed is unknown once the
+static void complete_all(struct list *txns, int err, const char *errmsg)
+{
+	struct le *le;
+
+	while ((le = list_head(txns)))
+		db_txn_complete(le->data, err, errmsg);
+}
+
+
+/* Whether a transaction in flight committed is unknown once the
  * connection is gone: its requester must not report success (the UA will
- * retry and converge). */
-static void fail_inflight(struct db *db)
+ * retry and converge).  Queued ones were never sent. */
+static void fail_all(struct db *db)
 {
 	struct le *le;
 
 	while ((le = list_head(&db->inflight))) {
-		struct db_txn *tx = le->data;
-		tx->err = ECONNRESET;
-		txn_complete(tx);
+		struct db_batch *b = le->data;
+		complete_all(&b->txns, ECONNRESET, NULL);
+		mem_deref(b);
 	}
+	complete_all(&db->queue, ENOTCONN, NULL);
 }
 
 
+/* Drops the connection, fails everything pending, tries again later. */
 static void connection_lost(struct db *db, const char *why)
 {
 	char reason[256];
@@ -195,7 +151,8 @@ static void connection_lost(struct db *db, const char *why)
 		db->conn = NULL;
 	}
 	db->up = false;
-	fail_inflight(db);
+	tmr_cancel(&db->flush);
+	fail_all(db);
 
 	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
 		  (tmr_h *)reconnect_start, db);
@@ -214,18 +171,72 @@ static int send_exec(PGconn *conn, const struct db_exec *ex)
 }
 
 
-static int send_txn(struct db *db, struct db_txn *tx)
+/* Moves the next batch's transactions from the queue into B: one solo
+ * transaction, or up to BATCH_MAX_TXNS that may share a commit. */
+static void batch_fill(struct db *db, struct db_batch *b)
 {
-	for (struct le *le = tx->execs.head; le; le = le->next) {
-		if (send_exec(db->conn, le->data))
-			return EIO;
+	struct le *le;
+
+	while ((le = list_head(&db->queue)) &&
+	       list_count(&b->txns) < BATCH_MAX_TXNS) {
+		struct db_txn *tx = le->data;
+
+		if (tx->solo && b->txns.head)
+			break;
+		list_unlink(&tx->le);
+		list_append(&b->txns, &tx->le, tx);
+		if (tx->solo)
+			break;
+	}
+}
+
+
+static int batch_send(struct db *db)
+{
+	struct db_batch *b = mem_zalloc(sizeof(*b), batch_destructor);
+
+	if (!b)
+		return ENOMEM;
+	batch_fill(db, b);
+	list_append(&db->inflight, &b->le, b);
+
+	for (struct le *t = b->txns.head; t; t = t->next) {
+		const struct db_txn *tx = t->data;
+		for (struct le *e = tx->execs.head; e; e = e->next) {
+			if (send_exec(db->conn, e->data))
+				return EIO;
+		}
 	}
 	if (!PQpipelineSync(db->conn))
 		return EIO;
 
-	list_append(&db->inflight, &tx->le, mem_ref(tx));
+	++db->stats.batches;
+	db->stats.txns += list_count(&b->txns);
 	watch_fd(db);
 	return 0;
+}
+
+
+/* One batch in flight at a time: while it commits, the queue grows, and
+ * the next batch carries all of it. */
+static void flush_handler(void *arg)
+{
+	struct db *db = arg;
+
+	if (!db->up || db->inflight.head || !db->queue.head)
+		return;
+	if (batch_send(db))
+		connection_lost(db, PQerrorMessage(db->conn));
+}
+
+
+/* Sending waits for the loop: a submitter never sees its completion
+ * handler run before db_txn_submit() returns, and everything submitted
+ * in the same turn of the loop shares a batch. */
+static void flush_schedule(struct db *db)
+{
+	if (!tmr_isrunning(&db->flush))
+		tmr_start(&db->flush, 0, flush_handler, db);
 }
 
 
@@ -236,50 +247,80 @@ int db_txn_submit(struct db *db, struct db_txn *tx)
 	if (!db->up)
 		return ENOTCONN;
 
-	if (send_txn(db, tx)) {
-		connection_lost(db, PQerrorMessage(db->conn));
-		return ENOTCONN;
-	}
+	list_append(&db->queue, &tx->le, mem_ref(tx));
+	flush_schedule(db);
 	return 0;
 }
 
 
-static void note_error(struct db_txn *tx, const PGresult *res, int err)
+static void note_error(struct db_batch *b, const PGresult *res, int err)
 {
-	if (tx->err)
+	if (b->err)
 		return;   /* keep the first, the others are consequences */
-	tx->err = err;
-	(void)str_dup(&tx->errmsg, PQresultErrorMessage(res));
-	if (tx->errmsg)
-		tx->errmsg[strcspn(tx->errmsg, "\n")] = '\0';
+	b->err = err;
+	(void)str_dup(&b->errmsg, PQresultErrorMessage(res));
+	if (b->errmsg)
+		b->errmsg[strcspn(b->errmsg, "\n")] = '\0';
 }
 
 
-/* Hands each result to the transaction at the head of the queue; the
- * Sync result closes that transaction. */
+/* The batch's Sync arrived: it committed, or it was rolled back as a
+ * whole.  A failed batch of several goes back to the front of the queue,
+ * one transaction at a time, to find out which of them failed. */
+static void batch_complete(struct db *db, struct db_batch *b)
+{
+	list_unlink(&b->le);
+
+	if (b->err && list_count(&b->txns) > 1) {
+		struct le *le;
+
+		++db->stats.retried_batches;
+		while ((le = list_tail(&b->txns))) {
+			struct db_txn *tx = le->data;
+			tx->solo = true;
+			list_unlink(&tx->le);
+			list_prepend(&db->queue, &tx->le, tx);
+		}
+	}
+	else {
+		complete_all(&b->txns, b->err, b->errmsg);
+	}
+	mem_deref(b);
+	flush_schedule(db);
+}
+
+
 static void drain_results(struct db *db)
 {
+	int nulls = 0;
+
 	while (db->conn && list_head(&db->inflight) && !PQisBusy(db->conn)) {
-		struct db_txn *tx = list_head(&db->inflight)->data;
+		struct db_batch *b = list_head(&db->inflight)->data;
 		PGresult *res = PQgetResult(db->conn);
 
-		if (!res)
-			continue;   /* end of one statement's results */
+		/* NULL ends one statement's results; two in a row mean libpq
+		 * has nothing more for us now */
+		if (!res) {
+			if (++nulls > 1)
+				break;
+			continue;
+		}
+		nulls = 0;
 
 		switch (PQresultStatus(res)) {
 
 		case PGRES_PIPELINE_SYNC:
-			txn_complete(tx);
+			batch_complete(db, b);
 			break;
 
 		case PGRES_FATAL_ERROR:
 		case PGRES_NONFATAL_ERROR:
 		case PGRES_BAD_RESPONSE:
-			note_error(tx, res, EIO);
+			note_error(b, res, EIO);
 			break;
 
 		case PGRES_PIPELINE_ABORTED:
-			note_error(tx, res, ECANCELED);
+			note_error(b, res, ECANCELED);
 			break;
 
 		default:
@@ -301,8 +342,6 @@ static void fd_handler(int flags, void *arg)
 
 	drain_results(db);
 
-	if (!db->conn)
-		return;   /* a completion handler saw the connection go */
 	if (PQstatus(db->conn) == CONNECTION_BAD) {
 		connection_lost(db, PQerrorMessage(db->conn));
 		return;
@@ -341,12 +380,31 @@ static int pipeline_start(struct db *db)
 
 	err = db_txn_alloc(&tx, prepared_done, db);
 	for (size_t i = 0; !err && i < db->stmtc; i++)
-		err = txn_add_exec(tx, db->stmts[i].name, db->stmts[i].sql,
-				   db->stmts[i].nparams, NULL);
-	if (!err)
+		err = db_txn_add_prepare(tx, db->stmts[i].name,
+					 db->stmts[i].sql, db->stmts[i].nparams);
+	if (!err) {
+		tx->solo = true;
 		err = db_txn_submit(db, tx);
+	}
 	mem_deref(tx);
+	if (!err)
+		(void)fd_listen(db->fd, FD_READ, fd_handler, db);
 	return err;
+}
+
+
+static void reconnect_failed(struct db *db)
+{
+	log_warn("database: reconnect failed: %s",
+		 db->conn ? PQerrorMessage(db->conn) : "out of memory");
+	if (db->conn) {
+		fd_close(db->fd);
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->up = false;
+	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
+		  (tmr_h *)reconnect_start, db);
 }
 
 
@@ -370,14 +428,7 @@ static void connect_poll(int flags, void *arg)
 		/*@fallthrough@*/
 
 	default:
-		log_warn("database: reconnect failed: %s",
-			 PQerrorMessage(db->conn));
-		fd_close(db->fd);
-		PQfinish(db->conn);
-		db->conn = NULL;
-		db->up = false;
-		tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-			  (tmr_h *)reconnect_start, db);
+		reconnect_failed(db);
 		return;
 	}
 }
@@ -406,13 +457,14 @@ static void db_destructor(void *arg)
 	struct db *db = arg;
 
 	tmr_cancel(&db->reconnect);
+	tmr_cancel(&db->flush);
 	if (db->conn) {
 		fd_close(db->fd);
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
 	db->up = false;
-	fail_inflight(db);
+	fail_all(db);
 	mem_deref(db->conninfo);
 }
 
@@ -453,6 +505,7 @@ int db_open(struct db **dbp, const char *conninfo,
 	db->stmtc = stmtc;
 	db->fd = -1;
 	tmr_init(&db->reconnect);
+	tmr_init(&db->flush);
 
 	err = str_dup(&db->conninfo, conninfo);
 	if (err)

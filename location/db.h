@@ -1,18 +1,20 @@
 /* Asynchronous PostgreSQL inside the libre loop.
  *
  * One connection in libpq pipeline mode.  A transaction (struct db_txn) is
- * a list of prepared-statement executions followed by a Sync: with no
- * explicit BEGIN, PostgreSQL runs everything up to the Sync as one
- * implicit transaction, committed when the Sync is reached and rolled
- * back as a whole if any statement fails.  Its completion handler runs
- * once the server has answered the Sync, i.e. after the commit (or the
- * rollback).  Many transactions may be in flight; they complete in order.
+ * a list of prepared-statement executions.  Transactions are sent in
+ * batches followed by one Sync: with no explicit BEGIN, PostgreSQL runs
+ * everything up to the Sync as one implicit transaction, committed when
+ * the Sync is reached and rolled back as a whole if any statement fails
+ * (group commit; see db.c).  A transaction's completion handler runs once
+ * the server has answered that Sync, i.e. after its commit, never before
+ * db_txn_submit() returned.  Transactions complete in submission order.
  */
 #ifndef LOCUS_DB_H
 #define LOCUS_DB_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct db;
 struct db_txn;
@@ -38,6 +40,14 @@ int  db_open(struct db **dbp, const char *conninfo,
 bool db_is_up(const struct db *db);
 /* Transactions submitted but not yet completed. */
 size_t db_pending(const struct db *db);
+
+/* Group commit at work: transactions per batch = txns / batches. */
+struct db_stats {
+	uint64_t batches;          /* commits sent                        */
+	uint64_t txns;             /* transactions in them                */
+	uint64_t retried_batches;  /* failed batches re-sent one by one    */
+};
+const struct db_stats *db_stats(const struct db *db);
 
 int  db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg);
 /* Adds an execution of prepared statement NAME; VALUES are copied, a NULL

@@ -1,0 +1,104 @@
+/* Transactions: a list of statement executions and a completion
+ * handler; location/db.c decides when and with what they are sent. */
+#include <string.h>
+#include <re.h>
+#include "location/db_txn.h"
+
+
+static void exec_destructor(void *arg)
+{
+	struct db_exec *ex = arg;
+
+	list_unlink(&ex->le);
+	for (int i = 0; ex->values && i < ex->nparams; i++)
+		mem_deref(ex->values[i]);
+	mem_deref(ex->values);
+}
+
+
+static void txn_destructor(void *arg)
+{
+	struct db_txn *tx = arg;
+
+	list_unlink(&tx->le);
+	list_flush(&tx->execs);
+	mem_deref(tx->errmsg);
+}
+
+
+int db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg)
+{
+	struct db_txn *tx = mem_zalloc(sizeof(*tx), txn_destructor);
+
+	if (!tx)
+		return ENOMEM;
+	tx->doneh = doneh;
+	tx->arg = arg;
+	*txp = tx;
+	return 0;
+}
+
+
+static int values_copy(struct db_exec *ex, const char *const *values)
+{
+	ex->values = mem_zalloc(ex->nparams * sizeof(char *), NULL);
+	if (!ex->values)
+		return ENOMEM;
+	for (int i = 0; i < ex->nparams; i++) {
+		if (values[i] && str_dup(&ex->values[i], values[i]))
+			return ENOMEM;
+	}
+	return 0;
+}
+
+
+static int exec_add(struct db_txn *tx, const char *name, const char *sql,
+		    int nparams, const char *const *values)
+{
+	struct db_exec *ex = mem_zalloc(sizeof(*ex), exec_destructor);
+
+	if (!ex)
+		return ENOMEM;
+	ex->name = name;
+	ex->sql = sql;
+	ex->nparams = nparams;
+	/* a PREPARE carries a parameter count but no values */
+	if (nparams && values && values_copy(ex, values)) {
+		mem_deref(ex);
+		return ENOMEM;
+	}
+	list_append(&tx->execs, &ex->le, ex);
+	++tx->count;
+	return 0;
+}
+
+
+int db_txn_add(struct db_txn *tx, const char *name, int nparams,
+	       const char *const *values)
+{
+	if (!tx || !name || nparams < 0 || (nparams && !values))
+		return EINVAL;
+	return exec_add(tx, name, NULL, nparams, values);
+}
+
+
+int db_txn_add_prepare(struct db_txn *tx, const char *name, const char *sql,
+		       int nparams)
+{
+	return exec_add(tx, name, sql, nparams, NULL);
+}
+
+
+size_t db_txn_count(const struct db_txn *tx)
+{
+	return tx ? tx->count : 0;
+}
+
+
+void db_txn_complete(struct db_txn *tx, int err, const char *errmsg)
+{
+	list_unlink(&tx->le);
+	if (tx->doneh)
+		tx->doneh(err, errmsg, tx->arg);
+	mem_deref(tx);
+}

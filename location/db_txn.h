@@ -1,0 +1,34 @@
+/* The inside of a database transaction, shared by db.c and db_txn.c. */
+#ifndef LOCUS_DB_TXN_H
+#define LOCUS_DB_TXN_H
+
+#include <stdbool.h>
+#include <re.h>
+#include "location/db.h"
+
+struct db_exec {
+	struct le le;
+	const char *name;
+	const char *sql;        /* set for a PREPARE, NULL for an execution */
+	int nparams;
+	char **values;
+};
+
+struct db_txn {
+	struct le le;           /* in the db's queue or in a batch          */
+	struct list execs;      /* struct db_exec                           */
+	size_t count;
+	db_done_h *doneh;
+	void *arg;
+	bool solo;              /* must be committed on its own             */
+	int err;
+	char *errmsg;
+};
+
+/* Adds a PREPARE of SQL as NAME (NPARAMS parameters) to TX. */
+int  db_txn_add_prepare(struct db_txn *tx, const char *name,
+			const char *sql, int nparams);
+/* Runs the completion handler once, then releases TX. */
+void db_txn_complete(struct db_txn *tx, int err, const char *errmsg);
+
+#endif
