@@ -118,6 +118,26 @@ int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 }
 
 
+/* The top Via value of RESP in *viap; false unless a second one
+ * follows (libre lists each Via value on its own). */
+static bool resp_top_via(const struct sip_hdr **viap,
+			 const struct sip_msg *resp)
+{
+	uint32_t n = 0;
+
+	for (struct le *le = resp->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		if (hdr->id != SIP_HDR_VIA)
+			continue;
+		if (n++ == 0)
+			*viap = hdr;
+		else
+			return true;
+	}
+	return false;
+}
+
+
 /* The bytes of the top Via value to cut: the whole line when it holds
  * one value, else the value and its comma. */
 static void top_via_span(const char **from, const char **to,
@@ -163,14 +183,9 @@ int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
 	struct mbuf *mb;
 	int err;
 
-	for (struct le *le = resp->hdrl.head; le; le = le->next) {
-		const struct sip_hdr *hdr = le->data;
-		if (hdr->id == SIP_HDR_VIA) {
-			via = hdr;
-			break;
-		}
-	}
-	if (!via)
+	/* RFC 3261 §16.7 step 3: with our Via removed, a response with no
+	 * Via left was meant for us and is not forwarded. */
+	if (!resp_top_via(&via, resp))
 		return EBADMSG;
 
 	top_via_span(&cut_from, &cut_to, via, end);

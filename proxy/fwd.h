@@ -26,7 +26,8 @@ int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 /*
  * The response RESP as it goes upstream: byte for byte, without its top
  * Via value (ours).  EXTRA (may be NULL) is inserted as-is before the
- * blank line, e.g. challenges merged from other branches.
+ * blank line, e.g. challenges merged from other branches.  EBADMSG when
+ * no Via would be left: such a response is not forwarded.
  */
 int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
 		 const char *extra);

@@ -30,9 +30,10 @@ static bool hdr_value_print(const struct sip_hdr *hdr,
 
 
 /* The hash of the fields that decide how a request is processed, and of
- * the Via it carried when it reached us (VIA). */
+ * the Via it carried when it reached us: its sent-by and branch only, as
+ * we add received and rport to it when we forward. */
 static void loop_hash(char out[MD5_STR_SIZE], const struct sip_msg *msg,
-		      const struct pl *via)
+		      const struct sip_via *via)
 {
 	struct mbuf *mb = mbuf_alloc(512);
 	uint8_t md[MD5_SIZE];
@@ -40,9 +41,9 @@ static void loop_hash(char out[MD5_STR_SIZE], const struct sip_msg *msg,
 	out[0] = '\0';
 	if (!mb)
 		return;
-	(void)mbuf_printf(mb, "%r|%r|%r|%u|%r|%r", &msg->to.tag,
+	(void)mbuf_printf(mb, "%r|%r|%r|%u|%r|%r|%r", &msg->to.tag,
 			  &msg->from.tag, &msg->callid, msg->cseq.num,
-			  &msg->ruri, via);
+			  &msg->ruri, &via->sentby, &via->branch);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_REQUIRE,
 				hdr_value_print, mb);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_AUTHORIZATION,
@@ -58,7 +59,7 @@ static void loop_hash(char out[MD5_STR_SIZE], const struct sip_msg *msg,
  * back unchanged: a loop, not a spiral. */
 static bool is_loop(const struct proxy *px, const struct sip_msg *msg)
 {
-	const struct sip_hdr *ours = NULL;
+	struct pl ours_lh = PL_INIT;
 
 	for (struct le *le = msg->hdrl.head; le; le = le->next) {
 		const struct sip_hdr *hdr = le->data;
@@ -66,18 +67,18 @@ static bool is_loop(const struct proxy *px, const struct sip_msg *msg)
 		struct sip_via via;
 		struct pl lh;
 
-		if (hdr->id != SIP_HDR_VIA)
+		if (hdr->id != SIP_HDR_VIA || sip_via_decode(&via, &hdr->val))
 			continue;
-		if (ours && 0 == msg_param_decode(&ours->val, "lh", &lh)) {
-			loop_hash(hash, msg, &hdr->val);
-			if (0 == pl_strcmp(&lh, hash))
+		if (pl_isset(&ours_lh)) {
+			loop_hash(hash, msg, &via);
+			if (0 == pl_strcmp(&ours_lh, hash))
 				return true;
 		}
-		ours = NULL;
-		if (0 == sip_via_decode(&via, &hdr->val) &&
-		    sip_transp_isladdr(px->deps.sip, SIP_TRANSP_NONE,
-				       &via.addr))
-			ours = hdr;
+		ours_lh = pl_null;
+		if (sip_transp_isladdr(px->deps.sip, SIP_TRANSP_NONE,
+				       &via.addr) &&
+		    0 == msg_param_decode(&via.params, "lh", &lh))
+			ours_lh = lh;
 	}
 	return false;
 }
@@ -217,7 +218,7 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 	else if (0 == pl_strcmp(&msg->met, "ACK"))
 		ack_forward(px, msg, &ri, &ts);
 	else {
-		loop_hash(hash, msg, &msg->via.val);
+		loop_hash(hash, msg, &msg->via);
 		if (txn_start(&px->env, msg, &ri, &ts, hash))
 			reply(px, msg, 500, "Server Internal Error");
 	}

@@ -131,15 +131,24 @@ static bool is_preferred_4xx(uint16_t scode)
 
 
 /* Lower is better.  A response we made up (timeout, transport error)
- * loses to a real one of the same class. */
+ * loses to a real one of the same class.  Of a fork, a device saying
+ * the user is not there (404, 410) says less about the callee than one
+ * saying it is busy or unavailable, so that one goes up. */
 static int response_rank(uint16_t scode, bool made_up)
 {
 	if (scode >= 600)
 		return 0;
 	switch (scode / 100) {
-	case 3:  return 100;
-	case 4:  return is_preferred_4xx(scode) ? 200 : made_up ? 220 : 210;
-	default: return made_up ? 320 : 300;
+	case 3:
+		return 100;
+	case 4:
+		if (is_preferred_4xx(scode))
+			return 200;
+		if (made_up)
+			return 230;
+		return scode == 404 || scode == 410 ? 220 : 210;
+	default:
+		return made_up ? 320 : 300;
 	}
 }
 
@@ -321,24 +330,27 @@ static int via_loop_param(struct mbuf *mb, const char *hash)
 }
 
 
+/* "<sip:ADDR;lr>", with ";transport=tcp" and the like when not UDP */
+static int rr_entry_write(struct mbuf *mb, enum sip_transp tp,
+			  const struct sa *addr)
+{
+	return mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", addr,
+			   tp == SIP_TRANSP_UDP ? "" : sip_transp_param(tp));
+}
+
+
 static int record_route_write(struct mbuf *mb, const struct txn *tx,
 			      enum sip_transp tp, const struct sa *laddr)
 {
 	const struct sip_msg *msg = tx->msg;
 	int err;
 
-	err = mbuf_printf(mb, "Record-Route: <sip:%J%s%s;lr>\r\n", laddr,
-			  tp == SIP_TRANSP_UDP ? "" : ";transport=",
-			  tp == SIP_TRANSP_UDP ? "" : sip_transp_param(tp));
+	err = rr_entry_write(mb, tp, laddr);
 
 	/* RFC 5658: when the request changes transport or interface, a
 	 * second entry names the side it came in on. */
 	if (!err && (tp != msg->tp || !sa_cmp(laddr, &msg->dst, SA_ALL)))
-		err = mbuf_printf(mb, "Record-Route: <sip:%J%s%s;lr>\r\n",
-				  &msg->dst,
-				  msg->tp == SIP_TRANSP_UDP ? "" : ";transport=",
-				  msg->tp == SIP_TRANSP_UDP ? ""
-				  : sip_transp_param(msg->tp));
+		err = rr_entry_write(mb, msg->tp, &msg->dst);
 	return err;
 }
 
