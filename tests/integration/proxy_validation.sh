@@ -119,6 +119,39 @@ for ruri in "sip:loopx@127.0.0.1" "sip:loopx@127.0.0.1:$LOCUS_PORT"; do
 		soft_fail "loop ($ruri): Max-Forwards ran out (483): a storm"
 done
 
+log "loop detection by locus itself (§16.3 step 4), in a dialog where libre's merge check does not look"
+# An in-dialog BYE through locus's Route to V: V sees the Via locus added,
+# with its loop hash.  The same BYE coming back with that Via on top is a
+# loop (482); with another Request-URI it is a spiral and goes on.
+uas V p_uas_bye.xml
+bye() {   # bye RURI [extra Via on top]: the in-dialog BYE, to FILE $WORK/bye.txt
+	{
+		echo "BYE $1 SIP/2.0"
+		[ -n "${2:-}" ] && echo "$2"
+		echo "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKloop$$;rport"
+		echo "Route: <sip:127.0.0.1:$LOCUS_PORT;lr>"
+		echo "Max-Forwards: 70"
+		echo "From: <sip:caller@example.com>;tag=lf$$"
+		echo "To: <sip:vera@example.com>;tag=lt$$"
+		echo "Call-ID: loop-$$@127.0.0.1"
+		echo "CSeq: 7 BYE"
+		echo "Content-Length: 0"
+		echo
+	} | sip_send_text -n 1 -w 4000 >"$WORK/bye.txt" || true
+}
+bye "sip:dev@127.0.0.1:${DEV_PORT[V]}"
+uas_wait V
+[ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 200 OK" ] ||
+	soft_fail "in-dialog BYE through locus: got '$(final_status "$WORK/bye.txt")'"
+ours=$(msg_nth "${UAS_BASE[V]}.msg" received '^BYE ' 1 | grep -i -m 1 '^Via:' | tr -d '\r')
+case $ours in *";lh="*) ;; *) soft_fail "locus's Via carries no loop hash: '$ours'" ;; esac
+bye "sip:dev@127.0.0.1:${DEV_PORT[V]}" "$ours"
+[ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 482 Loop Detected" ] ||
+	soft_fail "looped BYE: expected 482, got '$(final_status "$WORK/bye.txt")'"
+bye "sip:dev@127.0.0.1:$(free_port)" "$ours"
+[ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 482 Loop Detected" ] &&
+	soft_fail "a spiral (other Request-URI) was taken for a loop"
+
 log "a response whose only Via is locus's is not forwarded as it is"
 uas V p_uas_onevia.xml
 invite_final "sip:vera@example.com"
