@@ -15,6 +15,7 @@ enum {
 
 struct server {
 	const struct locus_config *cfg;
+	struct dnsc *dnsc;
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct registrar *reg;
@@ -30,6 +31,7 @@ static void server_destructor(void *arg)
 	if (srv->sip)
 		sip_close(srv->sip, true);
 	mem_deref(srv->sip);
+	mem_deref(srv->dnsc);
 	mem_deref(srv->reg);
 	mem_deref(srv->proxy);
 }
@@ -64,6 +66,29 @@ static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
 }
 
 
+/* Relaying to foreign domains needs DNS (RFC 3263); bindings, GRUUs and
+ * record-routed dialogs do not, so without relaying no resolver (and no
+ * socket of its) is created.  Names are then refused with 503. */
+static int resolver_alloc(struct server *srv, char *errbuf, size_t errsz)
+{
+	struct sa nsv[4];
+	uint32_t nsn = ARRAY_SIZE(nsv);
+	char domain[64];
+	int err;
+
+	if (!srv->cfg->relay)
+		return 0;
+	err = dns_srv_get(domain, sizeof(domain), nsv, &nsn);
+	if (!err)
+		err = dnsc_alloc(&srv->dnsc, NULL, nsv, nsn);
+	if (err)
+		re_snprintf(errbuf, errsz, "proxy.relay is on but no DNS "
+			    "resolver could be set up (/etc/resolv.conf): %m",
+			    err);
+	return err;
+}
+
+
 int server_alloc(struct server **srvp, const struct locus_config *cfg,
 		 char *errbuf, size_t errsz)
 {
@@ -74,7 +99,10 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 		return ENOMEM;
 	srv->cfg = cfg;
 
-	err = sip_alloc(&srv->sip, NULL, CTRANS_BUCKETS, STRANS_BUCKETS,
+	err = resolver_alloc(srv, errbuf, errsz);
+	if (err)
+		goto out;
+	err = sip_alloc(&srv->sip, srv->dnsc, CTRANS_BUCKETS, STRANS_BUCKETS,
 			TCONN_BUCKETS, "locus/" LOCUS_VERSION, NULL, NULL);
 	if (err)
 		re_snprintf(errbuf, errsz, "cannot create the SIP stack: %m",
@@ -84,6 +112,7 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 	if (!err && log_get_level() == LOG_LEVEL_DEBUG)
 		sip_set_trace_handler(srv->sip, sip_trace);
 
+ out:
 	if (err)
 		mem_deref(srv);
 	else

@@ -90,6 +90,7 @@ database  = { conninfo = "host=$PG_DIR/run dbname=$DB user=locus"; };
 registrar = { $registrar };
 gruu      = { key_file = "$WORK/gruu.key"; };
 log       = { level = "${LOG_LEVEL:-info}"; };
+proxy     = { relay = ${PROXY_RELAY:-false}; };
 CONF
 }
 

@@ -22,13 +22,14 @@ log "--check-config"
 "$BUILD/locus" --check-config -f "$WORK/locus.conf" >"$WORK/out" 2>&1 ||
 	fail "--check-config rejects a valid file: $(cat "$WORK/out")"
 cp "$WORK/locus.conf" "$WORK/good.conf"
+bad_line=$(($(wc -l <"$WORK/good.conf") + 1))
 printf 'registar = { min_expires = 60; };\n' >>"$WORK/locus.conf"
 status=0
 "$BUILD/locus" --check-config -f "$WORK/locus.conf" >"$WORK/out" 2>&1 || status=$?
 [ $status -eq 1 ] || fail "--check-config accepted an unknown setting (status $status)"
-grep -q "locus.conf:8: unknown setting 'registar'.*did you mean 'registrar'" "$WORK/out" ||
+grep -q "locus.conf:$bad_line: unknown setting 'registar'.*did you mean 'registrar'" "$WORK/out" ||
 	fail "--check-config message: $(cat "$WORK/out")"
-expect_refusal "unknown setting" "locus.conf:8: unknown setting 'registar'"
+expect_refusal "unknown setting" "locus.conf:$bad_line: unknown setting 'registar'"
 cp "$WORK/good.conf" "$WORK/locus.conf"
 
 log "database unreachable"
