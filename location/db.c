@@ -15,9 +15,12 @@
 #include "common/log.h"
 #include "location/db.h"
 #include "location/db_txn.h"
+#include "location/pgasync.h"
 
 enum {
 	RECONNECT_DELAY_MS = 1000,
+	/* While the database is away, one line now and then, not a flood. */
+	OUTAGE_LOG_EVERY = 60,
 	/* Bounds a batch: its latency, and the work a failure repeats. */
 	BATCH_MAX_TXNS = 512,
 };
@@ -33,12 +36,16 @@ struct db {
 	struct list inflight;   /* struct db_batch, sent, awaiting its Sync */
 	struct tmr flush;       /* sends the queue from the loop           */
 	struct tmr reconnect;
+	struct pgasync *attempt; /* a reconnect under way                  */
+	uint32_t failed_attempts;
 	struct db_stats stats;
 };
 
 struct db_batch {
 	struct le le;
 	struct list txns;       /* struct db_txn, in the order sent        */
+	struct le *cur_txn;     /* whose statement the next result is for  */
+	struct le *cur_exec;
 	int err;                /* first error of the batch                */
 	char *errmsg;
 };
@@ -79,6 +86,12 @@ size_t db_pending(const struct db *db)
 }
 
 
+int db_backend_pid(const struct db *db)
+{
+	return db && db->conn ? PQbackendPID(db->conn) : 0;
+}
+
+
 const struct db_stats *db_stats(const struct db *db)
 {
 	return &db->stats;
@@ -92,23 +105,6 @@ static void watch_fd(struct db *db)
 	if (PQflush(db->conn) == 1)
 		flags |= FD_WRITE;
 	(void)fd_listen(db->fd, flags, fd_handler, db);
-}
-
-
-/* libpq's messages span lines; a log line should not. */
-static void one_line(char *out, size_t sz, const char *msg)
-{
-	size_t n = 0;
-
-	for (; msg && *msg && n + 1 < sz; msg++) {
-		bool space = *msg == '\n' || *msg == '\t' || *msg == '\r';
-		if (space && (n == 0 || out[n - 1] == ' '))
-			continue;
-		out[n++] = space ? ' ' : *msg;
-	}
-	while (n && out[n - 1] == ' ')
-		--n;
-	out[n] = '\0';
 }
 
 
@@ -142,7 +138,7 @@ static void connection_lost(struct db *db, const char *why)
 {
 	char reason[256];
 
-	one_line(reason, sizeof(reason), why);
+	pgasync_one_line(reason, sizeof(reason), why);
 	log_error("database: connection lost (%s); reconnecting", reason);
 
 	if (db->conn) {
@@ -210,6 +206,9 @@ static int batch_send(struct db *db)
 	if (!PQpipelineSync(db->conn))
 		return EIO;
 
+	b->cur_txn = b->txns.head;
+	b->cur_exec = b->cur_txn ? ((struct db_txn *)b->cur_txn->data)
+		->execs.head : NULL;
 	++db->stats.batches;
 	db->stats.txns += list_count(&b->txns);
 	watch_fd(db);
@@ -290,6 +289,28 @@ static void batch_complete(struct db *db, struct db_batch *b)
 }
 
 
+/* The statement results arrive in the order sent; NULL ends each. */
+static void cursor_next(struct db_batch *b)
+{
+	if (b->cur_exec)
+		b->cur_exec = b->cur_exec->next;
+	while (!b->cur_exec && b->cur_txn) {
+		b->cur_txn = b->cur_txn->next;
+		b->cur_exec = b->cur_txn ? ((struct db_txn *)b->cur_txn->data)
+			->execs.head : NULL;
+	}
+}
+
+
+static void rows_deliver(struct db_batch *b, const PGresult *res)
+{
+	const struct db_exec *ex = b->cur_exec ? b->cur_exec->data : NULL;
+
+	if (ex && ex->rowsh)
+		ex->rowsh((const struct pg_result *)res, ex->rows_arg);
+}
+
+
 static void drain_results(struct db *db)
 {
 	int nulls = 0;
@@ -303,6 +324,7 @@ static void drain_results(struct db *db)
 		if (!res) {
 			if (++nulls > 1)
 				break;
+			cursor_next(b);
 			continue;
 		}
 		nulls = 0;
@@ -311,6 +333,10 @@ static void drain_results(struct db *db)
 
 		case PGRES_PIPELINE_SYNC:
 			batch_complete(db, b);
+			break;
+
+		case PGRES_TUPLES_OK:
+			rows_deliver(b, res);
 			break;
 
 		case PGRES_FATAL_ERROR:
@@ -361,7 +387,9 @@ static void prepared_done(int err, const char *errmsg, void *arg)
 			connection_lost(db, "statements could not be prepared");
 		return;
 	}
-	log_info("database: connection re-established");
+	log_info("database: connection re-established after %u failed "
+		 "attempt(s)", db->failed_attempts);
+	db->failed_attempts = 0;
 }
 
 
@@ -393,13 +421,22 @@ static int pipeline_start(struct db *db)
 }
 
 
-static void reconnect_failed(struct db *db)
+static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 {
-	log_warn("database: reconnect failed: %s",
-		 db->conn ? PQerrorMessage(db->conn) : "out of memory");
-	if (db->conn) {
-		fd_close(db->fd);
-		PQfinish(db->conn);
+	struct db *db = arg;
+
+	db->attempt = mem_deref(db->attempt);
+	db->conn = conn;
+	if (conn && !pipeline_start(db))
+		return;
+
+	if (db->failed_attempts++ % OUTAGE_LOG_EVERY == 0)
+		log_warn("database: still unreachable after %u attempt(s): %s;"
+			 " REGISTERs get 503, routing goes on from memory",
+			 db->failed_attempts, conn ? PQerrorMessage(conn)
+						   : errmsg);
+	if (conn) {
+		PQfinish(conn);
 		db->conn = NULL;
 	}
 	db->up = false;
@@ -408,47 +445,12 @@ static void reconnect_failed(struct db *db)
 }
 
 
-static void connect_poll(int flags, void *arg)
-{
-	struct db *db = arg;
-
-	switch (PQconnectPoll(db->conn)) {
-
-	case PGRES_POLLING_READING:
-		(void)fd_listen(db->fd, FD_READ, connect_poll, db);
-		return;
-
-	case PGRES_POLLING_WRITING:
-		(void)fd_listen(db->fd, FD_WRITE, connect_poll, db);
-		return;
-
-	case PGRES_POLLING_OK:
-		if (!pipeline_start(db))
-			return;
-		/*@fallthrough@*/
-
-	default:
-		reconnect_failed(db);
-		return;
-	}
-}
-
-
-/* Non-blocking reconnect from inside the loop (PQconnectStart/Poll). */
+/* Non-blocking reconnect from inside the loop. */
 static void reconnect_start(struct db *db)
 {
-	db->conn = PQconnectStart(db->conninfo);
-	if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD ||
-	    PQsocket(db->conn) < 0) {
-		if (db->conn)
-			PQfinish(db->conn);
-		db->conn = NULL;
+	if (pgasync_connect(&db->attempt, db->conninfo, reconnected, db))
 		tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
 			  (tmr_h *)reconnect_start, db);
-		return;
-	}
-	db->fd = PQsocket(db->conn);
-	(void)fd_listen(db->fd, FD_WRITE, connect_poll, db);
 }
 
 
@@ -458,6 +460,7 @@ static void db_destructor(void *arg)
 
 	tmr_cancel(&db->reconnect);
 	tmr_cancel(&db->flush);
+	db->attempt = mem_deref(db->attempt);
 	if (db->conn) {
 		fd_close(db->fd);
 		PQfinish(db->conn);

@@ -22,6 +22,10 @@ struct db_txn;
 /* ERR is 0 when committed.  ERRMSG is the server's message, or NULL. */
 typedef void (db_done_h)(int err, const char *errmsg, void *arg);
 
+/* The rows of one statement (a libpq PGresult), as soon as they arrive. */
+struct pg_result;
+typedef void (db_rows_h)(const struct pg_result *res, void *arg);
+
 struct db_statement {
 	const char *name;
 	const char *sql;
@@ -38,6 +42,7 @@ int  db_open(struct db **dbp, const char *conninfo,
 	     const struct db_statement *stmts, size_t stmtc,
 	     char *errbuf, size_t errsz);
 bool db_is_up(const struct db *db);
+
 /* Transactions submitted but not yet completed. */
 size_t db_pending(const struct db *db);
 
@@ -54,7 +59,17 @@ int  db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg);
  * value is SQL NULL. */
 int  db_txn_add(struct db_txn *tx, const char *name, int nparams,
 		const char *const *values);
+/* Like db_txn_add(), for a statement whose rows go to ROWSH. */
+int  db_txn_add_query(struct db_txn *tx, const char *name, int nparams,
+		      const char *const *values, db_rows_h *rowsh, void *arg);
+/* A transaction that must not share its commit (e.g. a consistent read
+ * that should see nothing of others' uncommitted writes). */
+void db_txn_set_solo(struct db_txn *tx);
 size_t db_txn_count(const struct db_txn *tx);
+
+/* The PostgreSQL backend PID of the connection: notifications caused by
+ * our own writes carry it.  0 while disconnected. */
+int  db_backend_pid(const struct db *db);
 /* Sends TX (the db holds its own reference).  On error nothing was sent
  * and the handler will not be called. */
 int  db_txn_submit(struct db *db, struct db_txn *tx);

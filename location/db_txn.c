@@ -82,6 +82,29 @@ int db_txn_add(struct db_txn *tx, const char *name, int nparams,
 }
 
 
+int db_txn_add_query(struct db_txn *tx, const char *name, int nparams,
+		     const char *const *values, db_rows_h *rowsh, void *arg)
+{
+	struct db_exec *ex;
+	int err;
+
+	err = db_txn_add(tx, name, nparams, values);
+	if (err)
+		return err;
+	ex = list_ledata(list_tail(&tx->execs));
+	ex->rowsh = rowsh;
+	ex->rows_arg = arg;
+	return 0;
+}
+
+
+void db_txn_set_solo(struct db_txn *tx)
+{
+	if (tx)
+		tx->solo = true;
+}
+
+
 int db_txn_add_prepare(struct db_txn *tx, const char *name, const char *sql,
 		       int nparams)
 {

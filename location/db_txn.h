@@ -12,6 +12,8 @@ struct db_exec {
 	const char *sql;        /* set for a PREPARE, NULL for an execution */
 	int nparams;
 	char **values;
+	db_rows_h *rowsh;       /* for a query: where its rows go           */
+	void *rows_arg;
 };
 
 struct db_txn {

@@ -1,6 +1,12 @@
-/* Start-up: the memory index is rebuilt from PostgreSQL, the source of
- * truth.  Rows are streamed in single-row mode so that a million bindings
- * never sit in one PGresult. */
+/*
+ * Rows into memory.  At start-up the index is rebuilt from PostgreSQL,
+ * the source of truth, streaming rows in single-row mode so that a
+ * million bindings never sit in one PGresult.  At run time, the AORs that
+ * psql or another node changed are reloaded whole (persist_reload_aors).
+ *
+ * Every query here returns the same columns: GRUU state rows ('i') and
+ * binding rows ('b'), so one function turns any of them into memory.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
@@ -9,28 +15,54 @@
 #include "location/persist.h"
 
 enum {
-	COL_AOR, COL_KEY, COL_CONTACT, COL_PARAMS, COL_INSTANCE, COL_REG_ID,
-	COL_Q, COL_EXPIRES, COL_CALLID, COL_CSEQ, COL_PATH, COL_RECEIVED,
-	COL_TRANSPORT, COL_UA, COL_UPDATED,
+	COL_KIND, COL_AOR, COL_KEY, COL_CONTACT, COL_PARAMS, COL_INSTANCE,
+	COL_REG_ID, COL_Q, COL_EXPIRES, COL_CALLID, COL_CSEQ, COL_PATH,
+	COL_RECEIVED, COL_TRANSPORT, COL_UA, COL_UPDATED, COL_GENERATION,
 };
 
-static const char load_bindings_sql[] =
-	"SELECT aor, binding_key, contact, params, instance,"
-	" coalesce(reg_id, 0), coalesce(round(q * 1000)::integer, -1),"
-	" extract(epoch from expires)::bigint, call_id, cseq,"
-	" array_to_string(path, ', '), received, transport, user_agent,"
-	" (extract(epoch from updated_at) * 1000)::bigint"
-	" FROM locus.location WHERE expires > to_timestamp($1::float8)";
+/* A static binding (added with locus.add_static_binding) never expires. */
+#define EXPIRES_EPOCH \
+	"CASE WHEN isfinite(expires) THEN extract(epoch from expires)::bigint" \
+	" ELSE 9223372036854775807 END"
 
-static const char load_instances_sql[] =
-	"SELECT aor, instance, generation, call_id FROM locus.instance";
+#define INSTANCE_COLUMNS \
+	"SELECT 'i'::text, aor, NULL::text, NULL::text, NULL::text, instance," \
+	" NULL::integer, NULL::integer, NULL::bigint, call_id, NULL::bigint," \
+	" NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint," \
+	" generation FROM locus.instance"
+
+#define BINDING_COLUMNS \
+	"SELECT 'b'::text, aor, binding_key, contact, params, instance," \
+	" coalesce(reg_id, 0), coalesce(round(q * 1000)::integer, -1), " \
+	EXPIRES_EPOCH ", call_id, cseq, array_to_string(path, ', ')," \
+	" received, transport, user_agent," \
+	" (extract(epoch from updated_at) * 1000)::bigint, NULL::bigint" \
+	" FROM locus.location"
+
+static const char load_instances_sql[] = INSTANCE_COLUMNS;
+
+static const char load_bindings_sql[] =
+	BINDING_COLUMNS " WHERE expires > to_timestamp($1::float8)";
+
+/* One statement, so that a reload applies whole or not at all; GRUU
+ * state first, so that bindings find theirs. */
+const char persist_reload_sql[] =
+	"SELECT * FROM (" INSTANCE_COLUMNS " WHERE aor = ANY($1::text[])"
+	" UNION ALL " BINDING_COLUMNS " WHERE aor = ANY($1::text[])"
+	" AND expires > to_timestamp($2::float8)) r ORDER BY 1 DESC";
+
+
+static const char *value(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
 
 
 static int dup_or_null(char **dst, const PGresult *res, int row, int col)
 {
-	if (PQgetisnull(res, row, col))
-		return 0;
-	return str_dup(dst, PQgetvalue(res, row, col));
+	const char *v = value(res, row, col);
+
+	return v ? str_dup(dst, v) : 0;
 }
 
 
@@ -44,56 +76,69 @@ static enum sip_transp transport_from_name(const char *name)
 }
 
 
-static int binding_from_row(struct binding **bp, const PGresult *res)
+static int binding_strings(struct binding *b, const PGresult *res, int row)
 {
+	const char *path = value(res, row, COL_PATH);
+	int err = 0;
+
+	err |= dup_or_null(&b->key, res, row, COL_KEY);
+	err |= dup_or_null(&b->uri, res, row, COL_CONTACT);
+	err |= dup_or_null(&b->params, res, row, COL_PARAMS);
+	err |= dup_or_null(&b->instance, res, row, COL_INSTANCE);
+	err |= dup_or_null(&b->callid, res, row, COL_CALLID);
+	err |= dup_or_null(&b->user_agent, res, row, COL_UA);
+	if (path && *path)
+		err |= str_dup(&b->path, path);
+	if (!b->callid)
+		err |= str_dup(&b->callid, "");
+	return err ? ENOMEM : 0;
+}
+
+
+static int binding_from_row(struct binding **bp, const PGresult *res,
+			    int row)
+{
+	const char *received = value(res, row, COL_RECEIVED);
+	const char *transport = value(res, row, COL_TRANSPORT);
 	struct binding *b;
 	int err;
 
 	err = binding_alloc(&b);
-	if (err)
-		return err;
-
-	err |= dup_or_null(&b->key, res, 0, COL_KEY);
-	err |= dup_or_null(&b->uri, res, 0, COL_CONTACT);
-	err |= dup_or_null(&b->params, res, 0, COL_PARAMS);
-	err |= dup_or_null(&b->instance, res, 0, COL_INSTANCE);
-	err |= dup_or_null(&b->callid, res, 0, COL_CALLID);
-	err |= dup_or_null(&b->user_agent, res, 0, COL_UA);
-	if (!PQgetisnull(res, 0, COL_PATH) && *PQgetvalue(res, 0, COL_PATH))
-		err |= str_dup(&b->path, PQgetvalue(res, 0, COL_PATH));
+	if (!err)
+		err = binding_strings(b, res, row);
 	if (err) {
 		mem_deref(b);
-		return ENOMEM;
+		return err;
 	}
 
-	b->reg_id = (uint32_t)strtoul(PQgetvalue(res, 0, COL_REG_ID), NULL,
+	b->reg_id = (uint32_t)strtoul(PQgetvalue(res, row, COL_REG_ID), NULL,
 				      10);
-	b->q = atoi(PQgetvalue(res, 0, COL_Q));
-	b->expires = strtoll(PQgetvalue(res, 0, COL_EXPIRES), NULL, 10);
-	b->cseq = (uint32_t)strtoul(PQgetvalue(res, 0, COL_CSEQ), NULL, 10);
-	b->updated_ms = strtoll(PQgetvalue(res, 0, COL_UPDATED), NULL, 10);
-	if (!PQgetisnull(res, 0, COL_TRANSPORT))
-		b->tp = transport_from_name(PQgetvalue(res, 0, COL_TRANSPORT));
-	if (!PQgetisnull(res, 0, COL_RECEIVED))
-		(void)sa_decode(&b->received, PQgetvalue(res, 0, COL_RECEIVED),
-				strlen(PQgetvalue(res, 0, COL_RECEIVED)));
+	b->q = atoi(PQgetvalue(res, row, COL_Q));
+	b->expires = strtoll(PQgetvalue(res, row, COL_EXPIRES), NULL, 10);
+	b->cseq = (uint32_t)strtoul(PQgetvalue(res, row, COL_CSEQ), NULL, 10);
+	b->updated_ms = strtoll(PQgetvalue(res, row, COL_UPDATED), NULL, 10);
+	if (transport)
+		b->tp = transport_from_name(transport);
+	/* a static binding has none: it is reached at its Contact */
+	if (received)
+		(void)sa_decode(&b->received, received, strlen(received));
 
 	*bp = b;
 	return 0;
 }
 
 
-static int load_binding_row(struct location *loc, const PGresult *res)
+static int binding_row(struct location *loc, const PGresult *res, int row)
 {
 	struct binding *b;
 	struct aor *aor;
 	int err;
 
-	err = binding_from_row(&b, res);
+	err = binding_from_row(&b, res, row);
 	if (err)
 		return err;
 
-	err = location_aor_get(&aor, loc, PQgetvalue(res, 0, COL_AOR));
+	err = location_aor_get(&aor, loc, PQgetvalue(res, row, COL_AOR));
 	if (!err)
 		err = location_binding_put(loc, aor, b);
 	if (err) {
@@ -109,26 +154,36 @@ static int load_binding_row(struct location *loc, const PGresult *res)
 }
 
 
-static int load_instance_row(struct location *loc, const PGresult *res)
+static int instance_row(struct location *loc, const PGresult *res, int row)
 {
 	struct aor *aor;
 	int err;
 
-	err = location_aor_get(&aor, loc, PQgetvalue(res, 0, 0));
+	err = location_aor_get(&aor, loc, PQgetvalue(res, row, COL_AOR));
 	if (err)
 		return err;
-	return location_instance_put(aor, PQgetvalue(res, 0, 1),
-				     strtoull(PQgetvalue(res, 0, 2), NULL, 10),
-				     PQgetvalue(res, 0, 3));
+	return location_instance_put(aor, PQgetvalue(res, row, COL_INSTANCE),
+				     strtoull(PQgetvalue(res, row,
+							 COL_GENERATION),
+					      NULL, 10),
+				     value(res, row, COL_CALLID));
 }
 
 
-typedef int (row_h)(struct location *loc, const PGresult *res);
+int persist_row_load(struct location *loc, const struct pg_result *pres,
+		     int row)
+{
+	const PGresult *res = (const PGresult *)pres;
+
+	if (PQnfields(res) <= COL_GENERATION)
+		return EPROTO;
+	return 0 == strcmp(PQgetvalue(res, row, COL_KIND), "i")
+		? instance_row(loc, res, row) : binding_row(loc, res, row);
+}
 
 
 static int stream_rows(PGconn *conn, const char *sql, const char *param,
-		       row_h *rowh, struct location *loc,
-		       char *errbuf, size_t errsz)
+		       struct location *loc, char *errbuf, size_t errsz)
 {
 	const char *values[] = {param};
 	PGresult *res;
@@ -146,7 +201,8 @@ static int stream_rows(PGconn *conn, const char *sql, const char *param,
 
 		case PGRES_SINGLE_TUPLE:
 			if (!err)
-				err = rowh(loc, res);
+				err = persist_row_load(
+					loc, (const struct pg_result *)res, 0);
 			break;
 
 		case PGRES_TUPLES_OK:
@@ -185,12 +241,11 @@ int persist_load(struct location *loc, const char *conninfo, int64_t now,
 
 	re_snprintf(nowstr, sizeof(nowstr), "%lld", (long long)now);
 
-	/* Instances first, so that bindings find their GRUU state. */
-	err = stream_rows(conn, load_instances_sql, NULL, load_instance_row,
-			  loc, errbuf, errsz);
+	/* GRUU state first, so that bindings find theirs. */
+	err = stream_rows(conn, load_instances_sql, NULL, loc, errbuf, errsz);
 	if (!err)
-		err = stream_rows(conn, load_bindings_sql, nowstr,
-				  load_binding_row, loc, errbuf, errsz);
+		err = stream_rows(conn, load_bindings_sql, nowstr, loc, errbuf,
+				  errsz);
 
 	PQfinish(conn);
 	return err;

@@ -282,6 +282,46 @@ int location_instance_put(struct aor *aor, const char *instance,
 }
 
 
+void location_aor_clear(struct location *loc, const char *key)
+{
+	struct aor *aor = location_aor_find(loc, key);
+	struct le *le;
+
+	if (!aor)
+		return;
+	list_flush(&aor->instances);
+	while ((le = list_head(&aor->bindings))) {
+		struct binding *b = le->data;
+		binding_unlink(loc, b);
+		mem_deref(b);
+	}
+	aor_release_if_empty(loc, aor);
+}
+
+
+struct aor_apply {
+	location_aor_h *h;
+	void *arg;
+};
+
+
+static bool aor_apply_handler(struct le *le, void *arg)
+{
+	struct aor_apply *ap = arg;
+
+	return ap->h(le->data, ap->arg);
+}
+
+
+void location_aors_apply(const struct location *loc, location_aor_h *h,
+			 void *arg)
+{
+	struct aor_apply ap = {h, arg};
+
+	(void)hash_apply(loc->aors, aor_apply_handler, &ap);
+}
+
+
 uint32_t location_expire(struct location *loc, int64_t now)
 {
 	struct binding *b;

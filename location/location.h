@@ -84,6 +84,15 @@ struct instance_state *aor_instance_find(const struct aor *aor,
 int  location_instance_put(struct aor *aor, const char *instance,
 			   uint64_t generation, const char *callid);
 
+/* Forgets everything about the AOR with KEY (bindings and GRUU state):
+ * before its state is loaded afresh from the database. */
+void location_aor_clear(struct location *loc, const char *key);
+
+/* Calls H for every AOR; H returns true to stop. */
+typedef bool (location_aor_h)(const struct aor *aor, void *arg);
+void location_aors_apply(const struct location *loc, location_aor_h *h,
+			 void *arg);
+
 /* Removes every binding whose expiry is at or before NOW; returns how many. */
 uint32_t location_expire(struct location *loc, int64_t now);
 /* Seconds until the next binding expires (>= 0), or -1 if none. */

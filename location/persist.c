@@ -35,9 +35,13 @@ const struct db_statement persist_statements[] = {
 	 " generation = EXCLUDED.generation, call_id = EXCLUDED.call_id,"
 	 " updated_at = now()", 4},
 	{"expired_delete",
-	 "DELETE FROM locus.location WHERE expires <= to_timestamp($1::float8)",
-	 1},
+	 "SELECT locus.expire(to_timestamp($1::float8))", 1},
+	{"aor_reload", persist_reload_sql, 2},
+	{"aor_list", persist_aor_list_sql, 0},
 };
+
+const char persist_aor_list_sql[] =
+	"SELECT aor FROM locus.location UNION SELECT aor FROM locus.instance";
 
 const size_t persist_statementc = ARRAY_SIZE(persist_statements);
 
@@ -145,6 +149,46 @@ int persist_path_array(char **arrayp, const char *path)
 		err |= mbuf_write_u8(mb, '"');
 	err |= mbuf_write_u8(mb, '}');
 
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, arrayp, mb->end);
+	}
+	mem_deref(mb);
+	return err;
+}
+
+
+/* array-literal escaping: every element quoted, \ and " escaped */
+static int array_element_write(struct mbuf *mb, const char *p, size_t len)
+{
+	int err = mbuf_write_u8(mb, '"');
+
+	for (size_t i = 0; i < len && !err; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			err = mbuf_write_u8(mb, '\\');
+		if (!err)
+			err = mbuf_write_u8(mb, (uint8_t)p[i]);
+	}
+	return err ? err : mbuf_write_u8(mb, '"');
+}
+
+
+int persist_text_array(char **arrayp, const char *const *v, size_t n)
+{
+	struct mbuf *mb = mbuf_alloc(64 + 32 * n);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+	err = mbuf_write_u8(mb, '{');
+	for (size_t i = 0; i < n && !err; i++) {
+		if (i)
+			err = mbuf_write_u8(mb, ',');
+		if (!err)
+			err = array_element_write(mb, v[i], strlen(v[i]));
+	}
+	if (!err)
+		err = mbuf_write_u8(mb, '}');
 	if (!err) {
 		mb->pos = 0;
 		err = mbuf_strdup(mb, arrayp, mb->end);

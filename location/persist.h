@@ -21,6 +21,18 @@ int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz);
 int persist_load(struct location *loc, const char *conninfo, int64_t now,
 		 char *errbuf, size_t errsz);
 
+/* One row of any of locus's row-returning queries into LOC. */
+struct pg_result;
+int persist_row_load(struct location *loc, const struct pg_result *res,
+		     int row);
+
+/* The whole state of a set of AORs ($1 text[], $2 now): prepared as
+ * "aor_reload". */
+extern const char persist_reload_sql[];
+
+/* Every AOR the database knows: prepared as "aor_list". */
+extern const char persist_aor_list_sql[];
+
 int persist_binding_upsert(struct db_txn *tx, const char *aor,
 			   const struct binding *b);
 int persist_binding_delete(struct db_txn *tx, const char *aor,
@@ -28,8 +40,11 @@ int persist_binding_delete(struct db_txn *tx, const char *aor,
 int persist_instance_upsert(struct db_txn *tx, const char *aor,
 			    const char *instance, uint64_t generation,
 			    const char *callid);
-/* Deletes rows that expired at or before NOW. */
+/* Deletes rows that expired at or before NOW (once across nodes). */
 int persist_expired_delete(struct db_txn *tx, int64_t now);
+
+/* V[0..N) as a PostgreSQL text[] literal: {"a","b\\"c"}. */
+int persist_text_array(char **arrayp, const char *const *v, size_t n);
 
 /* "udp", "tcp", ...: how the transport is written in the database. */
 const char *persist_transport_name(enum sip_transp tp);

@@ -11,6 +11,7 @@
 #include "location/location.h"
 #include "location/persist.h"
 #include "location/sweeper.h"
+#include "location/sync.h"
 #include "proxy/proxy.h"
 #include "proxy/server.h"
 #include "registrar/registrar.h"
@@ -23,6 +24,7 @@ struct daemon {
 	struct gruu_key *gruu_key;
 	struct location *loc;
 	struct db *db;
+	struct sync *sync;
 	struct server *srv;
 	struct registrar *reg;
 	struct proxy *proxy;
@@ -51,31 +53,37 @@ static void signal_handler(int sig)
 }
 
 
-/* Start-up may block: nothing is being served yet. */
+/* Start-up may block: nothing is being served yet.  LISTEN comes before
+ * the initial load, so that no change made meanwhile is missed. */
 static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
 {
 	const struct locus_config *cfg = d->cfg;
-	uint64_t t0 = tmr_jiffies();
+	uint64_t t0;
 	int err;
 
 	err = gruu_key_load(&d->gruu_key, cfg->gruu_key_file, errbuf, errsz);
-	if (err)
-		return err;
-	err = persist_check_schema(cfg->db_conninfo, errbuf, errsz);
-	if (err)
-		return err;
-	err = location_alloc(&d->loc);
 	if (!err)
-		err = persist_load(d->loc, cfg->db_conninfo, location_now(),
-				   errbuf, errsz);
+		err = persist_check_schema(cfg->db_conninfo, errbuf, errsz);
+	if (!err)
+		err = location_alloc(&d->loc);
+	if (!err)
+		err = db_open(&d->db, cfg->db_conninfo, persist_statements,
+			      persist_statementc, errbuf, errsz);
+	if (!err)
+		err = sync_alloc(&d->sync, d->loc, d->db, cfg->db_conninfo,
+				 errbuf, errsz);
 	if (err)
 		return err;
-	log_info("loaded %u binding(s) of %u AOR(s) in %llu ms",
-		 location_binding_count(d->loc), location_aor_count(d->loc),
-		 (unsigned long long)(tmr_jiffies() - t0));
 
-	return db_open(&d->db, cfg->db_conninfo, persist_statements,
-		       persist_statementc, errbuf, errsz);
+	t0 = tmr_jiffies();
+	err = persist_load(d->loc, cfg->db_conninfo, location_now(), errbuf,
+			   errsz);
+	if (!err)
+		log_info("loaded %u binding(s) of %u AOR(s) in %llu ms",
+			 location_binding_count(d->loc),
+			 location_aor_count(d->loc),
+			 (unsigned long long)(tmr_jiffies() - t0));
+	return err;
 }
 
 
@@ -123,6 +131,7 @@ static void daemon_stop(struct daemon *d)
 	server_close(d->srv);
 	/* The database goes first: transactions still in flight are
 	 * answered 503 while the SIP stack can still send. */
+	d->sync = mem_deref(d->sync);
 	d->db = mem_deref(d->db);
 	d->srv = mem_deref(d->srv);
 	d->reg = mem_deref(d->reg);

@@ -75,6 +75,10 @@ static int target_from_binding(struct target_set *ts, const struct binding *b,
 		if (!err)
 			err = path_first_hop(&t->hop, b->path);
 	}
+	else if (!err && !sa_isset(&b->received, SA_ADDR)) {
+		/* a static binding (psql): reached at its Contact */
+		err = str_dup(&t->hop, b->uri);
+	}
 	else if (!err) {
 		err = re_sdprintf(&t->hop, "sip:%J;transport=%s", &b->received,
 				  sip_transp_name(b->tp));

@@ -49,8 +49,13 @@ static int binding_print(struct re_printf *pf, const struct reg_listing *l,
 	const char *domain = strrchr(l->aor->key, '@') + 1;
 	int err;
 
+	/* delta-seconds is at most 2^32-1 (RFC 3261 §25.1); a static
+	 * binding never expires */
+	int64_t remaining = b->expires - l->now;
+
 	err = re_hprintf(pf, "Contact: <%s>;expires=%lld", b->uri,
-			 (long long)(b->expires - l->now));
+			 (long long)(remaining > UINT32_MAX ? UINT32_MAX
+							    : remaining));
 	if (b->q >= 0)
 		err |= qvalue_print(pf, b->q);
 	err |= re_hprintf(pf, "%s", b->params ? b->params : "");

@@ -55,6 +55,51 @@ CREATE TABLE IF NOT EXISTS locus.instance (
     PRIMARY KEY (aor, instance)
 );
 
+-- Live changes (psql or another node): every change to a binding or to
+-- GRUU state tells the locus nodes which AOR to reload, on channel
+-- locus_change with the AOR as payload.  A node ignores the echoes of its
+-- own writes (by the notifying backend's PID).  Within one transaction,
+-- PostgreSQL folds identical notifications, so a DELETE of many bindings
+-- of one AOR is one reload.  Expiry cleanup sets locus.quiet: every node
+-- expires those bindings on its own timer already.
+CREATE OR REPLACE FUNCTION locus.notify_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('locus.quiet', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM pg_notify('locus_change', OLD.aor);
+    END IF;
+    IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.aor <> OLD.aor) THEN
+        PERFORM pg_notify('locus_change', NEW.aor);
+    END IF;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS location_notify ON locus.location;
+CREATE TRIGGER location_notify AFTER INSERT OR UPDATE OR DELETE
+    ON locus.location FOR EACH ROW EXECUTE FUNCTION locus.notify_change();
+DROP TRIGGER IF EXISTS instance_notify ON locus.instance;
+CREATE TRIGGER instance_notify AFTER INSERT OR UPDATE OR DELETE
+    ON locus.instance FOR EACH ROW EXECUTE FUNCTION locus.notify_change();
+
+-- Removes bindings that expired at or before UNTIL.  With several nodes,
+-- whichever gets the lock does it; the others skip (returns -1).
+CREATE OR REPLACE FUNCTION locus.expire(until timestamptz) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('locus.expire')) THEN
+        RETURN -1;
+    END IF;
+    PERFORM set_config('locus.quiet', 'on', true);
+    DELETE FROM locus.location WHERE expires <= until;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
 CREATE OR REPLACE VIEW locus.bindings AS
     SELECT aor, contact, instance, reg_id, expires, call_id, cseq, q, path,
            received, transport, user_agent,
@@ -62,5 +107,50 @@ CREATE OR REPLACE VIEW locus.bindings AS
                 THEN 'sip:' || aor || ';gr=' || instance END AS pub_gruu,
            updated_at, params, binding_key
       FROM locus.location;
+
+-- Administration (README, "Administering bindings with psql").  Every
+-- change reaches the running nodes through the triggers above.
+
+-- Removes every binding of one device (AOR and instance); its pub-gruu
+-- stays valid and answers 480 until it registers again.
+CREATE OR REPLACE FUNCTION locus.unregister_device(p_aor text, p_instance text)
+RETURNS integer LANGUAGE sql AS $$
+    WITH d AS (DELETE FROM locus.location
+               WHERE aor = p_aor AND instance = p_instance RETURNING 1)
+    SELECT count(*)::integer FROM d
+$$;
+
+-- Removes every binding of an AOR.
+CREATE OR REPLACE FUNCTION locus.unregister_aor(p_aor text)
+RETURNS integer LANGUAGE sql AS $$
+    WITH d AS (DELETE FROM locus.location WHERE aor = p_aor RETURNING 1)
+    SELECT count(*)::integer FROM d
+$$;
+
+-- A binding that never expires (a PBX trunk, a gateway): requests to the
+-- AOR go to CONTACT itself (its host, port and ;transport=).
+CREATE OR REPLACE FUNCTION locus.add_static_binding(p_aor text, p_contact text,
+                                                    p_q numeric DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO locus.location (aor, binding_key, contact, q, expires,
+                                call_id, cseq, user_agent)
+    VALUES (p_aor, p_contact, p_contact, p_q, 'infinity', 'static', 0,
+            'static binding')
+    ON CONFLICT (aor, binding_key) DO UPDATE
+        SET contact = EXCLUDED.contact, q = EXCLUDED.q,
+            expires = 'infinity', updated_at = now()
+$$;
+
+-- Every device that ever registered, its GRUU state and whether it is
+-- registered now.  Temporary GRUUs are not listed: they are not stored,
+-- each REGISTER's 200 OK carries a new one.
+CREATE OR REPLACE VIEW locus.instances AS
+    SELECT i.aor, i.instance, 'sip:' || i.aor || ';gr=' || i.instance
+               AS pub_gruu,
+           i.generation, i.first_seen, i.updated_at,
+           EXISTS (SELECT 1 FROM locus.location l
+                   WHERE l.aor = i.aor AND l.instance = i.instance
+                     AND l.expires > now()) AS registered
+      FROM locus.instance i;
 
 COMMIT;
