@@ -29,6 +29,7 @@ struct db {
 	char *conninfo;
 	const struct db_statement *stmts;
 	size_t stmtc;
+	const char *session_sql;
 	PGconn *conn;
 	int fd;
 	bool up;                /* pipeline ready for transactions         */
@@ -157,6 +158,9 @@ static void connection_lost(struct db *db, const char *why)
 
 static int send_exec(PGconn *conn, const struct db_exec *ex)
 {
+	if (ex->sql && !ex->name)
+		return PQsendQueryParams(conn, ex->sql, 0, NULL, NULL, NULL,
+					 NULL, 0) ? 0 : EIO;
 	if (ex->sql)
 		return PQsendPrepare(conn, ex->name, ex->sql, ex->nparams,
 				     NULL) ? 0 : EIO;
@@ -167,14 +171,133 @@ static int send_exec(PGconn *conn, const struct db_exec *ex)
 }
 
 
+static const struct db_statement *stmt_find(const struct db *db,
+					    const char *name)
+{
+	for (size_t i = 0; name && i < db->stmtc; i++) {
+		if (0 == strcmp(db->stmts[i].name, name))
+			return &db->stmts[i];
+	}
+	return NULL;
+}
+
+
+/* Several transactions, every statement of them with an array form. */
+static bool batch_mergeable(const struct db *db, const struct db_batch *b)
+{
+	if (list_count(&b->txns) < 2)
+		return false;
+	for (struct le *t = b->txns.head; t; t = t->next) {
+		const struct db_txn *tx = t->data;
+		for (struct le *e = tx->execs.head; e; e = e->next) {
+			const struct db_exec *ex = e->data;
+			const struct db_statement *st = stmt_find(db, ex->name);
+			if (ex->sql || ex->rowsh || !st || !st->array_name)
+				return false;
+		}
+	}
+	return true;
+}
+
+
+/* One array literal element: NULL, or the value quoted with " and \
+ * escaped (PostgreSQL's array input syntax). */
+static int array_element(struct mbuf *mb, const char *v)
+{
+	int err = 0;
+
+	if (!v)
+		return mbuf_write_str(mb, "NULL");
+	err |= mbuf_write_u8(mb, '"');
+	for (; *v && !err; v++) {
+		if (*v == '"' || *v == '\\')
+			err |= mbuf_write_u8(mb, '\\');
+		err |= mbuf_write_u8(mb, (uint8_t)*v);
+	}
+	return err | mbuf_write_u8(mb, '"');
+}
+
+
+/* The executions of statement ST in batch B, as one execution of its
+ * array form: parameter P is the array of every execution's P. */
+static int send_merged_stmt(struct db *db, const struct db_batch *b,
+			    const struct db_statement *st)
+{
+	struct mbuf *arrays[st->nparams];
+	const char *values[st->nparams];
+	bool any = false;
+	int err = 0;
+
+	for (int p = 0; p < st->nparams; p++)
+		arrays[p] = mbuf_alloc(256);
+	for (struct le *t = b->txns.head; t && !err; t = t->next) {
+		const struct db_txn *tx = t->data;
+		for (struct le *e = tx->execs.head; e && !err; e = e->next) {
+			const struct db_exec *ex = e->data;
+			if (strcmp(ex->name, st->name))
+				continue;
+			for (int p = 0; p < st->nparams && !err; p++) {
+				if (!arrays[p])
+					err = ENOMEM;
+				else
+					err = mbuf_write_u8(arrays[p],
+							    any ? ',' : '{')
+					    | array_element(arrays[p],
+							    ex->values[p]);
+			}
+			any = true;
+		}
+	}
+	for (int p = 0; p < st->nparams && !err && any; p++) {
+		err = mbuf_write_str(arrays[p], "}") |
+			mbuf_write_u8(arrays[p], 0);
+		values[p] = (const char *)arrays[p]->buf;
+	}
+	if (!err && any && !PQsendQueryPrepared(db->conn, st->array_name,
+						st->nparams, values, NULL,
+						NULL, 0))
+		err = EIO;
+	if (!err && any)
+		++db->stats.merged_statements;
+	for (int p = 0; p < st->nparams; p++)
+		mem_deref(arrays[p]);
+	return err;
+}
+
+
+static int send_merged(struct db *db, const struct db_batch *b)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < db->stmtc && !err; i++) {
+		if (db->stmts[i].array_name)
+			err = send_merged_stmt(db, b, &db->stmts[i]);
+	}
+	return err;
+}
+
+
+static int send_each(struct db *db, const struct db_batch *b)
+{
+	for (struct le *t = b->txns.head; t; t = t->next) {
+		const struct db_txn *tx = t->data;
+		for (struct le *e = tx->execs.head; e; e = e->next) {
+			if (send_exec(db->conn, e->data))
+				return EIO;
+		}
+	}
+	return 0;
+}
+
+
 /* Moves the next batch's transactions from the queue into B: one solo
  * transaction, or up to BATCH_MAX_TXNS that may share a commit. */
 static void batch_fill(struct db *db, struct db_batch *b)
 {
+	uint32_t n = 0;
 	struct le *le;
 
-	while ((le = list_head(&db->queue)) &&
-	       list_count(&b->txns) < BATCH_MAX_TXNS) {
+	while ((le = list_head(&db->queue)) && n++ < BATCH_MAX_TXNS) {
 		struct db_txn *tx = le->data;
 
 		if (tx->solo && b->txns.head)
@@ -190,23 +313,21 @@ static void batch_fill(struct db *db, struct db_batch *b)
 static int batch_send(struct db *db)
 {
 	struct db_batch *b = mem_zalloc(sizeof(*b), batch_destructor);
+	bool merged;
+	int err;
 
 	if (!b)
 		return ENOMEM;
 	batch_fill(db, b);
 	list_append(&db->inflight, &b->le, b);
 
-	for (struct le *t = b->txns.head; t; t = t->next) {
-		const struct db_txn *tx = t->data;
-		for (struct le *e = tx->execs.head; e; e = e->next) {
-			if (send_exec(db->conn, e->data))
-				return EIO;
-		}
-	}
-	if (!PQpipelineSync(db->conn))
+	merged = batch_mergeable(db, b);
+	err = merged ? send_merged(db, b) : send_each(db, b);
+	if (err || !PQpipelineSync(db->conn))
 		return EIO;
 
-	b->cur_txn = b->txns.head;
+	/* a merged batch has no rows for anyone: no cursor */
+	b->cur_txn = merged ? NULL : b->txns.head;
 	b->cur_exec = b->cur_txn ? ((struct db_txn *)b->cur_txn->data)
 		->execs.head : NULL;
 	++db->stats.batches;
@@ -407,6 +528,8 @@ static int pipeline_start(struct db *db)
 	db->up = true;
 
 	err = db_txn_alloc(&tx, prepared_done, db);
+	if (!err && db->session_sql)
+		err = db_txn_add_sql(tx, db->session_sql);
 	for (size_t i = 0; !err && i < db->stmtc; i++)
 		err = db_txn_add_prepare(tx, db->stmts[i].name,
 					 db->stmts[i].sql, db->stmts[i].nparams);
@@ -494,9 +617,28 @@ static int prepare_blocking(struct db *db, char *errbuf, size_t errsz)
 }
 
 
+/* Blocking, at start-up only. */
+static int session_setup(struct db *db, char *errbuf, size_t errsz)
+{
+	PGresult *res;
+	bool ok;
+
+	if (!db->session_sql)
+		return 0;
+	res = PQexec(db->conn, db->session_sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+		PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		re_snprintf(errbuf, errsz, "'%s' failed: %s", db->session_sql,
+			    PQresultErrorMessage(res));
+	PQclear(res);
+	return ok ? 0 : EIO;
+}
+
+
 int db_open(struct db **dbp, const char *conninfo,
 	    const struct db_statement *stmts, size_t stmtc,
-	    char *errbuf, size_t errsz)
+	    const char *session_sql, char *errbuf, size_t errsz)
 {
 	struct db *db;
 	int err;
@@ -506,6 +648,7 @@ int db_open(struct db **dbp, const char *conninfo,
 		return ENOMEM;
 	db->stmts = stmts;
 	db->stmtc = stmtc;
+	db->session_sql = session_sql;
 	db->fd = -1;
 	tmr_init(&db->reconnect);
 	tmr_init(&db->flush);
@@ -522,7 +665,9 @@ int db_open(struct db **dbp, const char *conninfo,
 		goto out;
 	}
 
-	err = prepare_blocking(db, errbuf, errsz);
+	err = session_setup(db, errbuf, errsz);
+	if (!err)
+		err = prepare_blocking(db, errbuf, errsz);
 	if (err)
 		goto out;
 

@@ -26,21 +26,30 @@ typedef void (db_done_h)(int err, const char *errmsg, void *arg);
 struct pg_result;
 typedef void (db_rows_h)(const struct pg_result *res, void *arg);
 
+/*
+ * A prepared statement.  ARRAY_NAME names another statement of the list
+ * that does the same for many rows, taking each parameter as a text[]:
+ * when a batch holds several transactions, all their executions of NAME
+ * become one execution of ARRAY_NAME (fewer statements, same commit).
+ * Only for statements whose executions in one batch are independent of
+ * each other's order.
+ */
 struct db_statement {
 	const char *name;
 	const char *sql;
 	int nparams;
+	const char *array_name;
 };
 
 /*
- * Connects (blocking: only at start-up, before the loop runs), prepares
- * STMTS, then switches the connection to non-blocking pipeline mode in the
- * loop.  When the connection is lost later it is re-established from the
+ * Connects (blocking: only at start-up, before the loop runs), runs
+ * SESSION_SQL (may be NULL), prepares STMTS, then switches the connection
+ * to non-blocking pipeline mode in the loop.  When the connection is lost later it is re-established from the
  * loop without blocking; meanwhile db_txn_submit() fails with ENOTCONN.
  */
 int  db_open(struct db **dbp, const char *conninfo,
 	     const struct db_statement *stmts, size_t stmtc,
-	     char *errbuf, size_t errsz);
+	     const char *session_sql, char *errbuf, size_t errsz);
 bool db_is_up(const struct db *db);
 
 /* Transactions submitted but not yet completed. */
@@ -51,6 +60,7 @@ struct db_stats {
 	uint64_t batches;          /* commits sent                        */
 	uint64_t txns;             /* transactions in them                */
 	uint64_t retried_batches;  /* failed batches re-sent one by one    */
+	uint64_t merged_statements; /* array statements sent for batches    */
 };
 const struct db_stats *db_stats(const struct db *db);
 

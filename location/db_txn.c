@@ -112,6 +112,12 @@ int db_txn_add_prepare(struct db_txn *tx, const char *name, const char *sql,
 }
 
 
+int db_txn_add_sql(struct db_txn *tx, const char *sql)
+{
+	return exec_add(tx, NULL, sql, 0, NULL);
+}
+
+
 size_t db_txn_count(const struct db_txn *tx)
 {
 	return tx ? tx->count : 0;

@@ -8,8 +8,8 @@
 
 struct db_exec {
 	struct le le;
-	const char *name;
-	const char *sql;        /* set for a PREPARE, NULL for an execution */
+	const char *name;       /* NULL for plain SQL                       */
+	const char *sql;        /* set for a PREPARE or plain SQL           */
 	int nparams;
 	char **values;
 	db_rows_h *rowsh;       /* for a query: where its rows go           */
@@ -30,6 +30,8 @@ struct db_txn {
 /* Adds a PREPARE of SQL as NAME (NPARAMS parameters) to TX. */
 int  db_txn_add_prepare(struct db_txn *tx, const char *name,
 			const char *sql, int nparams);
+/* Adds plain SQL without parameters (a session setting). */
+int  db_txn_add_sql(struct db_txn *tx, const char *sql);
 /* Runs the completion handler once, then releases TX. */
 void db_txn_complete(struct db_txn *tx, int err, const char *errmsg);
 

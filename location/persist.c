@@ -9,39 +9,78 @@ enum {
 	UPSERT_PARAMS = 15,
 };
 
+/* The columns a binding upsert sets, and how each parameter becomes one:
+ * shared by the single-row and the array form. */
+#define UPSERT_INTO \
+	"INSERT INTO locus.location (aor, binding_key, contact, params," \
+	" instance, reg_id, q, expires, call_id, cseq, path, received," \
+	" transport, user_agent, updated_at) "
+#define UPSERT_VALUES(p) \
+	p(1) ", " p(2) ", " p(3) ", " p(4) ", " p(5) ", " p(6) "::integer, " \
+	p(7) "::numeric / 1000, to_timestamp(" p(8) "::float8), " p(9) ", " \
+	p(10) "::bigint, " p(11) "::text[], " p(12) ", " p(13) ", " p(14) \
+	", to_timestamp(" p(15) "::float8 / 1000)"
+#define UPSERT_CONFLICT \
+	" ON CONFLICT (aor, binding_key) DO UPDATE SET" \
+	" contact = EXCLUDED.contact, params = EXCLUDED.params," \
+	" instance = EXCLUDED.instance, reg_id = EXCLUDED.reg_id," \
+	" q = EXCLUDED.q, expires = EXCLUDED.expires," \
+	" call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq," \
+	" path = EXCLUDED.path, received = EXCLUDED.received," \
+	" transport = EXCLUDED.transport, user_agent = EXCLUDED.user_agent," \
+	" updated_at = EXCLUDED.updated_at"
+#define PARAM(n) "$" #n
+#define COLUMN(n) "c" #n
+
+#define INSTANCE_CONFLICT \
+	" ON CONFLICT (aor, instance) DO UPDATE SET" \
+	" generation = EXCLUDED.generation, call_id = EXCLUDED.call_id," \
+	" updated_at = now()"
+
+/*
+ * The "_many" forms take every parameter as an array: db.c merges the
+ * executions of a group commit into one statement each (see db.h).  The
+ * registrar never has two REGISTERs of one AOR in a batch, so no row is
+ * touched twice by one of them.
+ */
 const struct db_statement persist_statements[] = {
-	{"binding_upsert",
-	 "INSERT INTO locus.location (aor, binding_key, contact, params,"
-	 " instance, reg_id, q, expires, call_id, cseq, path, received,"
-	 " transport, user_agent, updated_at)"
-	 " VALUES ($1, $2, $3, $4, $5, $6::integer, $7::numeric / 1000,"
-	 " to_timestamp($8::float8), $9, $10::bigint, $11::text[], $12, $13,"
-	 " $14, to_timestamp($15::float8 / 1000))"
-	 " ON CONFLICT (aor, binding_key) DO UPDATE SET"
-	 " contact = EXCLUDED.contact, params = EXCLUDED.params,"
-	 " instance = EXCLUDED.instance, reg_id = EXCLUDED.reg_id,"
-	 " q = EXCLUDED.q, expires = EXCLUDED.expires,"
-	 " call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq,"
-	 " path = EXCLUDED.path, received = EXCLUDED.received,"
-	 " transport = EXCLUDED.transport, user_agent = EXCLUDED.user_agent,"
-	 " updated_at = EXCLUDED.updated_at",
-	 UPSERT_PARAMS},
+	{"binding_upsert", UPSERT_INTO "VALUES (" UPSERT_VALUES(PARAM) ")"
+	 UPSERT_CONFLICT, UPSERT_PARAMS, "binding_upsert_many"},
+	{"binding_upsert_many", UPSERT_INTO "SELECT " UPSERT_VALUES(COLUMN)
+	 " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+	 " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],"
+	 " $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
+	 " $15::text[]) AS x(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11,"
+	 " c12, c13, c14, c15)" UPSERT_CONFLICT, UPSERT_PARAMS, NULL},
 	{"binding_delete",
-	 "DELETE FROM locus.location WHERE aor = $1 AND binding_key = $2", 2},
+	 "DELETE FROM locus.location WHERE aor = $1 AND binding_key = $2", 2,
+	 "binding_delete_many"},
+	{"binding_delete_many",
+	 "DELETE FROM locus.location l USING unnest($1::text[], $2::text[])"
+	 " AS x(aor, k) WHERE l.aor = x.aor AND l.binding_key = x.k", 2, NULL},
 	{"instance_upsert",
 	 "INSERT INTO locus.instance (aor, instance, generation, call_id)"
-	 " VALUES ($1, $2, $3::bigint, $4)"
-	 " ON CONFLICT (aor, instance) DO UPDATE SET"
-	 " generation = EXCLUDED.generation, call_id = EXCLUDED.call_id,"
-	 " updated_at = now()", 4},
+	 " VALUES ($1, $2, $3::bigint, $4)" INSTANCE_CONFLICT, 4,
+	 "instance_upsert_many"},
+	{"instance_upsert_many",
+	 "INSERT INTO locus.instance (aor, instance, generation, call_id)"
+	 " SELECT a, i, g::bigint, c FROM unnest($1::text[], $2::text[],"
+	 " $3::text[], $4::text[]) AS x(a, i, g, c)" INSTANCE_CONFLICT, 4,
+	 NULL},
+	{"aor_notify", "SELECT locus.notify_aors(ARRAY[$1::text])", 1,
+	 "aor_notify_many"},
+	{"aor_notify_many", "SELECT locus.notify_aors($1::text[])", 1, NULL},
 	{"expired_delete",
-	 "SELECT locus.expire(to_timestamp($1::float8))", 1},
-	{"aor_reload", persist_reload_sql, 2},
-	{"aor_list", persist_aor_list_sql, 0},
+	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
+	{"aor_reload", persist_reload_sql, 2, NULL},
+	{"aor_list", persist_aor_list_sql, 0, NULL},
 };
 
 const char persist_aor_list_sql[] =
 	"SELECT aor FROM locus.location UNION SELECT aor FROM locus.instance";
+
+/* locus's sessions notify once per commit (sql/schema.sql). */
+const char persist_session_sql[] = "SET locus.writer = on";
 
 const size_t persist_statementc = ARRAY_SIZE(persist_statements);
 
@@ -253,6 +292,14 @@ int persist_instance_upsert(struct db_txn *tx, const char *aor,
 
 	re_snprintf(gen, sizeof(gen), "%llu", (unsigned long long)generation);
 	return db_txn_add(tx, "instance_upsert", 4, values);
+}
+
+
+int persist_notify(struct db_txn *tx, const char *aor)
+{
+	const char *values[] = {aor};
+
+	return db_txn_add(tx, "aor_notify", 1, values);
 }
 
 

@@ -40,6 +40,12 @@ int persist_binding_delete(struct db_txn *tx, const char *aor,
 int persist_instance_upsert(struct db_txn *tx, const char *aor,
 			    const char *instance, uint64_t generation,
 			    const char *callid);
+/* Tells the other nodes, after the commit, that AOR changed. */
+int persist_notify(struct db_txn *tx, const char *aor);
+
+/* Run when a writer connection opens (db_open's SESSION_SQL). */
+extern const char persist_session_sql[];
+
 /* Deletes rows that expired at or before NOW (once across nodes). */
 int persist_expired_delete(struct db_txn *tx, int64_t now);
 

@@ -50,6 +50,9 @@ static void db_sweep(struct sweeper *sw, int64_t now)
 
 	if (db_txn_alloc(&tx, db_swept, sw))
 		return;
+	/* on its own: it must not keep a batch of REGISTERs from being
+	 * merged into array statements */
+	db_txn_set_solo(tx);
 	if (!persist_expired_delete(tx, now) && !db_txn_submit(sw->db, tx)) {
 		mem_ref(sw);      /* held until db_swept */
 		sw->db_busy = true;

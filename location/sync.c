@@ -301,6 +301,18 @@ static void flush_handler(void *arg)
 
 /* ---- the LISTEN connection ------------------------------------------ */
 
+/* A payload names one AOR, or several separated by newlines (a node's
+ * commit, locus.notify_aors()). */
+static void aors_add(struct sync *sync, char *payload)
+{
+	char *save = NULL;
+
+	for (char *aor = strtok_r(payload, "\n", &save); aor;
+	     aor = strtok_r(NULL, "\n", &save))
+		pend_add(sync, aor);
+}
+
+
 static void notifications_take(struct sync *sync)
 {
 	int own = db_backend_pid(sync->db);
@@ -308,7 +320,7 @@ static void notifications_take(struct sync *sync)
 
 	while ((n = PQnotifies(sync->conn))) {
 		if (n->be_pid != own)
-			pend_add(sync, n->extra);
+			aors_add(sync, n->extra);
 		PQfreemem(n);
 	}
 	if (sync->pending.head)

@@ -68,7 +68,8 @@ static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
 		err = location_alloc(&d->loc);
 	if (!err)
 		err = db_open(&d->db, cfg->db_conninfo, persist_statements,
-			      persist_statementc, errbuf, errsz);
+			      persist_statementc, persist_session_sql, errbuf,
+			      errsz);
 	if (!err)
 		err = sync_alloc(&d->sync, d->loc, d->db, cfg->db_conninfo,
 				 errbuf, errsz);

@@ -373,6 +373,9 @@ int reg_update_persist(const struct reg_update *up, struct db_txn *tx)
 		const struct reg_put *p = le->data;
 		err = persist_binding_upsert(tx, up->aor, p->b);
 	}
+	/* the other nodes reload the AOR after the commit */
+	if (!err && !reg_update_is_empty(up))
+		err = persist_notify(tx, up->aor);
 	return err;
 }
 

@@ -57,24 +57,48 @@ CREATE TABLE IF NOT EXISTS locus.instance (
 
 -- Live changes (psql or another node): every change to a binding or to
 -- GRUU state tells the locus nodes which AOR to reload, on channel
--- locus_change with the AOR as payload.  A node ignores the echoes of its
--- own writes (by the notifying backend's PID).  Within one transaction,
--- PostgreSQL folds identical notifications, so a DELETE of many bindings
--- of one AOR is one reload.  Expiry cleanup sets locus.quiet: every node
--- expires those bindings on its own timer already.
+-- locus_change; the payload is one AOR, or several separated by newlines.
+-- A node ignores the echoes of its own writes (by the notifying backend's
+-- PID).  Within one transaction, PostgreSQL folds identical notifications,
+-- so a DELETE of many bindings of one AOR is one reload.
+--
+-- locus's own sessions set locus.writer: they notify once per commit with
+-- locus.notify_aors() instead of once per row.  Expiry cleanup sets
+-- locus.quiet: every node expires those bindings on its own timer already.
 CREATE OR REPLACE FUNCTION locus.notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('locus.quiet', true) = 'on' THEN
+    IF current_setting('locus.writer', true) = 'on'
+       OR current_setting('locus.quiet', true) = 'on' THEN
         RETURN NULL;
     END IF;
     IF TG_OP <> 'INSERT' THEN
         PERFORM pg_notify('locus_change', OLD.aor);
     END IF;
-    IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.aor <> OLD.aor) THEN
+    IF TG_OP <> 'DELETE' THEN
         PERFORM pg_notify('locus_change', NEW.aor);
     END IF;
     RETURN NULL;
+END $$;
+
+-- The AORs of one commit, in as few notifications as fit the 8000-byte
+-- payload limit (locus refuses AORs longer than 256 bytes).
+CREATE OR REPLACE FUNCTION locus.notify_aors(aors text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    a text;
+    payload text := '';
+BEGIN
+    FOREACH a IN ARRAY aors LOOP
+        IF octet_length(payload) + octet_length(a) >= 7900 THEN
+            PERFORM pg_notify('locus_change', payload);
+            payload := '';
+        END IF;
+        payload := payload || CASE WHEN payload = '' THEN '' ELSE E'\n' END || a;
+    END LOOP;
+    IF payload <> '' THEN
+        PERFORM pg_notify('locus_change', payload);
+    END IF;
 END $$;
 
 DROP TRIGGER IF EXISTS location_notify ON locus.location;
