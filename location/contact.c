@@ -199,17 +199,19 @@ static int hexval(char c)
 }
 
 
-/* RFC 3261 §19.1.4: "characters other than those in the reserved set
- * are equivalent to their encoding"; an escaped reserved character is
- * not the same as the character itself. */
-static bool is_reserved(int c)
+/* RFC 3261 §25.1 unreserved = alphanum / mark: the only characters whose
+ * escaped form we decode.  Reserved ones are not equivalent to their
+ * escapes (§19.1.4), and the rest (controls, NUL, quotes, spaces) must
+ * stay escaped to be carried safely at all. */
+static bool is_unreserved(int c)
 {
-	return c && strchr(";/?:@&=+$,", c) != NULL;
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		(c >= 'A' && c <= 'Z') || (c && strchr("-_.!~*'()", c));
 }
 
 
 /* Next unit of a user part, advancing *p: the character for a literal or
- * an escaped unreserved character, 256 + c for an escaped reserved one. */
+ * an escaped unreserved character, 256 + c for any other escape. */
 static int user_unit(const char **p, const char *end)
 {
 	if (**p == '%' && end - *p >= 3) {
@@ -217,7 +219,7 @@ static int user_unit(const char **p, const char *end)
 		if (hi >= 0 && lo >= 0) {
 			int c = hi * 16 + lo;
 			*p += 3;
-			return is_reserved(c) ? 256 + c : c;
+			return is_unreserved(c) ? c : 256 + c;
 		}
 	}
 	return (unsigned char)*(*p)++;
@@ -238,7 +240,7 @@ static bool unescaped_equal(const struct pl *a, const struct pl *b)
 
 
 /* The canonical spelling of a user part: escapes of unreserved
- * characters decoded, escapes of reserved ones kept in upper case. */
+ * characters decoded, every other escape kept, in upper case. */
 static int user_canonical_print(struct re_printf *pf, const struct pl *user)
 {
 	const char *p = user->p, *end = user->p + user->l;
@@ -311,6 +313,19 @@ static bool params_equal(const struct pl *a, const struct pl *b)
 }
 
 
+bool instance_wellformed(const struct pl *inst)
+{
+	if (!inst->l || inst->l > INSTANCE_MAX)
+		return false;
+	for (size_t i = 0; i < inst->l; i++) {
+		char c = inst->p[i];
+		if (!is_unreserved((unsigned char)c) && !strchr(":/&+$[]", c))
+			return false;
+	}
+	return true;
+}
+
+
 bool uri_equal(const struct uri *a, const struct uri *b)
 {
 	if (!a || !b)
@@ -339,7 +354,9 @@ int aor_key_from_uri(char **keyp, const struct uri *uri)
 	if (err)
 		return err;
 
-	for (char *h = strrchr(key, '@') + 1; *h; h++)
+	/* the host starts after the user part: no '@' or NUL can come out
+	 * of user_canonical_print(), but rely on the length, not on that */
+	for (char *h = key + strlen(key) - uri->host.l; *h; h++)
 		*h = (char)tolower((unsigned char)*h);
 
 	*keyp = key;

@@ -38,6 +38,16 @@ void contact_unquote_instance(struct pl *out, const struct pl *in);
  */
 bool uri_wellformed(const struct pl *raw, const struct uri *u);
 
+#define INSTANCE_MAX 256
+
+/*
+ * An instance ID locus accepts: 1 to INSTANCE_MAX characters that may
+ * stand unescaped in a URI parameter value (RFC 3261 §25.1 paramchar), so
+ * that pub-gruu "sip:AOR;gr=INSTANCE" needs no escaping and cannot break
+ * a header.  urn:uuid and urn:gsma:imei instances qualify.
+ */
+bool instance_wellformed(const struct pl *inst);
+
 /* True for the schemes locus can route to. */
 bool uri_is_sip(const struct uri *uri);
 

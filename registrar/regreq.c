@@ -202,6 +202,8 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 	contact_unquote_instance(&inst, &cs->instance);
 	if (!inst.l)
 		return reg_refuse(rerr, 400, "Empty +sip.instance");
+	if (!instance_wellformed(&inst))
+		return reg_refuse(rerr, 400, "Malformed +sip.instance");
 	err = pl_strdup(&rc->instance, &inst);
 	if (err)
 		return err;

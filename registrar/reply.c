@@ -46,7 +46,8 @@ static int qvalue_print(struct re_printf *pf, int q)
 static int binding_print(struct re_printf *pf, const struct reg_listing *l,
 			 const struct binding *b)
 {
-	const char *domain = strrchr(l->aor->key, '@') + 1;
+	const char *at = strrchr(l->aor->key, '@');
+	const char *domain = at ? at + 1 : l->aor->key;
 	int err;
 
 	/* delta-seconds is at most 2^32-1 (RFC 3261 §25.1); a static

@@ -503,6 +503,39 @@ static void test_aor_key_unescapes_user(void **state)
 	key_is("sip:%61lice@example.com", "alice@example.com");
 	key_is("sip:%41lice@EXAMPLE.com;user=ip", "Alice@example.com");
 	key_is("sip:bob%2esmith@example.com", "bob.smith@example.com");
+
+	/* what must never be decoded into a key: NUL, CR/LF, quotes,
+	 * spaces, reserved characters; escapes come out in upper case */
+	key_is("sip:a%00b@example.com", "a%00b@example.com");
+	key_is("sip:al%0d%0aX-Injected%3a%20yes@Example.COM",
+	       "al%0D%0AX-Injected%3A%20yes@example.com");
+	key_is("sip:q%22q@example.com", "q%22q@example.com");
+	key_is("sip:%2B1555@example.com", "%2B1555@example.com");
+}
+
+
+static bool inst_ok(const char *inst)
+{
+	struct pl pl;
+
+	pl_set_str(&pl, inst);
+	return instance_wellformed(&pl);
+}
+
+
+static void test_instance_wellformed(void **state)
+{
+	(void)state;
+
+	assert_true(inst_ok("urn:uuid:fbd61308-01db-4f37-bc8c-0be1cd33cd8f"));
+	assert_true(inst_ok("urn:gsma:imei:90420156-025763-0"));
+	assert_false(inst_ok(""));
+	assert_false(inst_ok("urn:a;b"));
+	assert_false(inst_ok("urn:a\"b"));
+	assert_false(inst_ok("urn:a b"));
+	assert_false(inst_ok("urn:a\r\nX: y"));
+	assert_false(inst_ok("urn:a%20b"));
+	assert_false(inst_ok("urn:<a>"));
 }
 
 
@@ -585,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_aor_key),
 		cmocka_unit_test(test_aor_key_unescapes_user),
 		cmocka_unit_test(test_uri_is_sip),
+		cmocka_unit_test(test_instance_wellformed),
 		cmocka_unit_test(test_uri_wellformed),
 	};
 
