@@ -111,6 +111,29 @@ else
 	log "70 KiB header line over TCP: $got"
 fi
 
+log "escapes that must stay escaped: %00 (once crashed locus), CR LF"
+for ruri in "sip:a%00@example.com" "sip:a%00@example.com;gr=urn:uuid:x"; do
+	printf '%s\n' "OPTIONS $ruri SIP/2.0" \
+		"Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport" \
+		"Max-Forwards: 70" "From: <sip:x@example.com>;tag=@TAG@" "To: <$ruri>" \
+		"Call-ID: @CALLID@" "CSeq: 1 OPTIONS" "Content-Length: 0" "" |
+		sip_send_text -n 1 -w 3000 >"$WORK/nul.txt" || true
+	[[ $(sip_status "$WORK/nul.txt") =~ ^SIP/2\.0\ 404\  ]] ||
+		fail "OPTIONS $ruri: got '$(sip_status "$WORK/nul.txt")'"
+	locus_alive || fail "locus died on OPTIONS $ruri"
+done
+sip_register "$WORK/inj.txt" "al%0D%0AX-Injected%3A%20yes@example.com" inj-$$ 1 \
+	"Supported: gruu" \
+	"Contact: <sip:al@127.0.0.1:5999>;+sip.instance=\"<urn:uuid:00000000-0000-4000-8000-00000000000e>\""
+expect_status "$WORK/inj.txt" "200 OK" "REGISTER with CR LF escaped in the user part"
+grep -qi '^X-Injected' "$WORK/inj.txt" && fail "a header was injected into the 200 OK"
+sip_hdr "$WORK/inj.txt" Contact | grep -qF 'pub-gruu="sip:al%0D%0AX-Injected%3A%20yes@example.com;gr=' ||
+	fail "pub-gruu not escaped: $(sip_hdr "$WORK/inj.txt" Contact)"
+sip_register "$WORK/inj.txt" bad-inst@example.com inj2-$$ 1 \
+	"Contact: <sip:b@127.0.0.1:5999>;+sip.instance=\"<urn:a;b>\""
+expect_status "$WORK/inj.txt" "400 Malformed +sip.instance" "instance with a ;"
+psql_q "DELETE FROM locus.location"
+
 log "nothing stored, locus alive, valid REGISTERs still work"
 [ "$(psql_q "SELECT count(*) FROM locus.bindings")" = 0 ] ||
 	fail "malformed requests stored bindings: $(psql_q "SELECT * FROM locus.bindings")"
