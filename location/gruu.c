@@ -58,6 +58,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <re.h>
 #include "location/gruu.h"
@@ -93,6 +94,8 @@ static const char uuid_prefix[] = "urn:uuid:";
 struct gruu_key {
 	EVP_CIPHER_CTX *enc;
 	EVP_CIPHER_CTX *dec;
+	uint8_t derive[32];     /* HMAC key for gruu_key_derive(), itself
+				   derived, so the AES key is never reused */
 };
 
 
@@ -221,6 +224,27 @@ static void key_destructor(void *arg)
 	/* Freeing a context cleanses its expanded key schedule. */
 	EVP_CIPHER_CTX_free(key->enc);
 	EVP_CIPHER_CTX_free(key->dec);
+	OPENSSL_cleanse(key->derive, sizeof(key->derive));
+}
+
+
+static int hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
+		       const void *msg, size_t len)
+{
+	unsigned int outlen = 32;
+
+	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &outlen)
+		? 0 : EIO;
+}
+
+
+int gruu_key_derive(const struct gruu_key *key, const char *label,
+		    uint8_t out[32])
+{
+	if (!key || !label || !out)
+		return EINVAL;
+	return hmac_sha256(out, key->derive, sizeof(key->derive), label,
+			   strlen(label));
 }
 
 
@@ -242,6 +266,10 @@ int gruu_key_from_bytes(struct gruu_key **keyp, const uint8_t raw[32])
 		err = ENOMEM;
 		goto out;
 	}
+
+	err = hmac_sha256(key->derive, raw, 32, "locus derive", 12);
+	if (err)
+		goto out;
 
 	/* The key is installed once here; a token sets only the nonce.
 	 * 12 bytes is GCM's default IV length. */

@@ -27,6 +27,11 @@ struct gruu_key;
 int gruu_key_load(struct gruu_key **keyp, const char *path,
 		  char *errbuf, size_t errsz);
 
+/* A 256-bit key for another purpose (LABEL names it), derived from the
+ * shared key: what every node holding the key file can compute alike. */
+int gruu_key_derive(const struct gruu_key *key, const char *label,
+		    uint8_t out[32]);
+
 /* A key from 32 raw bytes (tests, and nodes sharing a key by other means). */
 int gruu_key_from_bytes(struct gruu_key **keyp, const uint8_t raw[32]);
 

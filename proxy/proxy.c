@@ -6,6 +6,7 @@
 #include "proxy/fwd.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
+#include "proxy/stamp.h"
 #include "proxy/target.h"
 #include "proxy/txn.h"
 
@@ -14,6 +15,7 @@ static const char *const proxy_options[] = {NULL};
 
 struct proxy {
 	struct proxy_deps deps;
+	struct stamp *stamp;
 	struct txn_env env;
 	struct target_deps tdeps;
 	struct sip_lsnr *resp_lsnr;
@@ -203,7 +205,7 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 		reply(px, msg, 481, "Call/Transaction Does Not Exist");
 		return;
 	}
-	if (route_preprocess(&ri, msg, px->deps.cfg)) {
+	if (route_preprocess(&ri, msg, px->deps.cfg, px->stamp)) {
 		reply(px, msg, 400, "Malformed Route");
 		return;
 	}
@@ -228,9 +230,24 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 
 /* ---- responses no transaction claims -------------------------------- */
 
-/* RFC 6026 §7: a 2xx to an INVITE whose client transaction is gone
- * (retransmissions, further 2xx of a forked call) is relayed statelessly
- * by its Via; other stray responses are dropped (§16.7). */
+/* Is the top Via ours, with our stamp over its branch? */
+static bool via_is_ours(const struct proxy *px, const struct sip_msg *msg)
+{
+	struct pl lt;
+
+	return sip_transp_isladdr(px->deps.sip, SIP_TRANSP_NONE,
+				  &msg->via.addr) &&
+		0 == msg_param_decode(&msg->via.params, "lt", &lt) &&
+		stamp_via_check(px->stamp, &msg->via.branch, &lt);
+}
+
+
+/* A 2xx to an INVITE whose client transaction is gone (a retransmitted
+ * 2xx, another fork's 2xx after the first) must still reach the caller
+ * (RFC 3261 §16.7, RFC 6026 §7.1); it is relayed by its Via.  Only when
+ * our stamp proves we sent that branch: RFC 6026 §3 names proxies that
+ * forward any such response as reflectors of forged 2xx.  Other stray
+ * responses are dropped. */
 static bool stray_response(const struct sip_msg *msg, void *arg)
 {
 	struct proxy *px = arg;
@@ -239,9 +256,7 @@ static bool stray_response(const struct sip_msg *msg, void *arg)
 	struct sa dst;
 
 	if (msg->scode < 200 || msg->scode >= 300 ||
-	    pl_strcmp(&msg->cseq.met, "INVITE") ||
-	    !sip_transp_isladdr(px->deps.sip, SIP_TRANSP_NONE,
-				&msg->via.addr)) {
+	    pl_strcmp(&msg->cseq.met, "INVITE") || !via_is_ours(px, msg)) {
 		log_debug("proxy: dropping stray %u %r from %J", msg->scode,
 			  &msg->reason, &msg->src);
 		return true;
@@ -259,6 +274,7 @@ static void proxy_destructor(void *arg)
 	struct proxy *px = arg;
 
 	mem_deref(px->resp_lsnr);
+	mem_deref(px->stamp);
 }
 
 
@@ -270,10 +286,16 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 	if (!px)
 		return ENOMEM;
 	px->deps = *deps;
+	err = stamp_alloc(&px->stamp, deps->gruu_key);
+	if (err) {
+		mem_deref(px);
+		return err;
+	}
 	px->env = (struct txn_env){
 		.sip = deps->sip,
 		.timer_c_ms = deps->cfg->timer_c * 1000,
 		.cfg = deps->cfg,
+		.stamp = px->stamp,
 	};
 	px->tdeps = (struct target_deps){
 		.cfg = deps->cfg,

@@ -2,6 +2,7 @@
 #include <re.h>
 #include "config/config.h"
 #include "proxy/route.h"
+#include "proxy/stamp.h"
 
 
 static uint16_t uri_port(const struct uri *uri)
@@ -44,6 +45,17 @@ bool route_uri_is_us(const struct locus_config *cfg, const struct uri *uri)
 		return true;
 	return config_is_our_domain(cfg, &uri->host) &&
 		(!uri->port || is_listen_port(cfg, uri->port));
+}
+
+
+/* Our Record-Route carries ls=<stamp over the Call-ID> (txn.c). */
+static bool route_stamped(const struct uri *uri, const struct sip_msg *msg,
+			  const struct stamp *stamp)
+{
+	struct pl ls;
+
+	return 0 == msg_param_decode(&uri->params, "ls", &ls) &&
+		stamp_dialog_check(stamp, &msg->callid, &ls);
 }
 
 
@@ -95,7 +107,8 @@ static int strict_router_fix(struct route_info *ri, const struct sip_msg *msg,
 
 
 int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
-		     const struct locus_config *cfg)
+		     const struct locus_config *cfg,
+		     const struct stamp *stamp)
 {
 	uint32_t routes = sip_msg_hdr_count(msg, SIP_HDR_ROUTE);
 	uint32_t usable;
@@ -123,7 +136,8 @@ int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
 			break;
 		}
 		++ri->drop_routes;
-		ri->routed_by_us = true;
+		if (route_stamped(&uri, msg, stamp))
+			ri->routed_by_us = true;
 	}
 	return 0;
 }

@@ -7,13 +7,15 @@
 #include <re.h>
 
 struct locus_config;
+struct stamp;
 
 struct route_info {
 	struct pl ruri;          /* effective Request-URI                   */
 	struct uri uri;          /* ... parsed                              */
 	uint32_t drop_routes;    /* leading Route values naming us          */
 	bool drop_last_route;    /* strict router: last Route is the R-URI  */
-	bool routed_by_us;       /* we removed a Route: record-routed dialog */
+	bool routed_by_us;       /* a Route we removed carries our dialog
+				    stamp: a dialog we record-routed      */
 	struct pl next_route;    /* first Route value that remains, if any  */
 	struct uri next_uri;     /* ... parsed                              */
 };
@@ -34,6 +36,7 @@ bool route_uri_is_our_socket(const struct locus_config *cfg,
  * double record-routing).  Returns EBADMSG for a malformed Route value.
  */
 int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
-		     const struct locus_config *cfg);
+		     const struct locus_config *cfg,
+		     const struct stamp *stamp);
 
 #endif

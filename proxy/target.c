@@ -279,8 +279,12 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 	memset(ts, 0, sizeof(*ts));
 	list_init(&ts->targets);
 
+	/* A Route beyond ours leads elsewhere: fine within a dialog we
+	 * record-routed (another proxy's Record-Route), else relaying. */
 	if (pl_isset(&ri->next_route)) {
 		struct sip_addr addr;
+		if (!ri->routed_by_us && !deps->cfg->relay)
+			return answer(ts, 403, "Relaying Denied");
 		if (sip_addr_decode(&addr, &ri->next_route))
 			return answer(ts, 400, "Malformed Route");
 		return forward_to(ts, TARGET_ROUTE, &ri->ruri, &addr.auri);

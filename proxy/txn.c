@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "proxy/fwd.h"
 #include "proxy/route.h"
+#include "proxy/stamp.h"
 #include "proxy/target.h"
 #include "proxy/txn.h"
 
@@ -317,25 +318,45 @@ static void branch_response(int err, const struct sip_msg *resp, void *arg)
 }
 
 
-/* Appends to the Via that libre just wrote: the loop-detection hash of
- * RFC 3261 §16.6 step 8.  libre draws its branch parameters at random, so
- * the hash rides in a Via parameter of its own. */
-static int via_loop_param(struct mbuf *mb, const char *hash)
+/* The branch parameter of the Via line libre just wrote at the end of
+ * MB (it draws branches itself, at random). */
+static int written_branch(struct pl *branch, const struct mbuf *mb)
 {
-	if (mb->end < 2 || mb->pos != mb->end)
-		return EINVAL;
-	mb->pos -= 2;
-	mb->end -= 2;
-	return mbuf_printf(mb, ";lh=%s\r\n", hash);
+	const char *start = (const char *)mb->buf, *end = start + mb->end;
+	const char *p = end - 2;
+
+	while (p > start && p[-1] != '\n')
+		--p;    /* the start of the Via line */
+	return re_regex(p, (size_t)(end - p), ";branch=[^;\r]+", branch);
 }
 
 
-/* "<sip:ADDR;lr>", with ";transport=tcp" and the like when not UDP */
-static int rr_entry_write(struct mbuf *mb, enum sip_transp tp,
-			  const struct sa *addr)
+/* Appends to the Via that libre just wrote: the loop-detection hash of
+ * RFC 3261 §16.6 step 8 (libre's branches are random, so the hash rides
+ * in a parameter of its own), and our stamp over the branch, which lets
+ * a stray 2xx through (proxy.c). */
+static int via_params(struct mbuf *mb, const struct txn *tx)
 {
-	return mbuf_printf(mb, "Record-Route: <sip:%J%s;lr>\r\n", addr,
-			   tp == SIP_TRANSP_UDP ? "" : sip_transp_param(tp));
+	char tag[STAMP_LEN + 1];
+	struct pl branch;
+
+	if (mb->end < 2 || mb->pos != mb->end || written_branch(&branch, mb))
+		return EINVAL;
+	stamp_via(tag, tx->env.stamp, &branch);
+	mb->pos -= 2;
+	mb->end -= 2;
+	return mbuf_printf(mb, ";lh=%s;lt=%s\r\n", tx->loop_hash, tag);
+}
+
+
+/* "<sip:ADDR;lr;ls=STAMP>", with ";transport=tcp" and the like when not
+ * UDP; the stamp marks requests of this dialog as record-routed by us. */
+static int rr_entry_write(struct mbuf *mb, enum sip_transp tp,
+			  const struct sa *addr, const char *stamp)
+{
+	return mbuf_printf(mb, "Record-Route: <sip:%J%s;lr;ls=%s>\r\n", addr,
+			   tp == SIP_TRANSP_UDP ? "" : sip_transp_param(tp),
+			   stamp);
 }
 
 
@@ -343,14 +364,16 @@ static int record_route_write(struct mbuf *mb, const struct txn *tx,
 			      enum sip_transp tp, const struct sa *laddr)
 {
 	const struct sip_msg *msg = tx->msg;
+	char stamp[STAMP_LEN + 1];
 	int err;
 
-	err = rr_entry_write(mb, tp, laddr);
+	stamp_dialog(stamp, tx->env.stamp, &msg->callid);
+	err = rr_entry_write(mb, tp, laddr, stamp);
 
 	/* RFC 5658: when the request changes transport or interface, a
 	 * second entry names the side it came in on. */
 	if (!err && (tp != msg->tp || !sa_cmp(laddr, &msg->dst, SA_ALL)))
-		err = rr_entry_write(mb, msg->tp, &msg->dst);
+		err = rr_entry_write(mb, msg->tp, &msg->dst, stamp);
 	return err;
 }
 
@@ -362,7 +385,7 @@ static int branch_send(enum sip_transp tp, const struct sa *src,
 	struct txn *tx = br->tx;
 	int err;
 
-	err = via_loop_param(mb, tx->loop_hash);
+	err = via_params(mb, tx);
 	if (!err && tx->record_route)
 		err = record_route_write(mb, tx, tp, src);
 	if (!err && br->tgt->routes)

@@ -8,6 +8,7 @@
 
 struct proxy;
 struct route_info;
+struct stamp;
 struct target_set;
 
 /* Everything the transaction needs to know about its proxy. */
@@ -15,6 +16,7 @@ struct txn_env {
 	struct sip *sip;
 	uint32_t timer_c_ms;
 	const struct locus_config *cfg;
+	const struct stamp *stamp;
 };
 
 /*

@@ -20,9 +20,12 @@ grep -q "ANSWERED-BY ${DEV_INST[T]}" "$UAC_BASE.log" || fail "not answered by T"
 dev=${UAS_BASE[T]}.msg
 inv=$(msg_nth "$dev" received '^INVITE ' 1)
 rr=$(hdr_of Record-Route <<<"$inv")
-want="<sip:127.0.0.1:$LOCUS_PORT;lr>
-<sip:127.0.0.1:$LOCUS_PORT;transport=tcp;lr>"
-[ "$rr" = "$want" ] || soft_fail "Record-Route at T (want the UDP, then the TCP entry):
+# each entry carries locus's dialog stamp (ls=, 16 hex digits), the same
+want="<sip:127.0.0.1:$LOCUS_PORT;lr;ls=STAMP>
+<sip:127.0.0.1:$LOCUS_PORT;transport=tcp;lr;ls=STAMP>"
+[ "$(sed -E 's/;ls=[0-9a-f]{16}>/;ls=STAMP>/' <<<"$rr")" = "$want" ] &&
+	[ "$(grep -o 'ls=[0-9a-f]*' <<<"$rr" | sort -u | wc -l)" = 1 ] ||
+	soft_fail "Record-Route at T (want the UDP, then the TCP entry):
 $rr"
 # the caller's Via says TCP; the one locus added says UDP
 [ "$(hdr_of Via <<<"$inv" | head -n 1 | cut -d' ' -f1)" = SIP/2.0/UDP ] ||

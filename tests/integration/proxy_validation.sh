@@ -76,7 +76,7 @@ msg_nth "${UAS_BASE[V]}.msg" received '^INVITE ' 1 >"$WORK/intact.got"
 	soft_fail "forwarded INVITE: request line '$(sed -n 1p "$WORK/intact.got")'"
 grep -q "^Via: SIP/2.0/UDP 127.0.0.1:$LOCUS_PORT;branch=z9hG4bK[^;]*;" <(sed -n 2p "$WORK/intact.got") ||
 	soft_fail "forwarded INVITE: locus's Via is not on top: '$(sed -n 2p "$WORK/intact.got")'"
-[ "$(sed -n 3p "$WORK/intact.got")" = "Record-Route: <sip:127.0.0.1:$LOCUS_PORT;lr>"$'\r' ] ||
+[[ $(sed -n 3p "$WORK/intact.got") =~ ^Record-Route:\ \<sip:127\.0\.0\.1:$LOCUS_PORT\;lr\;ls=[0-9a-f]{16}\>$'\r'$ ]] ||
 	soft_fail "forwarded INVITE: third line '$(sed -n 3p "$WORK/intact.got")', not our Record-Route"
 [ "$(grep -c '^Record-Route:' "$WORK/intact.got")" = 1 ] ||
 	soft_fail "forwarded INVITE: more than one Record-Route (UDP in, UDP out)"
@@ -123,17 +123,20 @@ log "loop detection by locus itself (§16.3 step 4), in a dialog where libre's m
 # An in-dialog BYE through locus's Route to V: V sees the Via locus added,
 # with its loop hash.  The same BYE coming back with that Via on top is a
 # loop (482); with another Request-URI it is a spiral and goes on.
+# The BYE belongs to the dialog of the INVITE above: same Call-ID, and
+# the Record-Route locus gave it (with its dialog stamp) as Route.
+rr_val=$(sed -n 3p "$WORK/intact.got" | sed 's/^Record-Route: //; s/\r$//')
 uas V p_uas_bye.xml
 bye() {   # bye RURI [extra Via on top]: the in-dialog BYE, to FILE $WORK/bye.txt
 	{
 		echo "BYE $1 SIP/2.0"
 		[ -n "${2:-}" ] && echo "$2"
-		echo "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKloop$$;rport"
-		echo "Route: <sip:127.0.0.1:$LOCUS_PORT;lr>"
+		echo "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=${BRANCH:-z9hG4bKloop$$};rport"
+		echo "Route: ${ROUTE:-$rr_val}"
 		echo "Max-Forwards: 70"
 		echo "From: <sip:caller@example.com>;tag=lf$$"
 		echo "To: <sip:vera@example.com>;tag=lt$$"
-		echo "Call-ID: loop-$$@127.0.0.1"
+		echo "Call-ID: val-$$@127.0.0.1"
 		echo "CSeq: 7 BYE"
 		echo "Content-Length: 0"
 		echo
@@ -151,6 +154,30 @@ bye "sip:dev@127.0.0.1:${DEV_PORT[V]}" "$ours"
 bye "sip:dev@127.0.0.1:$(free_port)" "$ours"
 [ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 482 Loop Detected" ] &&
 	soft_fail "a spiral (other Request-URI) was taken for a loop"
+
+log "a Route naming locus without its dialog stamp does not open a relay"
+BRANCH=z9hG4bKr1$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr>" bye "sip:dev@127.0.0.1:$(free_port)"
+[ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 403 Relaying Denied" ] ||
+	soft_fail "unstamped in-dialog Route: expected 403, got '$(final_status "$WORK/bye.txt")'"
+BRANCH=z9hG4bKr2$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr;ls=0123456789abcdef>" bye "sip:dev@127.0.0.1:$(free_port)"
+[ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 403 Relaying Denied" ] ||
+	soft_fail "forged dialog stamp: expected 403, got '$(final_status "$WORK/bye.txt")'"
+BRANCH=z9hG4bKr3$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr>, <sip:127.0.0.1:$(free_port);lr>" bye "sip:x@foreign.example"
+[ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 403 Relaying Denied" ] ||
+	soft_fail "a foreign Route after ours: expected 403, got '$(final_status "$WORK/bye.txt")'"
+
+log "a forged 2xx naming locus in its top Via is not reflected (RFC 6026 §3)"
+silent V
+for lt in "" ";lt=0123456789abcdef"; do
+	printf '%s\n' "SIP/2.0 200 OK" \
+		"Via: SIP/2.0/UDP 127.0.0.1:$LOCUS_PORT;branch=z9hG4bKforged$$;rport$lt" \
+		"Via: SIP/2.0/UDP 127.0.0.1:${DEV_PORT[V]};branch=z9hG4bKvictim$$" \
+		"From: <sip:x@example.com>;tag=f$$" "To: <sip:vera@example.com>;tag=t$$" \
+		"Call-ID: forged-$$@127.0.0.1" "CSeq: 1 INVITE" "Content-Length: 0" "" |
+		sip_send_text -w 1000 >/dev/null || true
+done
+sleep 0.5
+silent_check V "forged 2xx"
 
 log "a response whose only Via is locus's is not forwarded as it is"
 uas V p_uas_onevia.xml
