@@ -126,6 +126,49 @@ bool sipmsg_has_unknown_option(const struct sipmsg_options *opts)
 }
 
 
+/* Length of the UTF-8 sequence led by C, 0 if C cannot lead one. */
+static size_t utf8_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+
+bool sipmsg_text_ok(const char *p, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_len(s[i]);
+
+		if (!n || i + n > len)
+			return false;
+		if (n == 1 && ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f))
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		}
+		/* overlong 3/4-byte forms, surrogates, beyond U+10FFFF */
+		if ((s[i] == 0xe0 && s[i + 1] < 0xa0) ||
+		    (s[i] == 0xed && s[i + 1] >= 0xa0) ||
+		    (s[i] == 0xf0 && s[i + 1] < 0x90) ||
+		    (s[i] == 0xf4 && s[i + 1] >= 0x90))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+
 int sipmsg_date_print(struct re_printf *pf, const time_t *when)
 {
 	char buf[64];

@@ -31,6 +31,11 @@ int  sipmsg_unknown_options_print(struct re_printf *pf,
 				  const struct sipmsg_options *opts);
 bool sipmsg_has_unknown_option(const struct sipmsg_options *opts);
 
+/* True if P[0..LEN) is well-formed UTF-8 without NUL or other C0
+ * controls (tab allowed): what may be stored in a PostgreSQL text column
+ * and echoed in a header. */
+bool sipmsg_text_ok(const char *p, size_t len);
+
 /* "Sat, 21 Nov 2026 12:34:56 GMT" (RFC 3261 §20.17, RFC 1123). "%H". */
 int  sipmsg_date_print(struct re_printf *pf, const time_t *when);
 

@@ -19,6 +19,27 @@ int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
 }
 
 
+/* VAL, if set, must be text PostgreSQL stores and a header carries, of
+ * at most MAX bytes. */
+static int value_check(const char *val, size_t max, const char *what,
+		       struct reg_error *rerr)
+{
+	char reason[64];
+
+	if (!val)
+		return 0;
+	if (strlen(val) > max) {
+		re_snprintf(reason, sizeof(reason), "%s Too Long", what);
+		return reg_refuse(rerr, 400, reason);
+	}
+	if (!sipmsg_text_ok(val, strlen(val))) {
+		re_snprintf(reason, sizeof(reason), "Malformed %s", what);
+		return reg_refuse(rerr, 400, reason);
+	}
+	return 0;
+}
+
+
 static void contact_destructor(void *arg)
 {
 	struct reg_contact *rc = arg;
@@ -283,6 +304,11 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 		cs.keep->pos = 0;
 		err = mbuf_strdup(cs.keep, &rc->params, cs.keep->end);
 	}
+	if (!err)
+		err = value_check(rc->uri, CONTACT_URI_MAX, "Contact URI", rerr);
+	if (!err)
+		err = value_check(rc->params, CONTACT_PARAMS_MAX,
+				  "Contact Parameters", rerr);
 
  out:
 	mem_deref(cs.keep);
@@ -447,6 +473,21 @@ static int target_check(const struct sip_msg *msg,
 }
 
 
+static int request_values_check(const struct regreq *req,
+				struct reg_error *rerr)
+{
+	int err;
+
+	err = value_check(req->aor, AOR_MAX, "AOR", rerr);
+	if (!err)
+		err = value_check(req->callid, CALLID_MAX, "Call-ID", rerr);
+	if (!err)
+		err = value_check(req->user_agent, USER_AGENT_MAX,
+				  "User-Agent", rerr);
+	return err;
+}
+
+
 static int copy_request_facts(struct regreq *req, const struct sip_msg *msg)
 {
 	const struct sip_hdr *ua = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
@@ -482,7 +523,11 @@ int regreq_decode(struct regreq **reqp, const struct sip_msg *msg,
 
 	err = copy_request_facts(req, msg);
 	if (!err)
+		err = request_values_check(req, rerr);
+	if (!err)
 		err = path_collect(req, msg, rerr);
+	if (!err)
+		err = value_check(req->path, PATH_MAX_LEN, "Path", rerr);
 	if (!err)
 		err = contacts_decode(req, msg, cfg, rerr);
 

@@ -16,6 +16,17 @@ struct reg_error {
 	char headers[256];      /* extra header lines, each ending in CRLF */
 };
 
+/* What a binding may hold.  Longer values are refused (400): the keys
+ * must fit PostgreSQL's index rows and the AOR a notification payload. */
+enum {
+	AOR_MAX = 256,
+	CALLID_MAX = 256,
+	USER_AGENT_MAX = 512,
+	CONTACT_URI_MAX = 1024,
+	CONTACT_PARAMS_MAX = 1024,
+	PATH_MAX_LEN = 4096,
+};
+
 /* Fills RERR with SCODE and REASON; returns EPROTO, "refuse the request". */
 int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason);
 

@@ -134,6 +134,24 @@ sip_register "$WORK/inj.txt" bad-inst@example.com inj2-$$ 1 \
 expect_status "$WORK/inj.txt" "400 Malformed +sip.instance" "instance with a ;"
 psql_q "DELETE FROM locus.location"
 
+log "values PostgreSQL could not store, or too long: 400, nothing stored"
+sip_register "$WORK/v.txt" ua@example.com v1-$$ 1 "User-Agent: bad"$'\xff'"byte" \
+	"Contact: <sip:ua@127.0.0.1:5999>"
+expect_status "$WORK/v.txt" "400 Malformed User-Agent" "invalid UTF-8 in User-Agent"
+sip_register "$WORK/v.txt" cid@example.com $'v2\xc3\x28' 1 "Contact: <sip:c@127.0.0.1:5999>"
+expect_status "$WORK/v.txt" "400 Malformed Call-ID" "invalid UTF-8 in Call-ID"
+long=$(head -c 300 /dev/zero | tr '\0' a)
+sip_register "$WORK/v.txt" "$long@example.com" v3-$$ 1 "Contact: <sip:l@127.0.0.1:5999>"
+expect_status "$WORK/v.txt" "400 AOR Too Long" "300-byte AOR"
+sip_register "$WORK/v.txt" ua2@example.com v4-$$ 1 "Contact: <sip:$long$long$long$long@127.0.0.1:5999>"
+expect_status "$WORK/v.txt" "400 Contact URI Too Long" "1200-byte Contact URI"
+sip_register "$WORK/v.txt" utf@example.com v5-$$ 1 "User-Agent: Téléphone ☎" \
+	"Contact: <sip:utf@127.0.0.1:5999>"
+expect_status "$WORK/v.txt" "200 OK" "valid UTF-8 User-Agent"
+[ "$(psql_q "SELECT user_agent FROM locus.bindings WHERE aor = 'utf@example.com'")" = "Téléphone ☎" ] ||
+	fail "UTF-8 User-Agent not stored exactly"
+psql_q "DELETE FROM locus.location"
+
 log "nothing stored, locus alive, valid REGISTERs still work"
 [ "$(psql_q "SELECT count(*) FROM locus.bindings")" = 0 ] ||
 	fail "malformed requests stored bindings: $(psql_q "SELECT * FROM locus.bindings")"
