@@ -72,21 +72,6 @@ bool db_is_up(const struct db *db)
 }
 
 
-size_t db_pending(const struct db *db)
-{
-	size_t n;
-
-	if (!db)
-		return 0;
-	n = list_count(&db->queue);
-	for (struct le *le = db->inflight.head; le; le = le->next) {
-		const struct db_batch *b = le->data;
-		n += list_count(&b->txns);
-	}
-	return n;
-}
-
-
 int db_backend_pid(const struct db *db)
 {
 	return db && db->conn ? PQbackendPID(db->conn) : 0;

@@ -52,8 +52,6 @@ int  db_open(struct db **dbp, const char *conninfo,
 	     const char *session_sql, char *errbuf, size_t errsz);
 bool db_is_up(const struct db *db);
 
-/* Transactions submitted but not yet completed. */
-size_t db_pending(const struct db *db);
 
 /* Group commit at work: transactions per batch = txns / batches. */
 struct db_stats {

@@ -97,8 +97,8 @@ static void aor_destructor(void *arg)
 {
 	struct aor *aor = arg;
 
-	/* Only reached when the location is torn down as a whole: the heap
-	 * entries of these bindings go with it. */
+	/* Reached for an AOR left empty (aor_release_if_empty), or when the
+	 * whole location is torn down, after its heap. */
 	hash_unlink(&aor->he);
 	list_flush(&aor->bindings);
 	list_flush(&aor->instances);

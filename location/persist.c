@@ -303,11 +303,12 @@ int persist_notify(struct db_txn *tx, const char *aor)
 }
 
 
-int persist_expired_delete(struct db_txn *tx, int64_t now)
+int persist_expired_delete(struct db_txn *tx, int64_t now, db_rows_h *rowsh,
+			   void *arg)
 {
 	char ts[24];
 	const char *values[] = {ts};
 
 	re_snprintf(ts, sizeof(ts), "%lld", (long long)now);
-	return db_txn_add(tx, "expired_delete", 1, values);
+	return db_txn_add_query(tx, "expired_delete", 1, values, rowsh, arg);
 }

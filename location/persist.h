@@ -46,8 +46,10 @@ int persist_notify(struct db_txn *tx, const char *aor);
 /* Run when a writer connection opens (db_open's SESSION_SQL). */
 extern const char persist_session_sql[];
 
-/* Deletes rows that expired at or before NOW (once across nodes). */
-int persist_expired_delete(struct db_txn *tx, int64_t now);
+/* Deletes up to 5000 rows that expired at or before NOW (once across
+ * nodes); ROWSH gets one row: how many, or -1 if another node does it. */
+int persist_expired_delete(struct db_txn *tx, int64_t now, db_rows_h *rowsh,
+			   void *arg);
 
 /* V[0..N) as a PostgreSQL text[] literal: {"a","b\\"c"}. */
 int persist_text_array(char **arrayp, const char *const *v, size_t n);

@@ -1,3 +1,5 @@
+#include <stdlib.h>
+#include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
 #include "location/db.h"
@@ -10,6 +12,7 @@ enum {
 	/* Deleting rows is batched: one statement every few seconds at
 	 * most, however many bindings expired meanwhile. */
 	DB_SWEEP_INTERVAL_S = 5,
+	DB_SWEEP_CHUNK = 5000,     /* locus.expire()'s LIMIT */
 };
 
 struct sweeper {
@@ -19,6 +22,7 @@ struct sweeper {
 	bool db_due;             /* rows expired since the last DELETE   */
 	bool db_busy;            /* a DELETE is in flight                */
 	int64_t last_db_sweep;
+	int removed;             /* what the last locus.expire() returned */
 };
 
 
@@ -27,6 +31,15 @@ static void sweeper_destructor(void *arg)
 	struct sweeper *sw = arg;
 
 	tmr_cancel(&sw->tmr);
+}
+
+
+static void expire_rows(const struct pg_result *res, void *arg)
+{
+	struct sweeper *sw = arg;
+	const PGresult *r = (const PGresult *)res;
+
+	sw->removed = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
 }
 
 
@@ -39,6 +52,18 @@ static void db_swept(int err, const char *errmsg, void *arg)
 		log_warn("expiry: deleting expired rows failed (%s); will "
 			 "retry", errmsg ? errmsg : "connection lost");
 		sw->db_due = true;
+	}
+	else if (sw->removed < 0) {
+		log_debug("expiry: another node is cleaning up");
+	}
+	else if (sw->removed > 0) {
+		log_info("expiry: removed %d expired binding(s) from the "
+			 "database", sw->removed);
+		/* a full chunk: more are waiting, go on at the next tick */
+		if (sw->removed >= DB_SWEEP_CHUNK) {
+			sw->db_due = true;
+			sw->last_db_sweep = 0;
+		}
 	}
 	mem_deref(sw);
 }
@@ -53,7 +78,9 @@ static void db_sweep(struct sweeper *sw, int64_t now)
 	/* on its own: it must not keep a batch of REGISTERs from being
 	 * merged into array statements */
 	db_txn_set_solo(tx);
-	if (!persist_expired_delete(tx, now) && !db_txn_submit(sw->db, tx)) {
+	sw->removed = 0;
+	if (!persist_expired_delete(tx, now, expire_rows, sw) &&
+	    !db_txn_submit(sw->db, tx)) {
 		mem_ref(sw);      /* held until db_swept */
 		sw->db_busy = true;
 		sw->db_due = false;

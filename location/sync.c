@@ -59,6 +59,7 @@ struct reload {
 
 static void fd_handler(int flags, void *arg);
 static void reconnect_start(struct sync *sync);
+static void flush_schedule(struct sync *sync, uint32_t delay_ms);
 
 
 /* ---- the pending set ------------------------------------------------ */
@@ -99,9 +100,12 @@ static void pend_add(struct sync *sync, const char *aor)
 }
 
 
-size_t sync_pending(const struct sync *sync)
+void sync_reload(struct sync *sync, const char *aor)
 {
-	return sync ? list_count(&sync->pending) : 0;
+	if (!sync || !aor)
+		return;
+	pend_add(sync, aor);
+	flush_schedule(sync, 0);
 }
 
 
@@ -416,6 +420,7 @@ int sync_alloc(struct sync **syncp, struct location *loc, struct db *db,
 	       const char *conninfo, char *errbuf, size_t errsz)
 {
 	struct sync *sync = mem_zalloc(sizeof(*sync), sync_destructor);
+	PGresult *res;
 	int err;
 
 	if (!sync)
@@ -438,10 +443,21 @@ int sync_alloc(struct sync **syncp, struct location *loc, struct db *db,
 		err = ECONNREFUSED;
 		goto out;
 	}
-	err = listen_start(sync);
-	if (err)
+	/* confirmed before the initial load takes its snapshot, so that
+	 * no change falls between the two */
+	res = PQexec(sync->conn, channel_listen);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		re_snprintf(errbuf, errsz, "cannot LISTEN: %s",
-			    PQerrorMessage(sync->conn));
+			    PQresultErrorMessage(res));
+		err = EIO;
+	}
+	PQclear(res);
+	if (!err)
+		err = PQsetnonblocking(sync->conn, 1) ? EIO : 0;
+	if (!err) {
+		sync->fd = PQsocket(sync->conn);
+		err = fd_listen(sync->fd, FD_READ, fd_handler, sync);
+	}
  out:
 	if (err)
 		mem_deref(sync);

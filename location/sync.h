@@ -15,7 +15,8 @@ struct sync;
 int sync_alloc(struct sync **syncp, struct location *loc, struct db *db,
 	       const char *conninfo, char *errbuf, size_t errsz);
 
-/* AORs waiting to be reloaded. */
-size_t sync_pending(const struct sync *sync);
+/* Reloads AOR from the database soon: after a commit whose outcome is
+ * unknown (connection lost), memory must follow whatever happened. */
+void sync_reload(struct sync *sync, const char *aor);
 
 #endif

@@ -106,6 +106,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 		.cfg = d->cfg,
 		.loc = d->loc,
 		.db = d->db,
+		.sync = d->sync,
 		.gruu_key = d->gruu_key,
 	};
 	err = registrar_alloc(&d->reg, &deps);
@@ -128,6 +129,16 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 
 static void daemon_stop(struct daemon *d)
 {
+	if (d->db) {
+		const struct db_stats *st = db_stats(d->db);
+		log_info("database: %llu commit(s) for %llu transaction(s), "
+			 "%llu merged statement(s), %llu failed batch(es) "
+			 "retried one by one",
+			 (unsigned long long)st->batches,
+			 (unsigned long long)st->txns,
+			 (unsigned long long)st->merged_statements,
+			 (unsigned long long)st->retried_batches);
+	}
 	d->sweeper = mem_deref(d->sweeper);
 	server_close(d->srv);
 	/* The database goes first: transactions still in flight are

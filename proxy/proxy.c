@@ -200,7 +200,10 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 	if (request_refused(px, msg))
 		return;
 
-	/* libre matched every CANCEL of a live transaction already */
+	/* libre matched every CANCEL of a live transaction already.  RFC
+	 * 3261 §16.10 would forward an unmatched one statelessly, for a
+	 * proxy that forwarded the INVITE statelessly; locus never does,
+	 * and a CANCEL sent on would carry branches no UAS knows. */
 	if (0 == pl_strcmp(&msg->met, "CANCEL")) {
 		reply(px, msg, 481, "Call/Transaction Does Not Exist");
 		return;

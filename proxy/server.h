@@ -18,7 +18,7 @@ struct sip *server_sip(const struct server *srv);
 /* Starts dispatching requests: REGISTERs to REG, the rest to PROXY. */
 int  server_start(struct server *srv, struct registrar *reg,
 		  struct proxy *proxy);
-/* Stops the SIP stack (lets pending transactions be flushed). */
+/* Closes the SIP stack's transactions and connections at shutdown. */
 void server_close(struct server *srv);
 
 #endif

@@ -56,11 +56,12 @@ static int path_first_hop(char **hopp, const char *path)
 }
 
 
-/* RFC 5627 §6 and RFC 3327 §5.4: out of a dialog the Path is pushed as
- * Route; the request itself goes to where the REGISTER came from (NAT),
- * over the same transport, reusing its connection. */
-static int target_from_binding(struct target_set *ts, const struct binding *b,
-			       bool in_dialog)
+/* RFC 3327 §5.4: the Path is pushed as Route.  RFC 5627 §6 discards it
+ * only when Route values beyond ours remain, and then no binding is
+ * looked up at all (TARGET_ROUTE).  Without Path, the request goes to
+ * where the REGISTER came from (NAT), over the same transport, reusing
+ * its connection. */
+static int target_from_binding(struct target_set *ts, const struct binding *b)
 {
 	struct target *t;
 	int err;
@@ -70,7 +71,7 @@ static int target_from_binding(struct target_set *ts, const struct binding *b,
 		return err;
 	t->q = b->q >= 0 ? b->q : Q_UNSPECIFIED;
 	err = str_dup(&t->ruri, b->uri);
-	if (!err && b->path && !in_dialog) {
+	if (!err && b->path) {
 		err = str_dup(&t->routes, b->path);
 		if (!err)
 			err = path_first_hop(&t->hop, b->path);
@@ -116,7 +117,7 @@ static void sort_by_q(struct list *targets)
 
 
 static int resolve_aor(struct target_set *ts, const struct target_deps *d,
-		       const struct uri *uri, bool in_dialog)
+		       const struct uri *uri)
 {
 	const struct aor *aor;
 	int64_t now = location_now();
@@ -136,7 +137,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
 		const struct binding *b = le->data;
 		if (binding_live(b, now))
-			err = target_from_binding(ts, b, in_dialog);
+			err = target_from_binding(ts, b);
 	}
 	if (!err && !ts->targets.head)
 		return answer(ts, 480, "Temporarily Unavailable");
@@ -148,7 +149,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 /* RFC 5627 §5.3: every binding of the instance, most recently refreshed
  * first; never another instance of the AOR. */
 static int instance_targets(struct target_set *ts, const struct aor *aor,
-			    const char *instance, bool in_dialog)
+			    const char *instance)
 {
 	int64_t now = location_now();
 	int err = 0;
@@ -158,15 +159,14 @@ static int instance_targets(struct target_set *ts, const struct aor *aor,
 		const struct binding *b = le->data;
 		if (b->instance && 0 == strcmp(b->instance, instance) &&
 		    binding_live(b, now))
-			err = target_from_binding(ts, b, in_dialog);
+			err = target_from_binding(ts, b);
 	}
 	return err;
 }
 
 
 static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
-			    const struct uri *uri, const struct pl *gr,
-			    bool in_dialog)
+			    const struct uri *uri, const struct pl *gr)
 {
 	const struct aor *aor;
 	char *key = NULL, *instance = NULL;
@@ -181,7 +181,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 		err = answer(ts, 404, "Unknown GRUU");
 		goto out;
 	}
-	err = instance_targets(ts, aor, instance, in_dialog);
+	err = instance_targets(ts, aor, instance);
 	/* §5.3: a valid public GRUU of a device that is offline */
 	if (!err && !ts->targets.head)
 		err = answer(ts, 480, "Temporarily Unavailable");
@@ -194,7 +194,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 
 static int resolve_temp_gruu(struct target_set *ts,
 			     const struct target_deps *d,
-			     const struct uri *uri, bool in_dialog)
+			     const struct uri *uri)
 {
 	const struct instance_state *is;
 	const struct aor *aor;
@@ -216,7 +216,7 @@ static int resolve_temp_gruu(struct target_set *ts,
 	if (!is || is->generation != generation)
 		err = answer(ts, 404, "GRUU No Longer Valid");
 	else
-		err = instance_targets(ts, aor, instance, in_dialog);
+		err = instance_targets(ts, aor, instance);
 	if (!err && !ts->scode && !ts->targets.head)
 		err = answer(ts, 404, "GRUU No Longer Valid");
 
@@ -252,22 +252,22 @@ static int forward_to(struct target_set *ts, enum target_kind kind,
 
 /* The Request-URI is in one of our domains (after §16.4). */
 static int resolve_ours(struct target_set *ts, const struct target_deps *d,
-			const struct uri *uri, bool in_dialog)
+			const struct uri *uri)
 {
 	struct pl gr;
 
 	if (0 == contact_param_get(&uri->params, "gr", &gr)) {
 		if (pl_isset(&gr))
-			return resolve_pub_gruu(ts, d, uri, &gr, in_dialog);
+			return resolve_pub_gruu(ts, d, uri, &gr);
 		if (is_temp_gruu_user(&uri->user))
-			return resolve_temp_gruu(ts, d, uri, in_dialog);
+			return resolve_temp_gruu(ts, d, uri);
 		return answer(ts, 404, "Unknown GRUU");
 	}
 	if (!pl_isset(&uri->user)) {
 		ts->kind = TARGET_LOCAL;
 		return 0;
 	}
-	return resolve_aor(ts, d, uri, in_dialog);
+	return resolve_aor(ts, d, uri);
 }
 
 
@@ -292,7 +292,7 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 	if (!uri_is_sip(&ri->uri))
 		return answer(ts, 416, "Unsupported URI Scheme");
 	if (route_uri_is_us(deps->cfg, &ri->uri))
-		return resolve_ours(ts, deps, &ri->uri, in_dialog);
+		return resolve_ours(ts, deps, &ri->uri);
 
 	/* A foreign Request-URI: the far end of a dialog we record-routed,
 	 * or a relay, which is off unless configured. */

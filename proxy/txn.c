@@ -99,13 +99,21 @@ static void upstream_send(struct txn *tx, uint16_t scode, struct mbuf *mb)
 }
 
 
+static void reply_local(struct txn *tx, uint16_t scode, const char *reason);
+
+
 static void relay(struct txn *tx, const struct sip_msg *resp,
 		  const char *extra)
 {
 	struct mbuf *mb;
 
 	if (fwd_response(&mb, resp, extra)) {
-		log_warn("proxy: cannot relay %u (no Via)", resp->scode);
+		/* only our Via in it (§16.7 step 3): a final must still go
+		 * up, or the caller retransmits and forks again */
+		log_warn("proxy: %u from downstream has no Via for upstream",
+			 resp->scode);
+		if (resp->scode >= 200)
+			reply_local(tx, 502, "Bad Gateway: Response Without Via");
 		return;
 	}
 	upstream_send(tx, resp->scode, mb);
@@ -199,6 +207,12 @@ static void send_best(struct txn *tx)
 			    "Request Terminated" : "Request Timeout");
 		return;
 	}
+	/* §16.10: a cancelled request ends with 487, even when a branch
+	 * timed out rather than answering the CANCEL */
+	if (tx->canceled && !best->final && best->scode == 408) {
+		reply_local(tx, 487, "Request Terminated");
+		return;
+	}
 	/* §16.7 step 6: a 503 is not passed on as such. */
 	if (!best->final || best->scode == 503) {
 		reply_local(tx, best->scode == 503 ? 500 : best->scode,
@@ -242,7 +256,9 @@ static void branch_final(struct branch *br, uint16_t scode,
 	--tx->active;
 
 	if (scode < 300) {
-		relay(tx, resp, NULL);
+		/* §16.7 step 5: after a final, only 2xx to an INVITE goes on */
+		if (!tx->final_sent || tx->invite)
+			relay(tx, resp, NULL);
 		tx->final_sent = true;
 		list_flush(&tx->pending);
 		/* §16.7 step 10: the other branches of an answered INVITE

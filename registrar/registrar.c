@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "location/db.h"
 #include "location/location.h"
+#include "location/sync.h"
 #include "registrar/registrar.h"
 #include "registrar/regreq.h"
 #include "registrar/reply.h"
@@ -189,6 +190,10 @@ static void committed(int err, const char *errmsg, void *arg)
 			 "lost", ctx->req->aor);
 		ctx_fail(ctx, 503, "Database Unavailable",
 			 "Retry-After: 5\r\n");
+		/* it may have committed before the connection went: memory
+		 * follows the database once it is back */
+		if (err == ECONNRESET)
+			sync_reload(ctx->reg->deps.sync, ctx->req->aor);
 	}
 	else if (err) {
 		log_error("registrar: %s not stored: %s", ctx->req->aor,
@@ -201,6 +206,7 @@ static void committed(int err, const char *errmsg, void *arg)
 		log_error("registrar: %s committed but not indexed: %m",
 			  ctx->req->aor, err);
 		ctx_fail(ctx, 500, "Server Out of Memory", NULL);
+		sync_reload(ctx->reg->deps.sync, ctx->req->aor);
 	}
 	else {
 		reply_ok(ctx);

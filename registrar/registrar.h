@@ -9,12 +9,14 @@ struct gruu_key;
 struct location;
 struct locus_config;
 struct registrar;
+struct sync;
 
 struct registrar_deps {
 	struct sip *sip;
 	const struct locus_config *cfg;
 	struct location *loc;
 	struct db *db;
+	struct sync *sync;
 	const struct gruu_key *gruu_key;
 };
 

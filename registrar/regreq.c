@@ -445,6 +445,25 @@ static int path_collect(struct regreq *req, const struct sip_msg *msg,
 }
 
 
+/* "Unsupported: a, b\r\n" into RERR's headers; cut at a whole tag when
+ * there are more than fit, so that the header block stays well-formed. */
+static void unsupported_header(struct reg_error *rerr,
+			       const struct sipmsg_options *opts)
+{
+	char tags[sizeof(rerr->headers) - 32];
+	int n = re_snprintf(tags, sizeof(tags), "%H",
+			    sipmsg_unknown_options_print, opts);
+
+	if (n < 0 || (size_t)n >= sizeof(tags) - 1) {
+		char *cut = strrchr(tags, ',');
+		if (cut)
+			*cut = '\0';
+	}
+	re_snprintf(rerr->headers, sizeof(rerr->headers),
+		    "Unsupported: %s\r\n", tags);
+}
+
+
 /* RFC 3261 §10.3 steps 1-2 and 5: is this ours, and do we understand it? */
 static int target_check(const struct sip_msg *msg,
 			const struct locus_config *cfg,
@@ -458,9 +477,7 @@ static int target_check(const struct sip_msg *msg,
 	if (!config_is_our_domain(cfg, &msg->uri.host))
 		return reg_refuse(rerr, 404, "Domain Not Served Here");
 	if (sipmsg_has_unknown_option(&opts)) {
-		re_snprintf(rerr->headers, sizeof(rerr->headers),
-			    "Unsupported: %H\r\n",
-			    sipmsg_unknown_options_print, &opts);
+		unsupported_header(rerr, &opts);
 		return reg_refuse(rerr, 420, "Bad Extension");
 	}
 	if (!uri_is_sip(&msg->to.uri))

@@ -191,6 +191,23 @@ static int wildcard_removal(struct reg_update *up, const struct regreq *req,
 }
 
 
+/* True if a put or a del of UP already concerns binding KEY. */
+static bool key_touched(const struct reg_update *up, const char *key)
+{
+	for (struct le *le = up->puts.head; le; le = le->next) {
+		const struct reg_put *p = le->data;
+		if (0 == strcmp(p->b->key, key))
+			return true;
+	}
+	for (struct le *le = up->dels.head; le; le = le->next) {
+		const struct reg_del *d = le->data;
+		if (0 == strcmp(d->key, key))
+			return true;
+	}
+	return false;
+}
+
+
 static int contacts_update(struct reg_update *up, const struct regreq *req,
 			   const struct aor *aor, int64_t now_ms,
 			   struct reg_error *rerr)
@@ -202,7 +219,11 @@ static int contacts_update(struct reg_update *up, const struct regreq *req,
 
 		if (old && is_stale(old, req))
 			return reg_refuse(rerr, 500, "Stale CSeq: Out-of-Order "
-				      "REGISTER Not Applied");
+					  "REGISTER Not Applied");
+		/* URI equivalence is not transitive (a;x=1 and a;x=2 both
+		 * equal a): two Contacts may still name one binding */
+		if (old && key_touched(up, old->key))
+			return reg_refuse(rerr, 400, "Duplicate Contact");
 		if (rc->expires == 0) {
 			if (old)
 				err = add_del(up, old->key);
@@ -300,19 +321,20 @@ static int generation_update(struct reg_update *up, const struct regreq *req,
 }
 
 
-/* Bindings the AOR will have once the update is applied. */
+/* Bindings the AOR will have once the update is applied: those it keeps
+ * and those added, counted by key. */
 static uint32_t resulting_count(const struct reg_update *up,
 				const struct aor *aor)
 {
-	uint32_t n = aor ? list_count(&aor->bindings) : 0;
+	uint32_t n = 0;
 
-	n -= list_count(&up->dels);
-	for (struct le *le = up->puts.head; le; le = le->next) {
-		const struct reg_put *p = le->data;
-		if (!aor || !aor_binding_find(aor, p->b->key))
+	for (struct le *le = aor ? aor->bindings.head : NULL; le;
+	     le = le->next) {
+		const struct binding *b = le->data;
+		if (!key_touched(up, b->key))
 			++n;
 	}
-	return n;
+	return n + list_count(&up->puts);
 }
 
 

@@ -108,18 +108,22 @@ DROP TRIGGER IF EXISTS instance_notify ON locus.instance;
 CREATE TRIGGER instance_notify AFTER INSERT OR UPDATE OR DELETE
     ON locus.instance FOR EACH ROW EXECUTE FUNCTION locus.notify_change();
 
--- Removes bindings that expired at or before UNTIL.  With several nodes,
--- whichever gets the lock does it; the others skip (returns -1).
+-- Removes bindings that expired at or before UNTIL, at most 5000 at a
+-- time so that the commit it shares the single writer connection with
+-- stays short (locus calls again while it returns 5000).  With several
+-- nodes, whichever gets the lock does it; the others skip (returns -1).
+-- locus.quiet is set for this function only: the nodes expire these
+-- bindings on their own timers already.
 CREATE OR REPLACE FUNCTION locus.expire(until timestamptz) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET locus.quiet = 'on' AS $$
 DECLARE
     n integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('locus.expire')) THEN
         RETURN -1;
     END IF;
-    PERFORM set_config('locus.quiet', 'on', true);
-    DELETE FROM locus.location WHERE expires <= until;
+    DELETE FROM locus.location WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM locus.location WHERE expires <= until LIMIT 5000));
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END $$;

@@ -462,6 +462,27 @@ static void test_gruu_generation_outbound_flows(void **state)
 
 /* ---- max_contacts, atomicity --------------------------------------------- */
 
+/* URI equivalence is not transitive: a;foo=1 and a;foo=2 each equal a
+ * stored a but not each other, so both pass the request's own duplicate
+ * check and name one binding. */
+static void test_two_contacts_one_binding(void **state)
+{
+	struct fx *fx = *state;
+
+	registered(fx, "c1", 1, "Contact: <sip:a@192.0.2.1>\r\n", 1, 0, 0);
+
+	/* two removals of one binding: a count that once wrapped around */
+	refused(fx, "c2", 1, "Contact: <sip:a@192.0.2.1;foo=1>;expires=0\r\n"
+		"Contact: <sip:a@192.0.2.1;foo=2>;expires=0\r\n", 400,
+		"Duplicate Contact");
+	/* a removal and a refresh of it: a count that once went short */
+	refused(fx, "c2", 2, "Contact: <sip:a@192.0.2.1;foo=1>;expires=0\r\n"
+		"Contact: <sip:a@192.0.2.1;foo=2>\r\n", 400,
+		"Duplicate Contact");
+	assert_int_equal(1, location_binding_count(fx->loc));
+}
+
+
 static void test_max_contacts(void **state)
 {
 	struct fx *fx = *state;
@@ -648,6 +669,7 @@ int main(void)
 		T(test_gruu_generation_several),
 		T(test_gruu_generation_outbound_flows),
 		T(test_max_contacts),
+		T(test_two_contacts_one_binding),
 		T(test_atomic_stale_second_contact),
 		T(test_apply_mixed),
 		T(test_apply_order_most_recent_first),
