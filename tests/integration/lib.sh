@@ -20,6 +20,7 @@ PORTS_HELD=()
 cleanup() {
 	local status=$?
 	stop_locus
+	[ -n "${PRIVATE_PG:-}" ] && "$TOP/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1
 	# reservations made in subshells ($(free_port)) are in the file
 	for p in "${PORTS_HELD[@]}" $(cat "$WORK/.ports" 2>/dev/null); do
 		rmdir "/tmp/locus-ports/$p" 2>/dev/null || true
@@ -62,6 +63,20 @@ free_port() {
 		fi
 	done
 	fail "no free port found"
+}
+
+# private_pg: a PostgreSQL cluster of this test's own, in $WORK/pg, for
+# tests that stop and start the server (the shared one serves others).
+# PG_DIR points at it afterwards; it is stopped at exit.
+private_pg() {
+	PG_DIR="$WORK/pg"
+	PRIVATE_PG=1
+	"$TOP/scripts/pg.sh" init "$PG_DIR" >/dev/null
+	"$TOP/scripts/pg.sh" start "$PG_DIR"
+}
+
+pg_server() {   # pg_server start|stop: the private cluster
+	"$TOP/scripts/pg.sh" "$1" "$PG_DIR"
 }
 
 psql_q() {
