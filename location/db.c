@@ -10,6 +10,7 @@
  * transaction never takes the others down with it.
  */
 #include <string.h>
+#include <time.h>
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
@@ -45,6 +46,7 @@ struct db {
 struct db_batch {
 	struct le le;
 	struct list txns;       /* struct db_txn, in the order sent        */
+	uint64_t sent_us;
 	struct le *cur_txn;     /* whose statement the next result is for  */
 	struct le *cur_exec;
 	int err;                /* first error of the batch                */
@@ -53,6 +55,15 @@ struct db_batch {
 
 static void fd_handler(int flags, void *arg);
 static void reconnect_start(struct db *db);
+
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 static void flush_schedule(struct db *db);
 
 
@@ -315,8 +326,10 @@ static int batch_send(struct db *db)
 	b->cur_txn = merged ? NULL : b->txns.head;
 	b->cur_exec = b->cur_txn ? ((struct db_txn *)b->cur_txn->data)
 		->execs.head : NULL;
+	b->sent_us = now_us();
 	++db->stats.batches;
 	db->stats.txns += list_count(&b->txns);
+	db->stats.batch_max = MAX(db->stats.batch_max, list_count(&b->txns));
 	watch_fd(db);
 	return 0;
 }
@@ -374,6 +387,10 @@ static void note_error(struct db_batch *b, const PGresult *res, int err)
  * one transaction at a time, to find out which of them failed. */
 static void batch_complete(struct db *db, struct db_batch *b)
 {
+	uint64_t us = now_us() - b->sent_us;
+
+	db->stats.commit_us_sum += us;
+	db->stats.commit_us_max = MAX(db->stats.commit_us_max, us);
 	list_unlink(&b->le);
 
 	if (b->err && list_count(&b->txns) > 1) {

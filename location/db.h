@@ -59,6 +59,9 @@ struct db_stats {
 	uint64_t txns;             /* transactions in them                */
 	uint64_t retried_batches;  /* failed batches re-sent one by one    */
 	uint64_t merged_statements; /* array statements sent for batches    */
+	uint64_t commit_us_sum;    /* from sending a batch to its Sync       */
+	uint64_t commit_us_max;
+	uint32_t batch_max;        /* most transactions in one batch        */
 };
 const struct db_stats *db_stats(const struct db *db);
 

@@ -25,7 +25,11 @@ enum {
 	" contact = EXCLUDED.contact, params = EXCLUDED.params," \
 	" instance = EXCLUDED.instance, reg_id = EXCLUDED.reg_id," \
 	" q = EXCLUDED.q, expires = EXCLUDED.expires," \
-	" call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq," \
+	" call_id = EXCLUDED.call_id," \
+	" cseq = CASE WHEN locus.location.call_id = EXCLUDED.call_id" \
+	" AND locus.location.cseq >= EXCLUDED.cseq" \
+	" THEN locus.stale_cseq(locus.location.cseq, EXCLUDED.cseq)" \
+	" ELSE EXCLUDED.cseq END," \
 	" path = EXCLUDED.path, received = EXCLUDED.received," \
 	" transport = EXCLUDED.transport, user_agent = EXCLUDED.user_agent," \
 	" updated_at = EXCLUDED.updated_at"

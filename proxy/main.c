@@ -129,15 +129,19 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 
 static void daemon_stop(struct daemon *d)
 {
-	if (d->db) {
+	if (d->db && db_stats(d->db)->batches) {
 		const struct db_stats *st = db_stats(d->db);
-		log_info("database: %llu commit(s) for %llu transaction(s), "
-			 "%llu merged statement(s), %llu failed batch(es) "
-			 "retried one by one",
+		log_info("database: %llu commit(s) for %llu transaction(s) "
+			 "(at most %u in one), %llu merged statement(s), %llu "
+			 "failed batch(es) retried one by one; commit took "
+			 "%llu us on average, %llu us at most",
 			 (unsigned long long)st->batches,
-			 (unsigned long long)st->txns,
+			 (unsigned long long)st->txns, st->batch_max,
 			 (unsigned long long)st->merged_statements,
-			 (unsigned long long)st->retried_batches);
+			 (unsigned long long)st->retried_batches,
+			 (unsigned long long)(st->batches ? st->commit_us_sum /
+					      st->batches : 0),
+			 (unsigned long long)st->commit_us_max);
 	}
 	d->sweeper = mem_deref(d->sweeper);
 	server_close(d->srv);

@@ -195,6 +195,14 @@ static void committed(int err, const char *errmsg, void *arg)
 		if (err == ECONNRESET)
 			sync_reload(ctx->reg->deps.sync, ctx->req->aor);
 	}
+	else if (err && errmsg && strstr(errmsg, "locus: stale CSeq")) {
+		/* another node stored a newer CSeq of this Call-ID first:
+		 * ours is out of order after all (sql/schema.sql) */
+		log_info("registrar: %s: %s", ctx->req->aor, errmsg);
+		ctx_fail(ctx, 500, "Stale CSeq: Out-of-Order REGISTER Not "
+			 "Applied", NULL);
+		sync_reload(ctx->reg->deps.sync, ctx->req->aor);
+	}
 	else if (err) {
 		log_error("registrar: %s not stored: %s", ctx->req->aor,
 			  errmsg ? errmsg : "database error");

@@ -108,6 +108,16 @@ DROP TRIGGER IF EXISTS instance_notify ON locus.instance;
 CREATE TRIGGER instance_notify AFTER INSERT OR UPDATE OR DELETE
     ON locus.instance FOR EACH ROW EXECUTE FUNCTION locus.notify_change();
 
+-- Raised by locus's upsert when another node already stored a newer CSeq
+-- of the same Call-ID (RFC 3261 §10.3 step 7, across nodes): the REGISTER
+-- fails as a whole and its node reloads the AOR.
+CREATE OR REPLACE FUNCTION locus.stale_cseq(stored bigint, offered bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'locus: stale CSeq % (stored %)', offered, stored
+        USING ERRCODE = 'LS001';
+END $$;
+
 -- Removes bindings that expired at or before UNTIL, at most 5000 at a
 -- time so that the commit it shares the single writer connection with
 -- stays short (locus calls again while it returns 5000).  With several

@@ -261,6 +261,24 @@ log "D refreshes on A again (CSeq 6): 200"
 on A
 device_register D 3600
 
+log "two nodes racing: the database keeps the newest CSeq of a Call-ID"
+# Node B has just stored CSeq 8 of D's Call-ID, and A has not heard of it
+# yet: simulated by writing it with notifications held back
+# (locus.quiet), so that A's memory still says 6.  A accepts CSeq 7 by
+# its memory; the database refuses it, and A answers 500 and reloads.
+psql -h "$PG_DIR/run" -U locus -d "$DB" -qtAX -v ON_ERROR_STOP=1 \
+	-c "SET locus.quiet = on" \
+	-c "UPDATE locus.location SET cseq = 8 WHERE aor = 'alice@example.com'" >/dev/null
+sip_register "$WORK/r" alice@example.com "${DEV_CALLID[D]}" 7 \
+	"Contact: <sip:dev@127.0.0.1:${DEV_PORT[D]}>;+sip.instance=\"<${DEV_INST[D]}>\";reg-id=1" \
+	"Expires: 900" || fail "node A: no answer to the racing REGISTER"
+expect_status "$WORK/r" "500 Stale CSeq: Out-of-Order REGISTER Not Applied" \
+	"REGISTER with CSeq 7 after another node stored 8"
+[ "$(psql_q "SELECT cseq FROM locus.location WHERE aor = 'alice@example.com'")" = 8 ] ||
+	fail "the racing REGISTER overwrote CSeq 8: $(psql_q "SELECT cseq FROM locus.location WHERE aor = 'alice@example.com'")"
+DEV_CSEQ[D]=9
+device_register D 3600
+
 # ---- a psql change is seen by both -----------------------------------------
 
 log "DELETE of D's binding in psql: both nodes follow within 1 s"
