@@ -66,7 +66,6 @@ CONF
 	psql_db kamailio -f /usr/share/kamailio/postgres/standard-create.sql >/dev/null
 	psql_db kamailio -f /usr/share/kamailio/postgres/usrloc-create.sql >/dev/null
 	mkdir -p "$RESULTS"
-	refresh_aors_write
 }
 
 # ---- servers --------------------------------------------------------------
@@ -78,7 +77,7 @@ listen    = ( { transport = "udp"; address = "127.0.0.1:$LOCUS_PORT"; } );
 database  = { conninfo = "$DB_TCP dbname=locus"; };
 registrar = { min_expires = 60; default_expires = 3600; max_expires = 3600; max_contacts = 16; };
 gruu      = { key_file = "$STATE/gruu.key"; };
-log       = { level = "warn"; };
+log       = { level = "${LOCUS_LOG_LEVEL:-warn}"; };
 CONF
 	"$top/build-bench/locus" -f "$STATE/locus.conf" >>"$STATE/locus.log" 2>&1 &
 	SERVER_PID=$!
@@ -130,36 +129,39 @@ server_start() {
 # retransmissions of the server's.  4 MB, for both servers alike.
 sipp_once() {   # sipp_once SCENARIO [args]: a short run against the server
 	local scen=$1; shift
-	( cd "$STATE" && timeout 120 sipp -sf "$scen" -i 127.0.0.1 -p $SIPP_PORT \
-		-nostdin -timeout 60s -timeout_error -buff_size 4194304 "$@" \
+	local limit=${SIPP_LIMIT:-90}
+	( cd "$STATE" && timeout $((limit + 30)) sipp -sf "$scen" -i 127.0.0.1 \
+		-p $SIPP_PORT -nostdin -timeout "${limit}s" -timeout_error \
+		-buff_size 4194304 "$@" \
 		"127.0.0.1:$SERVER_PORT" )
 }
 
 # ---- loads ----------------------------------------------------------------
 
-REFRESH_AORS=20000
-
-refresh_aors_write() {
-	{
-		echo SEQUENTIAL
-		for i in $(seq 1 $REFRESH_AORS); do
-			printf 'r%d;rcid-%d@bench;00000000-0000-4000-8000-%012d\n' \
-				"$i" "$i" "$i"
-		done
-	} >"$STATE/refresh.csv"
+# The refresh load: call N of both runs registers AOR rN with Call-ID
+# rcid-N@bench (-cid_str; sipp matches responses by the Call-IDs it
+# makes), first with CSeq 1, then once more with a higher CSeq.
+refresh_aors_write() {   # refresh_aors_write COUNT
+	awk -v n="$1" 'BEGIN { print "SEQUENTIAL"
+		for (i = 1; i <= n; i++)
+			printf "r%d;unused;00000000-0000-4000-8000-%012d\n", i, i }' \
+		>"$STATE/refresh.csv"
 }
 
-load_prepare() {   # what a load needs registered first
+load_prepare() {   # load_prepare LOAD RATE: what LOAD needs registered first
+	local n=$(($2 * DURATION))
 	case $1 in
 	reg_refresh)
-		sipp_once "$B/sipp/reg_prefill.xml" -inf "$STATE/refresh.csv" \
-			-r 2000 -m $REFRESH_AORS >/dev/null ;;
+		refresh_aors_write $n
+		SIPP_LIMIT=$((n / 4000 + 60)) sipp_once "$B/sipp/reg_prefill.xml" \
+			-inf "$STATE/refresh.csv" -cid_str "rcid-%u@bench" \
+			-r 4000 -m $n >/dev/null ;;
 	esac
 }
 
 load_args() {
 	case $1 in
-	reg_refresh) echo "-inf $STATE/refresh.csv" ;;
+	reg_refresh) echo "-inf $STATE/refresh.csv -cid_str rcid-%u@bench" ;;
 	esac
 }
 
@@ -169,7 +171,7 @@ load_args() {
 run_step() {
 	local server=$1 load=$2 rate=$3 out=$STATE/step.out
 	server_start "$server"
-	load_prepare "$load"
+	load_prepare "$load" "$rate"
 	# shellcheck disable=SC2046
 	sipp_once "$B/sipp/$load.xml" $(load_args "$load") -r "$rate" \
 		-m $((rate * DURATION)) -l $((rate * 4)) >"$out" 2>&1 || true

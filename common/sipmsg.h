@@ -5,6 +5,26 @@
 #include <stdbool.h>
 #include <re.h>
 
+/* Called for each ";name[=value]" of a header parameter list.  VAL is
+ * empty (pl_isset false) for a parameter without a value; quoted values
+ * keep their quotes.  Return non-zero to stop the iteration. */
+typedef int (sip_param_h)(const struct pl *name, const struct pl *val,
+			  void *arg);
+
+/*
+ * Iterates the header parameters in PARAMS (";a=1;b;c=\"x;y\"").  Unlike
+ * msg_param_decode() it honours quoted strings, so a ';' inside quotes does
+ * not split.  Returns EBADMSG for an empty parameter name or an unclosed
+ * quote, otherwise the first non-zero value returned by H, or 0.
+ */
+int sip_params_apply(const struct pl *params, sip_param_h *h, void *arg);
+
+/* Finds parameter NAME (case-insensitive) in PARAMS; 0 and *val set, or
+ * ENOENT. */
+int sip_param_get(const struct pl *params, const char *name,
+		  struct pl *val);
+
+
 /*
  * libre parses but does not validate: a request may arrive without To,
  * From, Call-ID or CSeq.  Returns NULL when REQ has what RFC 3261 §8.1.1
@@ -35,6 +55,18 @@ bool sipmsg_has_unknown_option(const struct sipmsg_options *opts);
  * controls (tab allowed): what may be stored in a PostgreSQL text column
  * and echoed in a header. */
 bool sipmsg_text_ok(const char *p, size_t len);
+
+/* Writes REQ's top Via header HDR as a response or a forwarded copy
+ * carries it: received and rport=port filled in where due (RFC 3261
+ * §18.2.1, RFC 3581 §4), so that answers find the way back through NATs.
+ * "NAME: VALUE\r\n". */
+int  sipmsg_top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
+			  const struct sip_msg *req);
+
+/* Where a response to REQ goes (RFC 3261 §18.2.2, RFC 3581): the source
+ * address when the top Via has rport or the transport is reliable, else
+ * the Via's received/sent-by. */
+void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req);
 
 /* "Sat, 21 Nov 2026 12:34:56 GMT" (RFC 3261 §20.17, RFC 1123). "%H". */
 int  sipmsg_date_print(struct re_printf *pf, const time_t *when);

@@ -4,115 +4,6 @@
 #include "location/contact.h"
 
 
-/* Splits one ";name[=value]" off the front of *rest.  Quoted strings are
- * skipped as a whole so that ';' or '=' inside them do not count. */
-static int param_next(struct pl *rest, struct pl *name, struct pl *val)
-{
-	const char *p = rest->p, *end = rest->p + rest->l;
-	const char *eq = NULL;
-	bool quoted = false;
-
-	while (p < end && (*p == ';' || isspace((unsigned char)*p)))
-		++p;
-	const char *start = p;
-
-	for (; p < end; ++p) {
-		if (quoted) {
-			if (*p == '\\' && p + 1 < end)
-				++p;
-			else if (*p == '"')
-				quoted = false;
-			continue;
-		}
-		if (*p == '"')
-			quoted = true;
-		else if (*p == '=' && !eq)
-			eq = p;
-		else if (*p == ';')
-			break;
-	}
-	if (quoted)
-		return EBADMSG;
-
-	const char *name_end = eq ? eq : p;
-	name->p = start;
-	name->l = (size_t)(name_end - start);
-	while (name->l && isspace((unsigned char)name->p[name->l - 1]))
-		--name->l;
-
-	if (eq) {
-		val->p = eq + 1;
-		val->l = (size_t)(p - val->p);
-		while (val->l && isspace((unsigned char)*val->p))
-			pl_advance(val, 1);
-		while (val->l && isspace((unsigned char)val->p[val->l - 1]))
-			--val->l;
-	}
-	else {
-		*val = pl_null;
-	}
-
-	rest->l = (size_t)(end - p);
-	rest->p = p;
-
-	return name->l ? 0 : EBADMSG;
-}
-
-
-int contact_params_apply(const struct pl *params, contact_param_h *h,
-			 void *arg)
-{
-	struct pl rest, name, val;
-
-	if (!params || !params->p)
-		return 0;
-
-	rest = *params;
-	for (;;) {
-		/* trailing ";" and whitespace are tolerated, as UAs send them */
-		while (rest.l && (*rest.p == ';' || isspace((unsigned char)*rest.p)))
-			pl_advance(&rest, 1);
-		if (!rest.l)
-			return 0;
-
-		int err = param_next(&rest, &name, &val);
-		if (err)
-			return err;
-		err = h(&name, &val, arg);
-		if (err)
-			return err;
-	}
-}
-
-
-struct param_lookup {
-	const char *name;
-	struct pl *val;
-};
-
-
-static int lookup_handler(const struct pl *name, const struct pl *val,
-			  void *arg)
-{
-	struct param_lookup *lk = arg;
-
-	if (pl_strcasecmp(name, lk->name))
-		return 0;
-	*lk->val = *val;
-	return EEXIST;   /* found: stop */
-}
-
-
-int contact_param_get(const struct pl *params, const char *name,
-		      struct pl *val)
-{
-	struct param_lookup lk = {name, val};
-
-	return contact_params_apply(params, lookup_handler, &lk) == EEXIST
-		? 0 : ENOENT;
-}
-
-
 void contact_unquote_instance(struct pl *out, const struct pl *in)
 {
 	*out = *in;
@@ -178,6 +69,25 @@ bool uri_wellformed(const struct pl *raw, const struct uri *u)
 			return false;
 	}
 	return !uri_is_sip(u) || host_valid(raw, u);
+}
+
+
+static void pl_rebase(struct pl *pl, const char *from, const char *to)
+{
+	if (pl->p)
+		pl->p = to + (pl->p - from);
+}
+
+
+void uri_rebase(struct uri *u, const char *from, const char *to)
+{
+	pl_rebase(&u->scheme, from, to);
+	pl_rebase(&u->user, from, to);
+	pl_rebase(&u->password, from, to);
+	pl_rebase(&u->host, from, to);
+	pl_rebase(&u->path, from, to);
+	pl_rebase(&u->params, from, to);
+	pl_rebase(&u->headers, from, to);
 }
 
 
@@ -285,7 +195,7 @@ static int param_cmp_handler(const struct pl *name, const struct pl *val,
 	if (pl_strcpy(name, cname, sizeof(cname)))
 		return 0;   /* absurdly long name: cannot be a known one */
 
-	if (contact_param_get(pc->other, cname, &oval)) {
+	if (sip_param_get(pc->other, cname, &oval)) {
 		if (param_must_be_in_both(name)) {
 			pc->equal = false;
 			return EEXIST;
@@ -305,10 +215,10 @@ static bool params_equal(const struct pl *a, const struct pl *b)
 	struct param_cmp ab = {b, true}, ba = {a, true};
 
 	/* Both directions: a strict parameter may be in only one of them. */
-	(void)contact_params_apply(a, param_cmp_handler, &ab);
+	(void)sip_params_apply(a, param_cmp_handler, &ab);
 	if (!ab.equal)
 		return false;
-	(void)contact_params_apply(b, param_cmp_handler, &ba);
+	(void)sip_params_apply(b, param_cmp_handler, &ba);
 	return ba.equal;
 }
 

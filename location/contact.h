@@ -5,26 +5,7 @@
 
 #include <stdbool.h>
 #include <re.h>
-
-/* Called for each ";name[=value]" of a header parameter list.  VAL is
- * empty (pl_isset false) for a parameter without a value; quoted values
- * keep their quotes.  Return non-zero to stop the iteration. */
-typedef int (contact_param_h)(const struct pl *name, const struct pl *val,
-			      void *arg);
-
-/*
- * Iterates the header parameters in PARAMS (";a=1;b;c=\"x;y\"").  Unlike
- * msg_param_decode() it honours quoted strings, so a ';' inside quotes does
- * not split.  Returns EBADMSG for an empty parameter name or an unclosed
- * quote, otherwise the first non-zero value returned by H, or 0.
- */
-int contact_params_apply(const struct pl *params, contact_param_h *h,
-			 void *arg);
-
-/* Finds parameter NAME (case-insensitive) in PARAMS; 0 and *val set, or
- * ENOENT. */
-int contact_param_get(const struct pl *params, const char *name,
-		      struct pl *val);
+#include "common/sipmsg.h"
 
 /* Strips one level of double quotes and, inside, one level of <>:
  * "\"<urn:uuid:x>\"" -> "urn:uuid:x".  Used for +sip.instance. */
@@ -47,6 +28,9 @@ bool uri_wellformed(const struct pl *raw, const struct uri *u);
  * a header.  urn:uuid and urn:gsma:imei instances qualify.
  */
 bool instance_wellformed(const struct pl *inst);
+
+/* Moves the slices of U from the text at FROM to a copy of it at TO. */
+void uri_rebase(struct uri *u, const char *from, const char *to);
 
 /* True for the schemes locus can route to. */
 bool uri_is_sip(const struct uri *uri);

@@ -1,58 +1,9 @@
 #include <string.h>
 #include <re.h>
-#include "location/contact.h"
+#include "common/sipmsg.h"
 #include "proxy/fwd.h"
 
 enum { DEFAULT_MAX_FORWARDS = 70 };
-
-
-struct via_rewrite {
-	struct mbuf *mb;
-	bool rport;
-};
-
-
-/* Copies Via params except received and rport, which we set afresh. */
-static int via_param_copy(const struct pl *name, const struct pl *val,
-			  void *arg)
-{
-	struct via_rewrite *vr = arg;
-
-	if (0 == pl_strcasecmp(name, "rport")) {
-		vr->rport = true;
-		return 0;
-	}
-	if (0 == pl_strcasecmp(name, "received"))
-		return 0;
-	if (pl_isset(val))
-		return mbuf_printf(vr->mb, ";%r=%r", name, val);
-	return mbuf_printf(vr->mb, ";%r", name);
-}
-
-
-/* RFC 3261 §18.2.1 and RFC 3581 §4: the server transport records where
- * the request really came from, so that responses find their way back
- * through NATs. */
-static int top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
-			 const struct sip_msg *req)
-{
-	struct via_rewrite vr = {mb, false};
-	const struct sip_via *via = &req->via;
-	struct pl head = via->val;
-	int err;
-
-	if (pl_isset(&via->params))
-		head.l = (size_t)(via->params.p - via->val.p);
-
-	err = mbuf_printf(mb, "%r: %r", &hdr->name, &head);
-	err |= contact_params_apply(&via->params, via_param_copy, &vr);
-	if (vr.rport)
-		err |= mbuf_printf(mb, ";rport=%u", sa_port(&req->src));
-	if (vr.rport || !sa_cmp(&req->src, &via->addr, SA_ADDR))
-		err |= mbuf_printf(mb, ";received=%j", &req->src);
-	err |= mbuf_write_str(mb, "\r\n");
-	return err;
-}
 
 
 static int max_forwards_write(struct mbuf *mb, const struct sip_hdr *hdr,
@@ -79,7 +30,7 @@ int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 		case SIP_HDR_VIA:
 			err = vias++ ? mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
 						   &hdr->val)
-				     : top_via_write(mb, hdr, req);
+				     : sipmsg_top_via_write(mb, hdr, req);
 			break;
 
 		case SIP_HDR_ROUTE:
@@ -215,15 +166,6 @@ int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
 	mb->pos = 0;
 	*mbp = mb;
 	return 0;
-}
-
-
-void fwd_reply_addr(struct sa *dst, const struct sip_msg *req)
-{
-	struct pl rport;
-
-	sip_reply_addr(dst, req, 0 == msg_param_exists(&req->via.params,
-						       "rport", &rport));
 }
 
 

@@ -32,13 +32,6 @@ int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
 		 const char *extra);
 
-/*
- * Where a response to REQ goes (RFC 3261 §18.2.2, RFC 3581): the source
- * address when the top Via has rport or the transport is reliable, else
- * the Via's received/sent-by.
- */
-void fwd_reply_addr(struct sa *dst, const struct sip_msg *req);
-
 /* Where a response goes after our Via is removed: the second Via value's
  * received/rport or sent-by.  ENOENT when there is no second Via. */
 int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,

@@ -256,7 +256,7 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 {
 	struct pl gr;
 
-	if (0 == contact_param_get(&uri->params, "gr", &gr)) {
+	if (0 == sip_param_get(&uri->params, "gr", &gr)) {
 		if (pl_isset(&gr))
 			return resolve_pub_gruu(ts, d, uri, &gr);
 		if (is_temp_gruu_user(&uri->user))

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/sipmsg.h"
 #include "config/config.h"
 #include "proxy/fwd.h"
 #include "proxy/route.h"
@@ -86,7 +87,7 @@ static void upstream_send(struct txn *tx, uint16_t scode, struct mbuf *mb)
 	struct sa dst;
 	int err;
 
-	fwd_reply_addr(&dst, tx->msg);
+	sipmsg_reply_addr(&dst, tx->msg);
 	if (tx->st)
 		err = sip_strans_reply(&tx->st, tx->env.sip, tx->msg, &dst,
 				       scode, mb);

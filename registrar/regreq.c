@@ -152,7 +152,7 @@ struct contact_scan {
 };
 
 
-static int contact_param_handler(const struct pl *name, const struct pl *val,
+static int sip_param_handler(const struct pl *name, const struct pl *val,
 				 void *arg)
 {
 	struct contact_scan *cs = arg;
@@ -287,11 +287,14 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 	err = pl_strdup(&rc->uri, &addr.auri);
 	if (!err) {
 		struct pl raw = {rc->uri, addr.auri.l};
-		if (uri_decode(&rc->parsed, &raw) ||
-		    !uri_wellformed(&raw, &rc->parsed))
+		/* sip_addr_decode() parsed it already: the same slices, in
+		 * our copy */
+		rc->parsed = addr.uri;
+		uri_rebase(&rc->parsed, addr.auri.p, rc->uri);
+		if (!uri_wellformed(&raw, &rc->parsed))
 			err = reg_refuse(rerr, 400, "Malformed Contact URI");
 	}
-	if (!err && contact_params_apply(&addr.params, contact_param_handler,
+	if (!err && sip_params_apply(&addr.params, sip_param_handler,
 					 &cs))
 		err = reg_refuse(rerr, 400, "Malformed Contact Parameters");
 	if (!err)
