@@ -129,6 +129,14 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 
 static void daemon_stop(struct daemon *d)
 {
+	if (d->reg && registrar_stats(d->reg)->answered) {
+		const struct registrar_stats *rs = registrar_stats(d->reg);
+		log_info("registrar: %llu REGISTER(s) answered 2xx, %llu of "
+			 "them 100 ms or more after arrival, %llu ms at most",
+			 (unsigned long long)rs->answered,
+			 (unsigned long long)rs->over_100ms,
+			 (unsigned long long)rs->latency_ms_max);
+	}
 	if (d->db && db_stats(d->db)->batches) {
 		const struct db_stats *st = db_stats(d->db);
 		log_info("database: %llu commit(s) for %llu transaction(s) "

@@ -32,6 +32,7 @@ enum {
 struct registrar {
 	struct registrar_deps deps;
 	struct hash *lanes;          /* struct reg_lane by AOR key         */
+	struct registrar_stats stats;
 };
 
 struct reg_lane {
@@ -48,6 +49,7 @@ struct reg_ctx {
 	struct sip_strans *st;
 	struct regreq *req;
 	struct reg_update *up;
+	uint64_t received_ms;
 };
 
 static void lane_advance(struct reg_lane *lane);
@@ -139,33 +141,46 @@ static void reply_error(struct sip *sip, struct sip_strans **stp,
 }
 
 
+/* Time from the REGISTER's arrival to its 2xx, for the statistics. */
+static void latency_note(struct reg_ctx *ctx)
+{
+	uint64_t ms = tmr_jiffies() - ctx->received_ms;
+	struct registrar_stats *st = &ctx->reg->stats;
+
+	++st->answered;
+	st->latency_ms_max = MAX(st->latency_ms_max, ms);
+	if (ms >= 100)
+		++st->over_100ms;
+}
+
+
 static void reply_ok(struct reg_ctx *ctx)
 {
 	const struct registrar_deps *d = &ctx->reg->deps;
 	const struct regreq *req = ctx->req;
-	time_t now = time(NULL);
 	struct reg_listing listing = {
 		.aor = location_aor_find(d->loc, req->aor),
 		.key = d->gruu_key,
 		.gruu = req->gruu,
-		.now = (int64_t)now,
+		.now = (int64_t)time(NULL),
 	};
-	int err;
+	struct mbuf *mb = mbuf_alloc(1024);
+	struct sa dst;
+	int err = mb ? 0 : ENOMEM;
 
-	/* RFC 3327 §5.3: the Path of the request is echoed in the 2xx. */
-	err = sip_treplyf(&ctx->st, NULL, d->sip, ctx->msg, false, 200, "OK",
-			  "%H%s%s%s"
-			  "Supported: gruu, path\r\n"
-			  "Date: %H\r\n"
-			  "Content-Length: 0\r\n\r\n",
-			  reg_contacts_print, &listing,
-			  req->path ? "Path: " : "",
-			  req->path ? req->path : "",
-			  req->path ? "\r\n" : "",
-			  sipmsg_date_print, &now);
+	if (!err)
+		err = reg_reply_ok_write(mb, ctx->msg, &listing, req->path);
+	if (!err) {
+		mb->pos = 0;
+		sipmsg_reply_addr(&dst, ctx->msg);
+		err = sip_strans_reply(&ctx->st, d->sip, ctx->msg, &dst, 200,
+				       mb);
+	}
+	mem_deref(mb);
 	if (err)
 		log_warn("registrar: sending 200 for %s failed: %m",
 			 req->aor, err);
+	latency_note(ctx);
 }
 
 
@@ -282,6 +297,12 @@ static void lane_advance(struct reg_lane *lane)
 }
 
 
+const struct registrar_stats *registrar_stats(const struct registrar *reg)
+{
+	return &reg->stats;
+}
+
+
 void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 {
 	struct reg_error rerr;
@@ -304,6 +325,7 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	}
 	ctx->reg = mem_ref(reg);
 	ctx->req = req;
+	ctx->received_ms = tmr_jiffies();
 	ctx->msg = mem_ref((void *)msg);
 	ctx->lane = lane_get(reg, req->aor);
 	if (!ctx->lane ||

@@ -2,6 +2,7 @@
 #ifndef LOCUS_REGISTRAR_H
 #define LOCUS_REGISTRAR_H
 
+#include <stdint.h>
 #include <re.h>
 
 struct db;
@@ -20,9 +21,16 @@ struct registrar_deps {
 	const struct gruu_key *gruu_key;
 };
 
+struct registrar_stats {
+	uint64_t answered;        /* 2xx sent                                */
+	uint64_t over_100ms;      /* of them, 100 ms or more after arrival   */
+	uint64_t latency_ms_max;
+};
+
 int  registrar_alloc(struct registrar **regp,
 		     const struct registrar_deps *deps);
 /* Handles a REGISTER that already passed sipmsg_request_problem(). */
 void registrar_handle(struct registrar *reg, const struct sip_msg *msg);
+const struct registrar_stats *registrar_stats(const struct registrar *reg);
 
 #endif

@@ -1,5 +1,5 @@
-/* The Contact list of a 2xx to REGISTER (RFC 3261 §10.3 step 8) with the
- * GRUUs of RFC 5627 §5.2. */
+/* The 200 OK to REGISTER (RFC 3261 §10.3 step 8) with the GRUUs of RFC
+ * 5627 §5.2. */
 #ifndef LOCUS_REG_REPLY_H
 #define LOCUS_REG_REPLY_H
 
@@ -17,7 +17,9 @@ struct reg_listing {
 	int64_t now;                  /* seconds, for expires=<remaining>  */
 };
 
-/* One "Contact: ...\r\n" line per current binding.  Use with "%H". */
-int reg_contacts_print(struct re_printf *pf, const struct reg_listing *l);
+/* The whole response to MSG into MB: the headers copied from the
+ * request, one Contact per current binding, PATH (or NULL) echoed. */
+int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
+		       const struct reg_listing *l, const char *path);
 
 #endif
