@@ -196,19 +196,25 @@ static bool batch_mergeable(const struct db *db, const struct db_batch *b)
 }
 
 
-/* One array literal element: NULL, or the value quoted with " and \
- * escaped (PostgreSQL's array input syntax). */
+/* One array literal element: NULL, or the value quoted with " and \\
+ * escaped (PostgreSQL's array input syntax), copied in runs between the
+ * characters that need escaping. */
 static int array_element(struct mbuf *mb, const char *v)
 {
-	int err = 0;
+	int err;
 
 	if (!v)
 		return mbuf_write_str(mb, "NULL");
-	err |= mbuf_write_u8(mb, '"');
-	for (; *v && !err; v++) {
-		if (*v == '"' || *v == '\\')
-			err |= mbuf_write_u8(mb, '\\');
-		err |= mbuf_write_u8(mb, (uint8_t)*v);
+	err = mbuf_write_u8(mb, '"');
+	while (*v && !err) {
+		size_t run = strcspn(v, "\"\\");
+		err = mbuf_write_mem(mb, (const uint8_t *)v, run);
+		v += run;
+		if (*v && !err) {
+			err = mbuf_write_u8(mb, '\\') |
+				mbuf_write_u8(mb, (uint8_t)*v);
+			++v;
+		}
 	}
 	return err | mbuf_write_u8(mb, '"');
 }

@@ -10,8 +10,6 @@ static void exec_destructor(void *arg)
 	struct db_exec *ex = arg;
 
 	list_unlink(&ex->le);
-	for (int i = 0; ex->values && i < ex->nparams; i++)
-		mem_deref(ex->values[i]);
 	mem_deref(ex->values);
 }
 
@@ -39,14 +37,29 @@ int db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg)
 }
 
 
+/* All values of an execution in one allocation: the pointer array,
+ * then the strings (one malloc instead of one per parameter). */
 static int values_copy(struct db_exec *ex, const char *const *values)
 {
-	ex->values = mem_zalloc(ex->nparams * sizeof(char *), NULL);
+	size_t len = ex->nparams * sizeof(char *);
+	char *p;
+
+	for (int i = 0; i < ex->nparams; i++)
+		len += values[i] ? strlen(values[i]) + 1 : 0;
+	ex->values = mem_alloc(len, NULL);
 	if (!ex->values)
 		return ENOMEM;
+
+	p = (char *)(ex->values + ex->nparams);
 	for (int i = 0; i < ex->nparams; i++) {
-		if (values[i] && str_dup(&ex->values[i], values[i]))
-			return ENOMEM;
+		if (!values[i]) {
+			ex->values[i] = NULL;
+			continue;
+		}
+		size_t n = strlen(values[i]) + 1;
+		memcpy(p, values[i], n);
+		ex->values[i] = p;
+		p += n;
 	}
 	return 0;
 }

@@ -241,20 +241,35 @@ int persist_text_array(char **arrayp, const char *const *v, size_t n)
 }
 
 
+/* V in decimal into OUT (at least 21 bytes): this runs for every
+ * binding written, printf's generality is not needed. */
+static void decimal(char *out, uint64_t v)
+{
+	char buf[21];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(out, buf + i, sizeof(buf) - i);
+	out[sizeof(buf) - i] = '\0';
+}
+
+
 int persist_binding_upsert(struct db_txn *tx, const char *aor,
 			   const struct binding *b)
 {
-	char reg_id[16], q[16], expires[24], cseq[16], updated[24];
+	char reg_id[24], q[24], expires[24], cseq[24], updated[24];
 	char received[64];
 	char *path = NULL;
 	int err;
 
-	re_snprintf(reg_id, sizeof(reg_id), "%u", b->reg_id);
-	re_snprintf(q, sizeof(q), "%d", b->q);
-	re_snprintf(expires, sizeof(expires), "%lld", (long long)b->expires);
-	re_snprintf(cseq, sizeof(cseq), "%u", b->cseq);
-	re_snprintf(updated, sizeof(updated), "%lld",
-		    (long long)b->updated_ms);
+	decimal(reg_id, b->reg_id);
+	decimal(q, b->q < 0 ? 0 : (uint64_t)b->q);
+	decimal(expires, b->expires < 0 ? 0 : (uint64_t)b->expires);
+	decimal(cseq, b->cseq);
+	decimal(updated, b->updated_ms < 0 ? 0 : (uint64_t)b->updated_ms);
 	re_snprintf(received, sizeof(received), "%J", &b->received);
 
 	if (b->path) {
