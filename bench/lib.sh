@@ -10,6 +10,7 @@ LOCUS_PORT=25060
 KAMAILIO_PORT=25070
 SIPP_PORT=25080
 SERVER_PID=
+PREFILL_RATE=2000
 declare -A MAX RUNS
 # Both servers reach PostgreSQL alike, over TCP on loopback (Kamailio's
 # db_postgres has no unix-socket URL); a port of its own.
@@ -78,6 +79,7 @@ database  = { conninfo = "$DB_TCP dbname=locus"; };
 registrar = { min_expires = 60; default_expires = 3600; max_expires = 3600; max_contacts = 16; };
 gruu      = { key_file = "$STATE/gruu.key"; };
 log       = { level = "${LOCUS_LOG_LEVEL:-warn}"; };
+auth      = { enabled = false; };   # as Kamailio's: no credentials in the loads
 CONF
 	"$top/build-bench/locus" -f "$STATE/locus.conf" >>"$STATE/locus.log" 2>&1 &
 	SERVER_PID=$!
@@ -153,9 +155,13 @@ load_prepare() {   # load_prepare LOAD RATE: what LOAD needs registered first
 	case $1 in
 	reg_refresh)
 		refresh_aors_write $n
-		SIPP_LIMIT=$((n / 4000 + 60)) sipp_once "$B/sipp/reg_prefill.xml" \
-			-inf "$STATE/refresh.csv" -cid_str "rcid-%u@bench" \
-			-r 4000 -m $n >/dev/null ;;
+		# below either server's clean rate, so that no prefill
+		# REGISTER is lost: a lost one would make its refresh a new
+		# binding and skew the step
+		SIPP_LIMIT=$((n / PREFILL_RATE + 60)) sipp_once \
+			"$B/sipp/reg_prefill.xml" -inf "$STATE/refresh.csv" \
+			-cid_str "rcid-%u@bench" -r $PREFILL_RATE -m $n \
+			>"$STATE/prefill.out" 2>&1 ;;
 	esac
 }
 
@@ -171,7 +177,12 @@ load_args() {
 run_step() {
 	local server=$1 load=$2 rate=$3 out=$STATE/step.out
 	server_start "$server"
-	load_prepare "$load" "$rate"
+	if ! load_prepare "$load" "$rate"; then
+		server_stop
+		echo "bench: prefill for $server $load at $rate/s failed:" >&2
+		tail -5 "$STATE/prefill.out" >&2
+		exit 1
+	fi
 	# shellcheck disable=SC2046
 	sipp_once "$B/sipp/$load.xml" $(load_args "$load") -r "$rate" \
 		-m $((rate * DURATION)) -l $((rate * 4)) >"$out" 2>&1 || true
