@@ -1,0 +1,240 @@
+/* Unit tests for auth/: digest credentials (decoding, RFC 7616 §3.9.1's
+ * worked example), stateless nonces and nonce-count replay protection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <re.h>
+#include "auth/digest.h"
+#include "auth/nonce.h"
+#include "auth/nonce_count.h"
+
+/* RFC 7616 §3.9.1: Mufasa, "Circle of Life", GET /dir/index.html */
+#define RFC_REALM  "http-auth@example.org"
+#define RFC_NONCE  "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
+#define RFC_CNONCE "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
+#define RFC_OPAQUE "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"
+
+static const char rfc_md5[] =
+	"Digest username=\"Mufasa\",\r\n realm=\"" RFC_REALM "\",\r\n"
+	" uri=\"/dir/index.html\", algorithm=MD5,\r\n"
+	" nonce=\"" RFC_NONCE "\", nc=00000001,\r\n"
+	" cnonce=\"" RFC_CNONCE "\", qop=auth,\r\n"
+	" response=\"8ca523f5e9506fed4657c9700eebdbec\",\r\n"
+	" opaque=\"" RFC_OPAQUE "\"";
+
+static const char rfc_sha256[] =
+	"Digest username=\"Mufasa\", realm=\"" RFC_REALM "\","
+	" uri=\"/dir/index.html\", algorithm=SHA-256,"
+	" nonce=\"" RFC_NONCE "\", nc=00000001, cnonce=\"" RFC_CNONCE "\","
+	" qop=auth, response=\"753927fa0e85d155564e2e272a28d1802ca10daf"
+	"4496794697cf8db5856cb6c1\", opaque=\"" RFC_OPAQUE "\"";
+
+static const uint8_t key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+
+static void ha1_of(char *out, enum digest_alg alg)
+{
+	static const char a1[] = "Mufasa:" RFC_REALM ":Circle of Life";
+
+	assert_int_equal(0, digest_hex(out, alg, a1, strlen(a1)));
+}
+
+
+static void decode_ok(struct digest_creds *c, const char *text)
+{
+	struct pl v;
+	const char *problem = NULL;
+
+	pl_set_str(&v, text);
+	assert_int_equal(0, digest_creds_decode(c, &v, &problem));
+}
+
+
+static const char *decode_problem(const char *text)
+{
+	struct digest_creds c;
+	struct pl v;
+	const char *problem = NULL;
+
+	pl_set_str(&v, text);
+	assert_int_equal(EPROTO, digest_creds_decode(&c, &v, &problem));
+	assert_non_null(problem);
+	return problem;
+}
+
+
+static void test_rfc7616_md5(void **state)
+{
+	struct digest_creds c;
+	struct pl get = PL("GET"), post = PL("POST");
+	char ha1[DIGEST_HEX_MAX + 1];
+	(void)state;
+
+	decode_ok(&c, rfc_md5);
+	assert_int_equal(DIGEST_MD5, c.alg);
+	assert_int_equal(1, c.nc_value);
+	assert_true(0 == pl_strcmp(&c.username, "Mufasa"));
+	assert_true(0 == pl_strcmp(&c.opaque, RFC_OPAQUE));
+	ha1_of(ha1, DIGEST_MD5);
+	assert_true(digest_response_ok(&c, ha1, &get));
+	assert_false(digest_response_ok(&c, ha1, &post));
+	ha1[0] = ha1[0] == '0' ? '1' : '0';
+	assert_false(digest_response_ok(&c, ha1, &get));
+}
+
+
+static void test_rfc7616_sha256(void **state)
+{
+	struct digest_creds c;
+	struct pl get = PL("GET");
+	char ha1[DIGEST_HEX_MAX + 1], md5[DIGEST_HEX_MAX + 1];
+	(void)state;
+
+	decode_ok(&c, rfc_sha256);
+	assert_int_equal(DIGEST_SHA256, c.alg);
+	ha1_of(ha1, DIGEST_SHA256);
+	assert_true(digest_response_ok(&c, ha1, &get));
+	/* the MD5 HA1 never verifies a SHA-256 response */
+	ha1_of(md5, DIGEST_MD5);
+	assert_false(digest_response_ok(&c, md5, &get));
+}
+
+
+static void test_decode_refusals(void **state)
+{
+	(void)state;
+
+	assert_string_equal("Authorization Scheme Is Not Digest",
+			    decode_problem("Basic QWxhZGRpbjpvcGVu"));
+	assert_string_equal("Incomplete Digest Credentials", decode_problem(
+		"Digest username=\"a\", realm=\"r\", uri=\"sip:r\", "
+		"response=\"00000000000000000000000000000000\""));
+	assert_string_equal("Unsupported Digest Algorithm", decode_problem(
+		"Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\", "
+		"algorithm=SHA-512-256, qop=auth, nc=00000001, cnonce=\"c\", "
+		"response=\"00000000000000000000000000000000\""));
+	assert_string_equal("Digest Credentials Without qop=auth",
+		decode_problem("Digest username=\"a\", realm=\"r\", "
+		"nonce=\"n\", uri=\"u\", "
+		"response=\"00000000000000000000000000000000\""));
+	assert_string_equal("Malformed Digest Nonce Count", decode_problem(
+		"Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\", "
+		"qop=auth, nc=1, cnonce=\"c\", "
+		"response=\"00000000000000000000000000000000\""));
+	assert_string_equal("Malformed Digest Response", decode_problem(
+		"Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"u\", "
+		"qop=auth, nc=00000001, cnonce=\"c\", response=\"zz\""));
+	assert_string_equal("Duplicate Field in Digest Credentials",
+		decode_problem("Digest username=\"a\", username=\"b\""));
+	assert_string_equal("Escaped Character in Digest Credentials",
+		decode_problem("Digest username=\"a\\\"b\""));
+	assert_string_equal("Malformed Digest Credentials",
+		decode_problem("Digest username=\"unterminated"));
+	assert_string_equal("Malformed Digest Credentials",
+		decode_problem("Digest username"));
+}
+
+
+static void test_nonce_roundtrip(void **state)
+{
+	char n[NONCE_LEN + 1];
+	struct pl nonce, realm = PL("example.com"), other = PL("example.net");
+	uint64_t issued = 0;
+	(void)state;
+
+	assert_int_equal(0, nonce_make(n, key, &realm, 1000));
+	assert_int_equal(NONCE_LEN, strlen(n));
+	pl_set_str(&nonce, n);
+	assert_int_equal(NONCE_VALID, nonce_check(&nonce, key, &realm, 1000,
+						  300, &issued));
+	assert_int_equal(1000, issued);
+	assert_int_equal(NONCE_VALID, nonce_check(&nonce, key, &realm, 1300,
+						  300, &issued));
+	assert_int_equal(NONCE_STALE, nonce_check(&nonce, key, &realm, 1301,
+						  300, &issued));
+	/* another realm, a clock far behind, a flipped digit */
+	assert_int_equal(NONCE_INVALID, nonce_check(&nonce, key, &other, 1000,
+						    300, &issued));
+	assert_int_equal(NONCE_INVALID, nonce_check(&nonce, key, &realm, 900,
+						    300, &issued));
+	n[20] = n[20] == '0' ? '1' : '0';
+	assert_int_equal(NONCE_INVALID, nonce_check(&nonce, key, &realm, 1000,
+						    300, &issued));
+	pl_set_str(&nonce, "not-hex");
+	assert_int_equal(NONCE_INVALID, nonce_check(&nonce, key, &realm, 1000,
+						    300, &issued));
+}
+
+
+static void test_nonces_differ(void **state)
+{
+	char a[NONCE_LEN + 1], b[NONCE_LEN + 1];
+	struct pl realm = PL("example.com");
+	(void)state;
+
+	assert_int_equal(0, nonce_make(a, key, &realm, 5));
+	assert_int_equal(0, nonce_make(b, key, &realm, 5));
+	assert_string_not_equal(a, b);
+}
+
+
+static void test_nonce_count_replay(void **state)
+{
+	struct nonce_counts *t = NULL;
+	struct pl n1 = PL("nonce-one"), n2 = PL("nonce-two");
+	(void)state;
+
+	assert_int_equal(0, nonce_counts_alloc(&t, 16));
+	assert_true(nonce_count_use(t, &n1, 1, 100, 10));
+	assert_false(nonce_count_use(t, &n1, 1, 100, 10));    /* replay */
+	assert_true(nonce_count_use(t, &n2, 1, 100, 10));     /* own count */
+	assert_true(nonce_count_use(t, &n1, 3, 100, 10));
+	assert_true(nonce_count_use(t, &n1, 2, 100, 10));     /* late, new */
+	assert_false(nonce_count_use(t, &n1, 2, 100, 10));
+	assert_true(nonce_count_use(t, &n1, 70, 100, 10));
+	assert_false(nonce_count_use(t, &n1, 5, 100, 10));    /* too old */
+	assert_true(nonce_count_use(t, &n1, 69, 100, 10));
+	assert_int_equal(2, nonce_counts_size(t));
+	/* expired nonces leave */
+	assert_true(nonce_count_use(t, &n2, 2, 200, 150));
+	assert_int_equal(1, nonce_counts_size(t));
+	mem_deref(t);
+}
+
+
+static void test_nonce_count_bounded(void **state)
+{
+	struct nonce_counts *t = NULL;
+	char name[32];
+	struct pl n;
+	(void)state;
+
+	assert_int_equal(0, nonce_counts_alloc(&t, 8));
+	for (int i = 0; i < 100; i++) {
+		re_snprintf(name, sizeof(name), "nonce-%d", i);
+		pl_set_str(&n, name);
+		assert_true(nonce_count_use(t, &n, 1, 1000, 10));
+	}
+	assert_true(nonce_counts_size(t) <= 8);
+	mem_deref(t);
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc7616_md5),
+		cmocka_unit_test(test_rfc7616_sha256),
+		cmocka_unit_test(test_decode_refusals),
+		cmocka_unit_test(test_nonce_roundtrip),
+		cmocka_unit_test(test_nonces_differ),
+		cmocka_unit_test(test_nonce_count_replay),
+		cmocka_unit_test(test_nonce_count_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
