@@ -199,4 +199,69 @@ CREATE OR REPLACE VIEW locus.instances AS
                      AND l.expires > now()) AS registered
       FROM locus.instance i;
 
+-- Subscribers: who may register and place calls (RFC 3261 §22, digest
+-- with RFC 7616 / RFC 8760).  The realm is the domain.  Only the HA1
+-- values are kept, never the password:
+--   ha1_md5    = hex MD5(username ":" domain ":" password)
+--   ha1_sha256 = hex SHA-256(username ":" domain ":" password)
+-- Usernames compare exactly (case matters in digest); domains are stored
+-- lower-case.
+CREATE TABLE IF NOT EXISTS locus.subscriber (
+    username   text COLLATE "C" NOT NULL CHECK (username <> ''),
+    domain     text COLLATE "C" NOT NULL CHECK (domain = lower(domain)),
+    ha1_md5    text NOT NULL CHECK (ha1_md5 ~ '^[0-9a-f]{32}$'),
+    ha1_sha256 text NOT NULL CHECK (ha1_sha256 ~ '^[0-9a-f]{64}$'),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (username, domain)
+);
+
+CREATE OR REPLACE FUNCTION locus.ha1(p_username text, p_domain text,
+                                     p_password text, p_algorithm text)
+RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE upper(p_algorithm)
+        WHEN 'MD5' THEN md5(convert_to(p_username || ':' || lower(p_domain)
+                                       || ':' || p_password, 'UTF8'))
+        WHEN 'SHA-256' THEN encode(sha256(convert_to(p_username || ':'
+                              || lower(p_domain) || ':' || p_password,
+                              'UTF8')), 'hex')
+    END
+$$;
+
+-- Adds a subscriber, or sets the password of an existing one.
+CREATE OR REPLACE FUNCTION locus.set_password(p_username text, p_domain text,
+                                              p_password text)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO locus.subscriber (username, domain, ha1_md5, ha1_sha256)
+    VALUES (p_username, lower(p_domain),
+            locus.ha1(p_username, p_domain, p_password, 'MD5'),
+            locus.ha1(p_username, p_domain, p_password, 'SHA-256'))
+    ON CONFLICT (username, domain) DO UPDATE
+        SET ha1_md5 = EXCLUDED.ha1_md5, ha1_sha256 = EXCLUDED.ha1_sha256,
+            updated_at = now()
+$$;
+
+-- Adds a subscriber; fails if there is one by that name already.
+CREATE OR REPLACE FUNCTION locus.add_subscriber(p_username text,
+                                                p_domain text,
+                                                p_password text)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO locus.subscriber (username, domain, ha1_md5, ha1_sha256)
+    VALUES (p_username, lower(p_domain),
+            locus.ha1(p_username, p_domain, p_password, 'MD5'),
+            locus.ha1(p_username, p_domain, p_password, 'SHA-256'))
+$$;
+
+-- Removes a subscriber and every binding of its AOR.
+CREATE OR REPLACE FUNCTION locus.remove_subscriber(p_username text,
+                                                   p_domain text)
+RETURNS integer LANGUAGE sql AS $$
+    WITH s AS (DELETE FROM locus.subscriber
+               WHERE username = p_username AND domain = lower(p_domain)
+               RETURNING username, domain),
+         b AS (DELETE FROM locus.location l USING s
+               WHERE l.aor = s.username || '@' || s.domain)
+    SELECT count(*)::integer FROM s
+$$;
+
 COMMIT;
