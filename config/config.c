@@ -29,9 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <libconfig.h>
 #include <re.h>
+#include "auth/digest.h"
 #include "config/config.h"
 
 #define MAX_FIELDS 8            /* most members any group may have */
@@ -233,7 +235,8 @@ static int check_keys(struct loader *ld, const config_setting_t *grp,
 static bool type_ok(int want, int got)
 {
 	return want == got ||
-		(want == CONFIG_TYPE_INT && got == CONFIG_TYPE_INT64);
+		(want == CONFIG_TYPE_INT && got == CONFIG_TYPE_INT64) ||
+		(want == CONFIG_TYPE_ARRAY && got == CONFIG_TYPE_LIST);
 }
 
 
@@ -741,6 +744,95 @@ static int load_proxy(struct loader *ld, const config_setting_t *s,
 }
 
 
+/* ---- auth ----------------------------------------------------------- */
+
+static const struct field auth_fields[] = {
+	{"enabled", CONFIG_TYPE_BOOL, false, "enabled = true;"},
+	{"algorithms", CONFIG_TYPE_ARRAY, false,
+	 "algorithms = [ \"SHA-256\", \"MD5\" ];"},
+	{"nonce_lifetime", CONFIG_TYPE_INT, false, "nonce_lifetime = 300;",
+	 10, 86400, 300, offsetof(struct locus_config, nonce_lifetime)},
+	{"trusted", CONFIG_TYPE_ARRAY, false,
+	 "trusted = [ \"192.0.2.10\" ];"},
+};
+
+
+/* The challenge offers these in this order (RFC 8760 §2.4: most
+ * preferred first). */
+static int load_algorithms(struct loader *ld, const config_setting_t *s)
+{
+	struct locus_config *cfg = ld->cfg;
+	int n = s ? config_setting_length(s) : 0;
+
+	if (!s) {
+		cfg->auth_algs[0] = DIGEST_SHA256;
+		cfg->auth_algs[1] = DIGEST_MD5;
+		cfg->auth_algc = 2;
+		return 0;
+	}
+	if (n < 1 || n > 2)
+		return fail(ld, s, "auth.algorithms must name one or two of"
+			    " \"SHA-256\" and \"MD5\"; write e.g. %s",
+			    auth_fields[1].example);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *name = config_setting_get_string(e);
+		int alg = !name ? -1 : !strcasecmp(name, "SHA-256") ?
+			DIGEST_SHA256 : !strcasecmp(name, "MD5") ?
+			DIGEST_MD5 : -1;
+
+		if (alg < 0 || (i == 1 && cfg->auth_algs[0] == alg))
+			return fail(ld, e, "auth.algorithms[%d] must be"
+				    " \"SHA-256\" or \"MD5\", each once; write"
+				    " e.g. %s", i, auth_fields[1].example);
+		cfg->auth_algs[i] = (uint8_t)alg;
+	}
+	cfg->auth_algc = (size_t)n;
+	return 0;
+}
+
+
+static int load_trusted(struct loader *ld, const config_setting_t *s)
+{
+	int n = s ? config_setting_length(s) : 0;
+
+	if (!n)
+		return 0;
+	ld->cfg->trusted = mem_zalloc(n * sizeof(struct sa), NULL);
+	if (!ld->cfg->trusted)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *str = config_setting_get_string(e);
+
+		if (!str || sa_set_str(&ld->cfg->trusted[i], str, 0))
+			return fail(ld, e, "auth.trusted[%d] must be an IP"
+				    " address; write it as a string without port"
+				    " or name, e.g. %s", i, auth_fields[3].example);
+	}
+	ld->cfg->trustedc = (size_t)n;
+	return 0;
+}
+
+
+static int load_auth(struct loader *ld, const config_setting_t *s,
+		     const config_setting_t **got)
+{
+	int err;
+	(void)s;
+
+	/* on unless switched off: the safe default */
+	ld->cfg->auth = got[0] ? config_setting_get_bool(got[0]) : true;
+	err = load_algorithms(ld, got[1]);
+	if (!err)
+		err = int_field(ld, "auth", &auth_fields[2], got[2],
+				&ld->cfg->nonce_lifetime);
+	if (!err)
+		err = load_trusted(ld, got[3]);
+	return err;
+}
+
+
 /* ---- gruu, log ------------------------------------------------------ */
 
 static const struct field gruu_fields[] = {
@@ -803,6 +895,8 @@ static const struct section sections[] = {
 	 FIELDS(registrar_fields), load_registrar},
 	{"proxy", false, "proxy = { relay = false; timer_c = 180; };",
 	 FIELDS(proxy_fields), load_proxy},
+	{"auth", false, "auth = { enabled = true; };",
+	 FIELDS(auth_fields), load_auth},
 	{"gruu", true, "gruu = { key_file = \"gruu.key\"; };",
 	 FIELDS(gruu_fields), load_gruu},
 	{"log", false, "log = { level = \"info\"; };",
@@ -932,6 +1026,7 @@ static void config_destructor(void *arg)
 	mem_deref(cfg->listen);
 	mem_deref(cfg->db_conninfo);
 	mem_deref(cfg->gruu_key_file);
+	mem_deref(cfg->trusted);
 	mem_deref(cfg->path);
 }
 
@@ -989,5 +1084,14 @@ bool config_is_our_domain(const struct locus_config *cfg,
 		if (0 == pl_strcasecmp(domain, cfg->domains[i]))
 			return true;
 	}
+	return false;
+}
+
+
+bool config_is_trusted(const struct locus_config *cfg, const struct sa *src)
+{
+	for (size_t i = 0; i < cfg->trustedc; i++)
+		if (sa_cmp(&cfg->trusted[i], src, SA_ADDR))
+			return true;
 	return false;
 }

@@ -33,6 +33,14 @@ struct locus_config {
 	bool relay;              /* proxy.relay: forward to foreign domains */
 	uint32_t timer_c;        /* proxy.timer_c, seconds (RFC 3261 §16.8) */
 
+	/* auth.*: digest authentication (RFC 3261 §22, RFC 8760) */
+	bool auth;               /* off only for labs                       */
+	uint8_t auth_algs[2];    /* enum digest_alg values, challenge order */
+	size_t auth_algc;
+	uint32_t nonce_lifetime; /* seconds                                 */
+	struct sa *trusted;      /* peers never challenged (address only)   */
+	size_t trustedc;
+
 	char *gruu_key_file;     /* absolute: a relative key_file is taken
 				    relative to the config file's directory */
 
@@ -48,6 +56,9 @@ struct locus_config {
  */
 int config_load(struct locus_config **cfgp, const char *path,
 		char *errbuf, size_t errsz);
+
+/* True if SRC's address (any port) is a trusted peer (auth.trusted). */
+bool config_is_trusted(const struct locus_config *cfg, const struct sa *src);
 
 /* True if DOMAIN (any case) is one of ours. */
 bool config_is_our_domain(const struct locus_config *cfg,

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <re.h>
+#include "auth/digest.h"
 #include "config/config.h"
 
 static char tmpdir[PATH_MAX];      /* as created */
@@ -250,7 +251,7 @@ static void test_unknown_top_level(void **state)
 		     "\n"
 		     "registar = { min_expires = 60; };\n", 6,
 		     "unknown setting 'registar'; known settings here are:"
-		     " domains, listen, database, registrar, proxy, gruu, log",
+		     " domains, listen, database, registrar, proxy, auth, gruu, log",
 		     "; did you mean 'registrar'?");
 
 	/* far from every known key: no guess offered */
@@ -622,6 +623,53 @@ static void test_proxy(void **state)
 }
 
 
+static void test_auth(void **state)
+{
+	struct locus_config *cfg;
+	struct sa a;
+
+	(void)state;
+	/* on unless switched off; SHA-256 offered before MD5 */
+	cfg = load_ok(VALID4);
+	assert_true(cfg->auth);
+	assert_int_equal(cfg->auth_algc, 2);
+	assert_int_equal(cfg->auth_algs[0], DIGEST_SHA256);
+	assert_int_equal(cfg->auth_algs[1], DIGEST_MD5);
+	assert_int_equal(cfg->nonce_lifetime, 300);
+	assert_int_equal(cfg->trustedc, 0);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "auth = { enabled = false; algorithms = "
+		      "[ \"md5\" ]; nonce_lifetime = 60;\n trusted = "
+		      "[ \"192.0.2.10\", \"::1\" ]; };\n");
+	assert_false(cfg->auth);
+	assert_int_equal(cfg->auth_algc, 1);
+	assert_int_equal(cfg->auth_algs[0], DIGEST_MD5);
+	assert_int_equal(cfg->nonce_lifetime, 60);
+	assert_int_equal(cfg->trustedc, 2);
+	assert_int_equal(0, sa_set_str(&a, "192.0.2.10", 5060));
+	assert_true(config_is_trusted(cfg, &a));
+	assert_int_equal(0, sa_set_str(&a, "192.0.2.11", 5060));
+	assert_false(config_is_trusted(cfg, &a));
+	mem_deref(cfg);
+
+	expect_error(VALID4 "auth = {\n algorithms = [ \"SHA-512\" ];\n};\n",
+		     6, "auth.algorithms[0] must be \"SHA-256\" or \"MD5\"",
+		     NULL);
+	expect_error(VALID4 "auth = { algorithms = [ \"MD5\", \"md5\" ]; };\n",
+		     5, "auth.algorithms[1] must be", "each once");
+	expect_error(VALID4 "auth = { algorithms = [ ]; };\n", 5,
+		     "auth.algorithms must name one or two", NULL);
+	expect_error(VALID4 "auth = {\n trusted = [ \"pbx.example.com\" ];\n};\n",
+		     6, "auth.trusted[0] must be an IP address", NULL);
+	expect_error(VALID4 "auth = { nonce_lifetime = 5; };\n", 5,
+		     "auth.nonce_lifetime must be between 10 and 86400", NULL);
+	expect_error(VALID4 "auth = { enable = true; };\n", 5,
+		     "unknown setting 'enable' in auth",
+		     "did you mean 'enabled'?");
+}
+
+
 static void test_is_our_domain(void **state)
 {
 	struct locus_config *cfg;
@@ -680,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_relative_key_file),
 		cmocka_unit_test(test_log_level),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_is_our_domain),
 	};
 
