@@ -78,6 +78,8 @@ const struct db_statement persist_statements[] = {
 	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
 	{"aor_reload", persist_reload_sql, 2, NULL},
 	{"aor_list", persist_aor_list_sql, 0, NULL},
+	{"subscriber_ha1", "SELECT ha1_md5, ha1_sha256 FROM locus.subscriber"
+	 " WHERE username = $1 AND domain = $2", 2, NULL},
 };
 
 const char persist_aor_list_sql[] =

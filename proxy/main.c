@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <re.h>
+#include "auth/auth.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "location/db.h"
@@ -21,6 +22,7 @@
 /* Everything the daemon owns, torn down in reverse order. */
 struct daemon {
 	struct locus_config *cfg;
+	struct auth *auth;
 	struct gruu_key *gruu_key;
 	struct location *loc;
 	struct db *db;
@@ -100,6 +102,11 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 	err = server_alloc(&d->srv, d->cfg, errbuf, errsz);
 	if (err)
 		return err;
+	if (d->cfg->auth) {
+		err = auth_alloc(&d->auth, d->cfg, d->db, d->gruu_key);
+		if (err)
+			return err;
+	}
 
 	deps = (struct registrar_deps){
 		.sip = server_sip(d->srv),
@@ -108,6 +115,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 		.db = d->db,
 		.sync = d->sync,
 		.gruu_key = d->gruu_key,
+		.auth = d->auth,
 	};
 	err = registrar_alloc(&d->reg, &deps);
 	if (!err)
@@ -116,6 +124,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 			.cfg = d->cfg,
 			.loc = d->loc,
 			.gruu_key = d->gruu_key,
+			.auth = d->auth,
 		});
 	if (!err)
 		err = server_start(d->srv, d->reg, d->proxy);
@@ -160,6 +169,7 @@ static void daemon_stop(struct daemon *d)
 	d->srv = mem_deref(d->srv);
 	d->reg = mem_deref(d->reg);
 	d->proxy = mem_deref(d->proxy);
+	d->auth = mem_deref(d->auth);
 	d->loc = mem_deref(d->loc);
 	d->gruu_key = mem_deref(d->gruu_key);
 	d->cfg = mem_deref(d->cfg);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <re.h>
+#include "auth/auth.h"
 #include "common/log.h"
 #include "common/sipmsg.h"
 #include "config/config.h"
@@ -303,11 +304,79 @@ const struct registrar_stats *registrar_stats(const struct registrar *reg)
 }
 
 
+/* Queues CTX (the caller's reference passes to the lane) in its AOR's
+ * lane; it runs at once if the lane was idle. */
+static void ctx_enqueue(struct reg_ctx *ctx)
+{
+	ctx->lane = lane_get(ctx->reg, ctx->req->aor);
+	if (!ctx->lane) {
+		ctx_fail(ctx, 500, "Server Internal Error", NULL);
+		mem_deref(ctx);
+		return;
+	}
+	list_append(&ctx->lane->queue, &ctx->le, ctx);
+	if (ctx->lane->queue.head == &ctx->le)
+		lane_advance(ctx->lane);
+}
+
+
+/* RFC 3261 §10.3 step 4: the authenticated user must own the AOR.  The
+ * realm is the AOR's domain, so the usernames must be equal. */
+static bool user_owns_aor(const struct pl *user, const char *aor)
+{
+	const char *at = strrchr(aor, '@');
+
+	return at && user->l == (size_t)(at - aor) &&
+		0 == memcmp(user->p, aor, user->l);
+}
+
+
+static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
+{
+	const struct registrar_deps *d = &ctx->reg->deps;
+	const char *at = strrchr(ctx->req->aor, '@');
+	struct pl realm;
+	struct auth_challenge ch = {d->auth, AUTH_WWW, &realm, res->stale};
+
+	pl_set_str(&realm, at ? at + 1 : "");
+	switch (res->verdict) {
+
+	case AUTH_OK:
+		if (!user_owns_aor(&res->user, ctx->req->aor)) {
+			ctx_fail(ctx, 403, "Forbidden: Credentials Are Not "
+				 "for This AOR", NULL);
+			break;
+		}
+		ctx_enqueue(mem_ref(ctx));
+		break;
+	case AUTH_CHALLENGE:
+		(void)sip_treplyf(&ctx->st, NULL, d->sip, ctx->msg, false,
+				  401, "Unauthorized", "%HContent-Length: 0"
+				  "\r\n\r\n", auth_challenge_print, &ch);
+		break;
+	case AUTH_BAD:
+		ctx_fail(ctx, 400, res->reason, NULL);
+		break;
+	default:
+		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
+		break;
+	}
+}
+
+
+static void auth_done(const struct auth_result *res, void *arg)
+{
+	auth_resolved(arg, res);
+}
+
+
 void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 {
+	struct auth_result res;
 	struct reg_error rerr;
 	struct reg_ctx *ctx;
 	struct regreq *req;
+	struct pl realm;
 	int err;
 
 	err = regreq_decode(&req, msg, reg->deps.cfg, &rerr);
@@ -327,16 +396,22 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	ctx->req = req;
 	ctx->received_ms = tmr_jiffies();
 	ctx->msg = mem_ref((void *)msg);
-	ctx->lane = lane_get(reg, req->aor);
-	if (!ctx->lane ||
-	    sip_strans_alloc(&ctx->st, reg->deps.sip, msg, NULL, NULL)) {
+	if (sip_strans_alloc(&ctx->st, reg->deps.sip, msg, NULL, NULL)) {
 		mem_deref(ctx);
 		goto internal_error;
 	}
 
-	list_append(&ctx->lane->queue, &ctx->le, ctx);
-	if (ctx->lane->queue.head == &ctx->le)
-		lane_advance(ctx->lane);
+	if (!reg->deps.auth || config_is_trusted(reg->deps.cfg, &msg->src)) {
+		ctx_enqueue(ctx);
+		return;
+	}
+	pl_set_str(&realm, strrchr(req->aor, '@') ?
+		   strrchr(req->aor, '@') + 1 : req->aor);
+	auth_check(reg->deps.auth, msg, AUTH_WWW, &realm, &res, auth_done,
+		   ctx);
+	if (res.verdict != AUTH_PENDING)
+		auth_resolved(ctx, &res);
+	mem_deref(ctx);
 	return;
 
  internal_error:

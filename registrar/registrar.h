@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <re.h>
 
+struct auth;
 struct db;
 struct gruu_key;
 struct location;
@@ -19,6 +20,7 @@ struct registrar_deps {
 	struct db *db;
 	struct sync *sync;
 	const struct gruu_key *gruu_key;
+	struct auth *auth;           /* NULL: no authentication (auth off) */
 };
 
 struct registrar_stats {

@@ -1,0 +1,305 @@
+/*
+ * Digest authentication of a request, asynchronously: the HA1 comes from
+ * locus.subscriber through the writer's pipeline, so a password changed
+ * with psql counts from the next request on.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+#include <libpq-fe.h>
+#include <re.h>
+#include "auth/auth.h"
+#include "auth/digest.h"
+#include "auth/nonce.h"
+#include "auth/nonce_count.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "location/db.h"
+#include "location/gruu.h"
+
+enum {
+	/* nonces in use at once; beyond it the oldest is forgotten (its
+	 * next use is then refused as a replay and re-challenged) */
+	NONCE_COUNTS_MAX = 1u << 20,
+};
+
+struct auth {
+	const struct locus_config *cfg;
+	struct db *db;
+	uint8_t nonce_key[32];
+	struct nonce_counts *counts;
+};
+
+/* A check waiting for its HA1. */
+struct pending {
+	struct auth *auth;
+	const struct sip_msg *msg;
+	struct digest_creds creds;
+	uint64_t issued;
+	auth_done_h *doneh;
+	void *arg;
+	char ha1[DIGEST_HEX_MAX + 1];
+};
+
+/* Compared against when the user does not exist: the same work as for a
+ * wrong password, and never a match (not hex). */
+static const char no_such_user[] =
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+
+static void auth_destructor(void *arg)
+{
+	struct auth *auth = arg;
+
+	mem_deref(auth->counts);
+	mem_deref(auth->db);
+}
+
+
+int auth_alloc(struct auth **authp, const struct locus_config *cfg,
+	       struct db *db, const struct gruu_key *key)
+{
+	struct auth *auth = mem_zalloc(sizeof(*auth), auth_destructor);
+	int err;
+
+	if (!auth)
+		return ENOMEM;
+	auth->cfg = cfg;
+	auth->db = mem_ref(db);
+	err = gruu_key_derive(key, "locus digest nonce", auth->nonce_key);
+	if (!err)
+		err = nonce_counts_alloc(&auth->counts, NONCE_COUNTS_MAX);
+	if (err)
+		mem_deref(auth);
+	else
+		*authp = auth;
+	return err;
+}
+
+
+static bool alg_enabled(const struct auth *auth, enum digest_alg alg)
+{
+	for (size_t i = 0; i < auth->cfg->auth_algc; i++)
+		if (auth->cfg->auth_algs[i] == alg)
+			return true;
+	return false;
+}
+
+
+struct creds_search {
+	const struct pl *realm;
+	struct digest_creds *creds;
+	const char *problem;
+	bool found;
+};
+
+
+static bool creds_match(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	struct creds_search *cs = arg;
+	const char *problem = NULL;
+	(void)msg;
+
+	if (digest_creds_decode(cs->creds, &hdr->val, &problem)) {
+		cs->problem = problem;
+		return false;
+	}
+	/* credentials for another realm are another proxy's business */
+	if (pl_casecmp(&cs->creds->realm, cs->realm))
+		return false;
+	cs->found = true;
+	return true;
+}
+
+
+static void outcome(struct auth_result *res, enum auth_verdict v)
+{
+	memset(res, 0, sizeof(*res));
+	res->verdict = v;
+}
+
+
+/* The checks that need no database.  True when RES is final. */
+static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
+			  enum auth_kind kind, const struct pl *realm,
+			  struct digest_creds *creds, uint64_t *issued,
+			  struct auth_result *res)
+{
+	struct creds_search cs = {.realm = realm, .creds = creds};
+	uint64_t now = (uint64_t)time(NULL);
+
+	(void)sip_msg_hdr_apply(msg, true, kind == AUTH_WWW ?
+				SIP_HDR_AUTHORIZATION :
+				SIP_HDR_PROXY_AUTHORIZATION, creds_match, &cs);
+	if (!cs.found && cs.problem) {
+		outcome(res, AUTH_BAD);
+		res->reason = cs.problem;
+		return true;
+	}
+	outcome(res, AUTH_CHALLENGE);
+	if (!cs.found || !alg_enabled(auth, creds->alg))
+		return true;
+
+	switch (nonce_check(&creds->nonce, auth->nonce_key, realm, now,
+			    auth->cfg->nonce_lifetime, issued)) {
+
+	case NONCE_VALID:
+		return false;
+	case NONCE_STALE:
+		res->stale = true;
+		return true;
+	default:
+		return true;
+	}
+}
+
+
+static void ha1_rows(const struct pg_result *pres, void *arg)
+{
+	struct pending *p = arg;
+	const PGresult *r = (const PGresult *)pres;
+	int col = p->creds.alg == DIGEST_SHA256 ? 1 : 0;
+
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, col))
+		str_ncpy(p->ha1, PQgetvalue(r, 0, col), sizeof(p->ha1));
+}
+
+
+/* RES from the HA1 (or its absence) in P. */
+static void verdict(struct pending *p, struct auth_result *res)
+{
+	struct auth *auth = p->auth;
+	const char *ha1 = p->ha1[0] ? p->ha1 : no_such_user;
+	uint64_t now = (uint64_t)time(NULL);
+	bool ok = digest_response_ok(&p->creds, ha1, &p->msg->met);
+
+	outcome(res, AUTH_CHALLENGE);
+	if (!ok || !p->ha1[0]) {
+		log_debug("auth: %r@%r from %J: %s", &p->creds.username,
+			  &p->creds.realm, &p->msg->src, p->ha1[0] ?
+			  "wrong password" : "no such subscriber");
+		return;
+	}
+	if (!nonce_count_use(auth->counts, &p->creds.nonce,
+			     p->creds.nc_value,
+			     p->issued + auth->cfg->nonce_lifetime, now)) {
+		log_info("auth: %r@%r from %J: nonce count %r used before "
+			 "(replayed request?)", &p->creds.username,
+			 &p->creds.realm, &p->msg->src, &p->creds.nc);
+		return;
+	}
+	res->verdict = AUTH_OK;
+	res->user = p->creds.username;
+}
+
+
+static void ha1_done(int err, const char *errmsg, void *arg)
+{
+	struct pending *p = arg;
+	struct auth_result res;
+
+	if (err) {
+		log_warn("auth: subscriber lookup failed: %s",
+			 errmsg ? errmsg : "database connection lost");
+		outcome(&res, AUTH_UNAVAILABLE);
+	}
+	else {
+		verdict(p, &res);
+	}
+	p->doneh(&res, p->arg);
+	mem_deref(p);
+}
+
+
+static void pending_destructor(void *arg)
+{
+	struct pending *p = arg;
+
+	mem_deref((void *)p->msg);
+	mem_deref(p->arg);
+}
+
+
+static int lookup_start(struct pending *p, const struct pl *realm)
+{
+	struct db_txn *tx = NULL;
+	char user[256], domain[256];
+	const char *values[2] = {user, domain};
+	int err;
+
+	if (p->creds.username.l >= sizeof(user))
+		return EOVERFLOW;
+	pl_strcpy(&p->creds.username, user, sizeof(user));
+	if (realm->l >= sizeof(domain))
+		return EOVERFLOW;
+	pl_strcpy(realm, domain, sizeof(domain));
+	for (char *c = domain; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	err = db_txn_alloc(&tx, ha1_done, p);
+	if (!err)
+		err = db_txn_add_query(tx, "subscriber_ha1", 2, values,
+				       ha1_rows, p);
+	if (!err)
+		err = db_txn_submit(p->auth->db, tx);
+	mem_deref(tx);
+	return err;
+}
+
+
+void auth_check(struct auth *auth, const struct sip_msg *msg,
+		enum auth_kind kind, const struct pl *realm,
+		struct auth_result *res, auth_done_h *doneh, void *arg)
+{
+	struct pending *p;
+	int err;
+
+	p = mem_zalloc(sizeof(*p), pending_destructor);
+	if (!p) {
+		outcome(res, AUTH_UNAVAILABLE);
+		return;
+	}
+	if (creds_prepare(auth, msg, kind, realm, &p->creds, &p->issued,
+			  res)) {
+		mem_deref(p);
+		return;
+	}
+	p->auth = auth;
+	p->msg = mem_ref((void *)msg);
+	p->doneh = doneh;
+	p->arg = mem_ref(arg);
+
+	err = lookup_start(p, realm);
+	if (err == EOVERFLOW) {
+		outcome(res, AUTH_CHALLENGE);   /* no such user, surely */
+		mem_deref(p);
+		return;
+	}
+	if (err) {
+		outcome(res, AUTH_UNAVAILABLE);
+		mem_deref(p);
+		return;
+	}
+	outcome(res, AUTH_PENDING);
+}
+
+
+int auth_challenge_print(struct re_printf *pf,
+			 const struct auth_challenge *ch)
+{
+	const struct locus_config *cfg = ch->auth->cfg;
+	char nonce[NONCE_LEN + 1];
+	int err;
+
+	err = nonce_make(nonce, ch->auth->nonce_key, ch->realm,
+			 (uint64_t)time(NULL));
+	for (size_t i = 0; !err && i < cfg->auth_algc; i++) {
+		err = re_hprintf(pf, "%s: Digest realm=\"%r\", nonce=\"%s\","
+				 " algorithm=%s, qop=\"auth\"%s\r\n",
+				 ch->kind == AUTH_WWW ? "WWW-Authenticate" :
+				 "Proxy-Authenticate", ch->realm, nonce,
+				 digest_alg_name(cfg->auth_algs[i]),
+				 ch->stale ? ", stale=true" : "");
+	}
+	return err;
+}
