@@ -4,6 +4,7 @@
 #include "common/sipmsg.h"
 #include "config/config.h"
 #include "proxy/fwd.h"
+#include "proxy/gate.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
@@ -19,6 +20,7 @@ struct proxy {
 	struct txn_env env;
 	struct target_deps tdeps;
 	struct sip_lsnr *resp_lsnr;
+	struct gate *gate;
 };
 
 
@@ -190,13 +192,11 @@ static void local_request(struct proxy *px, const struct sip_msg *msg)
 }
 
 
+static void proxy_route(const struct sip_msg *msg, void *arg);
+
+
 void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 {
-	struct route_info ri;
-	struct target_set ts;
-	char hash[MD5_STR_SIZE];
-	int err;
-
 	if (request_refused(px, msg))
 		return;
 
@@ -208,6 +208,20 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 		reply(px, msg, 481, "Call/Transaction Does Not Exist");
 		return;
 	}
+	if (!gate_hold(px->gate, msg))
+		proxy_route(msg, px);
+}
+
+
+/* RFC 3261 §16.4 onwards: where the request goes, and going there. */
+static void proxy_route(const struct sip_msg *msg, void *arg)
+{
+	struct proxy *px = arg;
+	struct route_info ri;
+	struct target_set ts;
+	char hash[MD5_STR_SIZE];
+	int err;
+
 	if (route_preprocess(&ri, msg, px->deps.cfg, px->stamp)) {
 		reply(px, msg, 400, "Malformed Route");
 		return;
@@ -277,6 +291,7 @@ static void proxy_destructor(void *arg)
 	struct proxy *px = arg;
 
 	mem_deref(px->resp_lsnr);
+	mem_deref(px->gate);
 	mem_deref(px->stamp);
 }
 
@@ -306,7 +321,11 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		.gruu_key = deps->gruu_key,
 	};
 
-	err = sip_listen(&px->resp_lsnr, deps->sip, false, stray_response, px);
+	err = gate_alloc(&px->gate, deps->sip, deps->cfg, deps->auth,
+			 proxy_route, px);
+	if (!err)
+		err = sip_listen(&px->resp_lsnr, deps->sip, false,
+				 stray_response, px);
 	if (err)
 		mem_deref(px);
 	else

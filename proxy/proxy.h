@@ -9,11 +9,14 @@ struct location;
 struct locus_config;
 struct proxy;
 
+struct auth;
+
 struct proxy_deps {
 	struct sip *sip;
 	const struct locus_config *cfg;
 	const struct location *loc;
 	const struct gruu_key *gruu_key;
+	struct auth *auth;           /* NULL: no authentication (auth off) */
 };
 
 /* Also listens for responses no transaction claims (2xx relayed

@@ -1,0 +1,24 @@
+/* The proxy's door: initial requests from our own domains must prove who
+ * sent them (RFC 3261 §22.3, 407 Proxy Authentication Required). */
+#ifndef LOCUS_GATE_H
+#define LOCUS_GATE_H
+
+#include <stdbool.h>
+#include <re.h>
+
+struct auth;
+struct gate;
+struct locus_config;
+
+/* Called for a request that was held and has passed. */
+typedef void (gate_pass_h)(const struct sip_msg *msg, void *arg);
+
+int  gate_alloc(struct gate **gatep, struct sip *sip,
+		const struct locus_config *cfg, struct auth *auth,
+		gate_pass_h *passh, void *arg);
+
+/* False: MSG may go on now.  True: it was answered (407, 403, 400, 503),
+ * or is held until its credentials are checked (then PASSH). */
+bool gate_hold(struct gate *gate, const struct sip_msg *msg);
+
+#endif
