@@ -106,6 +106,7 @@ registrar = { $registrar };
 gruu      = { key_file = "$WORK/gruu.key"; };
 log       = { level = "${LOG_LEVEL:-info}"; };
 proxy     = { relay = ${PROXY_RELAY:-false}; };
+auth      = { ${AUTH_CONFIG:-enabled = false;} };
 CONF
 }
 
@@ -260,3 +261,36 @@ contact_expires() {
 	sip_hdr "$1" Contact | grep -F -- "$2" |
 		sed -n '1s/.*;expires=\([0-9]*\).*/\1/p'
 }
+
+# ---- digest authentication (auth.enabled) ------------------------------
+
+# digest_hash ALG TEXT: hex H(TEXT), ALG "MD5" or "SHA-256".
+digest_hash() {
+	case $1 in
+	MD5) printf '%s' "$2" | md5sum | cut -d' ' -f1 ;;
+	SHA-256) printf '%s' "$2" | sha256sum | cut -d' ' -f1 ;;
+	*) fail "digest_hash: unknown algorithm $1" ;;
+	esac
+}
+
+# digest_credentials HEADER FILE ALG USER PASSWORD METHOD URI NC: the
+# credentials line (HEADER: Authorization or Proxy-Authorization) that
+# answers the ALG challenge in the first response in FILE, computed here
+# independently of locus (RFC 7616 §3.4.1, qop=auth).
+digest_credentials() {
+	local header=$1 file=$2 alg=$3 user=$4 pass=$5 method=$6 uri=$7 nc=$8
+	local chname=WWW-Authenticate ch realm nonce cnonce ha1 ha2 resp
+	[ "$header" = Proxy-Authorization ] && chname=Proxy-Authenticate
+	ch=$(sip_hdr "$file" "$chname" | grep -F "algorithm=$alg" | head -n 1)
+	[ -n "$ch" ] || fail "no $alg challenge in $file"
+	realm=$(sed -n 's/.*realm="\([^"]*\)".*/\1/p' <<<"$ch")
+	nonce=$(sed -n 's/.*nonce="\([^"]*\)".*/\1/p' <<<"$ch")
+	cnonce=c$RANDOM$RANDOM
+	ha1=$(digest_hash "$alg" "$user:$realm:$pass")
+	ha2=$(digest_hash "$alg" "$method:$uri")
+	resp=$(digest_hash "$alg" "$ha1:$nonce:$nc:$cnonce:auth:$ha2")
+	echo "$header: Digest username=\"$user\", realm=\"$realm\"," \
+		"nonce=\"$nonce\", uri=\"$uri\", algorithm=$alg, qop=auth," \
+		"nc=$nc, cnonce=\"$cnonce\", response=\"$resp\""
+}
+

@@ -352,7 +352,7 @@ invite_final() {
 		echo "INVITE $ruri SIP/2.0"
 		echo "Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=$branch;rport"
 		echo "Max-Forwards: ${INV_MAXFWD:-70}"
-		echo "From: <sip:caller@example.com>;tag=$tag"
+		echo "From: <${INV_FROM:-sip:caller@example.com}>;tag=$tag"
 		echo "To: <${INV_TO:-$ruri}>"
 		echo "Call-ID: $callid"
 		echo "CSeq: 1 INVITE"
@@ -369,7 +369,7 @@ invite_final() {
 	case $(final_status "$INV_OUT") in
 	"SIP/2.0 "[3-6]*)
 		printf '%s\n' "ACK $ruri SIP/2.0" "Via: $via" "Max-Forwards: 70" \
-			"From: <sip:caller@example.com>;tag=$tag" "To: $to" \
+			"From: <${INV_FROM:-sip:caller@example.com}>;tag=$tag" "To: $to" \
 			"Call-ID: $callid" "CSeq: 1 ACK" "Content-Length: 0" "" |
 			sip_send_text -w 200 >/dev/null || true
 		;;

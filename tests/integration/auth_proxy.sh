@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Digest authentication of requests through the proxy (RFC 3261 §22.3):
+# an initial request whose From is one of our users gets 407 (SHA-256 and
+# MD5 challenges) until it carries that user's credentials; someone
+# else's From with them → 403; requests from other domains and in-dialog
+# requests are never challenged.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_proxy.sh"
+trap proxy_cleanup EXIT
+
+new_db
+AUTH_CONFIG='enabled = true;' write_config
+start_locus
+psql_q "SELECT locus.add_subscriber('caller', 'example.com', 'pw1')"
+psql_q "SELECT locus.add_subscriber('bob', 'example.com', 'pw2')"
+RURI=sip:bob@example.com
+
+log "INVITE from our user without credentials: 407, SHA-256 first"
+invite_final $RURI
+expect_final "407 Proxy Authentication Required" "INVITE without credentials"
+mapfile -t ch < <(final_hdr "$INV_OUT" Proxy-Authenticate)
+[ ${#ch[@]} = 2 ] && [[ ${ch[0]} == *algorithm=SHA-256* ]] &&
+	[[ ${ch[1]} == *algorithm=MD5* ]] || fail "challenges: ${ch[*]}"
+[[ ${ch[0]} == *'realm="example.com"'* ]] || fail "realm: ${ch[0]}"
+cp "$INV_OUT" "$WORK/challenge"
+
+log "with the caller's credentials: routed (bob is not registered: 404)"
+invite_final $RURI "$(digest_credentials Proxy-Authorization \
+	"$WORK/challenge" SHA-256 caller pw1 INVITE $RURI 00000001)"
+expect_final "404 Not Found" "authenticated INVITE"
+invite_final $RURI "$(digest_credentials Proxy-Authorization \
+	"$WORK/challenge" MD5 caller pw1 INVITE $RURI 00000002)"
+expect_final "404 Not Found" "authenticated INVITE, MD5"
+
+log "wrong password: challenged again"
+invite_final $RURI "$(digest_credentials Proxy-Authorization \
+	"$WORK/challenge" SHA-256 caller nope INVITE $RURI 00000003)"
+expect_final "407 Proxy Authentication Required" "wrong password"
+
+log "the caller's credentials under bob's From: 403"
+INV_FROM=sip:bob@example.com invite_final $RURI \
+	"$(digest_credentials Proxy-Authorization "$WORK/challenge" SHA-256 \
+	caller pw1 INVITE $RURI 00000004)"
+expect_final "403 Forbidden: From Does Not Match Credentials" "From spoofing"
+
+log "a call from another domain is not challenged"
+INV_FROM=sip:someone@elsewhere.example invite_final $RURI
+expect_final "404 Not Found" "INVITE from a foreign domain"
+
+log "an OPTIONS from our user is challenged too"
+sip_send_text -n 1 >"$WORK/options" <<MSG
+OPTIONS $RURI SIP/2.0
+Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
+Max-Forwards: 70
+From: <sip:caller@example.com>;tag=o1
+To: <$RURI>
+Call-ID: opt-@TAG@
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+MSG
+expect_status "$WORK/options" "407 Proxy Authentication Required" "OPTIONS"
+
+log "an in-dialog BYE is not challenged"
+sip_send_text -n 1 >"$WORK/bye" <<MSG
+BYE $RURI SIP/2.0
+Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
+Max-Forwards: 70
+From: <sip:caller@example.com>;tag=b1
+To: <$RURI>;tag=b2
+Call-ID: bye-@TAG@
+CSeq: 2 BYE
+Content-Length: 0
+
+MSG
+expect_status "$WORK/bye" "404 Not Found" "in-dialog BYE"
+log "ok"
