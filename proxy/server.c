@@ -108,7 +108,7 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 	if (err)
 		goto out;
 	err = sip_alloc(&srv->sip, srv->dnsc, CTRANS_BUCKETS, STRANS_BUCKETS,
-			TCONN_BUCKETS, "locus/" LOCUS_VERSION, NULL, NULL);
+			TCONN_BUCKETS, LOCUS_SERVER_NAME, NULL, NULL);
 	if (err)
 		re_snprintf(errbuf, errsz, "cannot create the SIP stack: %m",
 			    err);

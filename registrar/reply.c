@@ -186,7 +186,7 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 	int err;
 
 	err = put(mb, "SIP/2.0 200 OK\r\n") | copied_headers_write(mb, msg) |
-		put(mb, "Server: locus/" LOCUS_VERSION "\r\n") |
+		put(mb, "Server: " LOCUS_SERVER_NAME "\r\n") |
 		contacts_write(mb, l);
 	/* RFC 3327 §5.3: the Path of the request is echoed in the 2xx. */
 	if (path)

@@ -41,6 +41,10 @@ auth=$(digest_credentials Authorization "$WORK/c1" SHA-256 alice secret \
 sip_register "$WORK/r1" $A cid-a 2 "$CONTACT" "$auth"
 expect_status "$WORK/r1" "200 OK" "REGISTER with SHA-256 credentials"
 [ "$(bindings)" = 1 ] || fail "binding not stored"
+for f in c1 r1; do   # no version for scanners to match
+	[ "$(sip_hdr "$WORK/$f" Server)" = locus ] ||
+		fail "Server header: '$(sip_hdr "$WORK/$f" Server)'"
+done
 
 log "the same nonce count again: refused (replay)"
 sip_register "$WORK/r2" $A cid-a 3 "$CONTACT" "$auth"
