@@ -10,6 +10,7 @@
 #include <re.h>
 #include "auth/auth.h"
 #include "auth/digest.h"
+#include "auth/limiter.h"
 #include "auth/nonce.h"
 #include "auth/nonce_count.h"
 #include "common/log.h"
@@ -21,6 +22,9 @@ enum {
 	/* nonces in use at once; beyond it the oldest is forgotten (its
 	 * next use is then refused as a replay and re-challenged) */
 	NONCE_COUNTS_MAX = 1u << 20,
+	/* sources and AORs with failures being counted at once */
+	LIMITER_KEYS_MAX = 1u << 20,
+	KEY_MAX = 600,
 };
 
 struct auth {
@@ -28,6 +32,7 @@ struct auth {
 	struct db *db;
 	uint8_t nonce_key[32];
 	struct nonce_counts *counts;
+	struct limiter *failures;    /* by "src:IP" and by "aor:user@realm" */
 };
 
 /* A check waiting for its HA1. */
@@ -52,6 +57,7 @@ static void auth_destructor(void *arg)
 	struct auth *auth = arg;
 
 	mem_deref(auth->counts);
+	mem_deref(auth->failures);
 	mem_deref(auth->db);
 }
 
@@ -69,6 +75,9 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	err = gruu_key_derive(key, "locus digest nonce", auth->nonce_key);
 	if (!err)
 		err = nonce_counts_alloc(&auth->counts, NONCE_COUNTS_MAX);
+	if (!err)
+		err = limiter_alloc(&auth->failures, cfg->fail_limit,
+				    cfg->fail_window, LIMITER_KEYS_MAX);
 	if (err)
 		mem_deref(auth);
 	else
@@ -113,6 +122,53 @@ static bool creds_match(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
+static void failure_keys(char src[KEY_MAX], char aor[KEY_MAX],
+			 const struct sip_msg *msg,
+			 const struct digest_creds *creds)
+{
+	(void)re_snprintf(src, KEY_MAX, "src:%j", &msg->src);
+	(void)re_snprintf(aor, KEY_MAX, "aor:%r@%r", &creds->username,
+			  &creds->realm);
+}
+
+
+/* Past auth.fail_limit failures in a window, a source address or an AOR
+ * is refused outright; one log line per key and window. */
+static bool blocked(struct auth *auth, const struct sip_msg *msg,
+		    const struct digest_creds *creds)
+{
+	char src[KEY_MAX], aor[KEY_MAX];
+	uint64_t now = (uint64_t)time(NULL);
+	const char *key = NULL;
+	bool first = false, first_aor = false;
+
+	failure_keys(src, aor, msg, creds);
+	if (limiter_blocked(auth->failures, src, now, &first))
+		key = src;
+	if (limiter_blocked(auth->failures, aor, now, &first_aor)) {
+		key = key ? key : aor;
+		first = first || first_aor;
+	}
+	if (key && first)
+		log_warn("auth: %s refused for the rest of its %u s window: "
+			 "%u failed authentications (auth.fail_limit)",
+			 key, auth->cfg->fail_window, auth->cfg->fail_limit);
+	return key != NULL;
+}
+
+
+static void failure_count(struct auth *auth, const struct sip_msg *msg,
+			  const struct digest_creds *creds)
+{
+	char src[KEY_MAX], aor[KEY_MAX];
+	uint64_t now = (uint64_t)time(NULL);
+
+	failure_keys(src, aor, msg, creds);
+	limiter_fail(auth->failures, src, now);
+	limiter_fail(auth->failures, aor, now);
+}
+
+
 static void outcome(struct auth_result *res, enum auth_verdict v)
 {
 	memset(res, 0, sizeof(*res));
@@ -140,6 +196,10 @@ static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
 	outcome(res, AUTH_CHALLENGE);
 	if (!cs.found || !alg_enabled(auth, creds->alg))
 		return true;
+	if (blocked(auth, msg, creds)) {
+		outcome(res, AUTH_BLOCKED);
+		return true;
+	}
 
 	switch (nonce_check(&creds->nonce, auth->nonce_key, realm, now,
 			    auth->cfg->nonce_lifetime, issued)) {
@@ -176,6 +236,7 @@ static void verdict(struct pending *p, struct auth_result *res)
 
 	outcome(res, AUTH_CHALLENGE);
 	if (!ok || !p->ha1[0]) {
+		failure_count(auth, p->msg, &p->creds);
 		log_debug("auth: %r@%r from %J: %s", &p->creds.username,
 			  &p->creds.realm, &p->msg->src, p->ha1[0] ?
 			  "wrong password" : "no such subscriber");
@@ -187,6 +248,7 @@ static void verdict(struct pending *p, struct auth_result *res)
 		log_info("auth: %r@%r from %J: nonce count %r used before "
 			 "(replayed request?)", &p->creds.username,
 			 &p->creds.realm, &p->msg->src, &p->creds.nc);
+		failure_count(auth, p->msg, &p->creds);
 		return;
 	}
 	res->verdict = AUTH_OK;

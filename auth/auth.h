@@ -28,6 +28,7 @@ enum auth_verdict {
 	AUTH_CHALLENGE,          /* answer 401/407 with auth_challenge   */
 	AUTH_BAD,                /* answer 400 with reason               */
 	AUTH_UNAVAILABLE,        /* no database: answer 503              */
+	AUTH_BLOCKED,            /* too many failures: answer 403        */
 };
 
 struct auth_result {

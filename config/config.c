@@ -754,6 +754,10 @@ static const struct field auth_fields[] = {
 	 10, 86400, 300, offsetof(struct locus_config, nonce_lifetime)},
 	{"trusted", CONFIG_TYPE_ARRAY, false,
 	 "trusted = [ \"192.0.2.10\" ];"},
+	{"fail_limit", CONFIG_TYPE_INT, false, "fail_limit = 10;",
+	 1, 1000000, 10, offsetof(struct locus_config, fail_limit)},
+	{"fail_window", CONFIG_TYPE_INT, false, "fail_window = 60;",
+	 1, 86400, 60, offsetof(struct locus_config, fail_window)},
 };
 
 
@@ -829,6 +833,12 @@ static int load_auth(struct loader *ld, const config_setting_t *s,
 				&ld->cfg->nonce_lifetime);
 	if (!err)
 		err = load_trusted(ld, got[3]);
+	if (!err)
+		err = int_field(ld, "auth", &auth_fields[4], got[4],
+				&ld->cfg->fail_limit);
+	if (!err)
+		err = int_field(ld, "auth", &auth_fields[5], got[5],
+				&ld->cfg->fail_window);
 	return err;
 }
 

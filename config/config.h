@@ -38,6 +38,9 @@ struct locus_config {
 	uint8_t auth_algs[2];    /* enum digest_alg values, challenge order */
 	size_t auth_algc;
 	uint32_t nonce_lifetime; /* seconds                                 */
+	uint32_t fail_limit;     /* failed authentications per window, per
+				    source address and per AOR, before 403   */
+	uint32_t fail_window;    /* seconds                                 */
 	struct sa *trusted;      /* peers never challenged (address only)   */
 	size_t trustedc;
 

@@ -137,6 +137,11 @@ static void resolved(struct gate *gate, const struct sip_msg *msg,
 		(void)sip_treplyf(&st, NULL, gate->sip, msg, false, 400,
 				  res->reason, NULL);
 		break;
+	case AUTH_BLOCKED:
+		(void)sip_treplyf(&st, NULL, gate->sip, msg, false, 403,
+				  "Forbidden: Too Many Failed Authentications",
+				  NULL);
+		break;
 	default:
 		(void)sip_treplyf(&st, NULL, gate->sip, msg, false, 503,
 				  "Database Unavailable",

@@ -357,6 +357,10 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 	case AUTH_BAD:
 		ctx_fail(ctx, 400, res->reason, NULL);
 		break;
+	case AUTH_BLOCKED:
+		ctx_fail(ctx, 403, "Forbidden: Too Many Failed "
+			 "Authentications", NULL);
+		break;
 	default:
 		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
 		break;

@@ -9,7 +9,7 @@
 trap proxy_cleanup EXIT
 
 new_db
-AUTH_CONFIG='enabled = true;' write_config
+AUTH_CONFIG='enabled = true; fail_limit = 3; fail_window = 3600;' write_config
 start_locus
 psql_q "SELECT locus.add_subscriber('caller', 'example.com', 'pw1')"
 psql_q "SELECT locus.add_subscriber('bob', 'example.com', 'pw2')"
@@ -74,4 +74,19 @@ Content-Length: 0
 
 MSG
 expect_status "$WORK/bye" "404 Not Found" "in-dialog BYE"
+
+log "past auth.fail_limit failures (3, one above): 403, even with the password"
+for nc in 00000005 00000006; do
+	invite_final $RURI "$(digest_credentials Proxy-Authorization \
+		"$WORK/challenge" SHA-256 caller guess$nc INVITE $RURI $nc)"
+	expect_final "407 Proxy Authentication Required" "wrong password $nc"
+done
+for nc in 00000007 00000008; do
+	invite_final $RURI "$(digest_credentials Proxy-Authorization \
+		"$WORK/challenge" SHA-256 caller pw1 INVITE $RURI $nc)"
+	expect_final "403 Forbidden: Too Many Failed Authentications" \
+		"attempt after the limit"
+done
+[ "$(grep -c "auth: src:127.0.0.1 refused" "$WORK/locus.log")" = 1 ] ||
+	fail "expected one log line for the blocked source"
 log "ok"

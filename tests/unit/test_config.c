@@ -637,6 +637,8 @@ static void test_auth(void **state)
 	assert_int_equal(cfg->auth_algs[1], DIGEST_MD5);
 	assert_int_equal(cfg->nonce_lifetime, 300);
 	assert_int_equal(cfg->trustedc, 0);
+	assert_int_equal(cfg->fail_limit, 10);
+	assert_int_equal(cfg->fail_window, 60);
 	mem_deref(cfg);
 
 	cfg = load_ok(VALID4 "auth = { enabled = false; algorithms = "
@@ -664,6 +666,8 @@ static void test_auth(void **state)
 		     6, "auth.trusted[0] must be an IP address", NULL);
 	expect_error(VALID4 "auth = { nonce_lifetime = 5; };\n", 5,
 		     "auth.nonce_lifetime must be between 10 and 86400", NULL);
+	expect_error(VALID4 "auth = { fail_limit = 0; };\n", 5,
+		     "auth.fail_limit must be between 1 and 1000000", NULL);
 	expect_error(VALID4 "auth = { enable = true; };\n", 5,
 		     "unknown setting 'enable' in auth",
 		     "did you mean 'enabled'?");

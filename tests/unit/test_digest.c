@@ -9,6 +9,7 @@
 #include <string.h>
 #include <re.h>
 #include "auth/digest.h"
+#include "auth/limiter.h"
 #include "auth/nonce.h"
 #include "auth/nonce_count.h"
 
@@ -224,6 +225,27 @@ static void test_nonce_count_bounded(void **state)
 }
 
 
+static void test_limiter(void **state)
+{
+	struct limiter *l = NULL;
+	bool first;
+	(void)state;
+
+	assert_int_equal(0, limiter_alloc(&l, 3, 10, 100));
+	assert_false(limiter_blocked(l, "src:192.0.2.1", 100, &first));
+	for (int i = 0; i < 3; i++)
+		limiter_fail(l, "src:192.0.2.1", 100 + i);
+	assert_true(limiter_blocked(l, "src:192.0.2.1", 105, &first));
+	assert_true(first);                       /* log this one */
+	assert_true(limiter_blocked(l, "src:192.0.2.1", 106, &first));
+	assert_false(first);                      /* not again */
+	assert_false(limiter_blocked(l, "src:192.0.2.2", 106, &first));
+	/* the window (from the first failure) is over */
+	assert_false(limiter_blocked(l, "src:192.0.2.1", 110, &first));
+	mem_deref(l);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_nonces_differ),
 		cmocka_unit_test(test_nonce_count_replay),
 		cmocka_unit_test(test_nonce_count_bounded),
+		cmocka_unit_test(test_limiter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
