@@ -16,6 +16,9 @@ enum {
 	CTRANS_BUCKETS = 1u << 18,
 	STRANS_BUCKETS = 1u << 19,
 	TCONN_BUCKETS  = 1u << 10,
+	/* a UDP datagram's largest payload: libre reads 8 KiB by default and
+	 * drops a longer message, truncated, without a word */
+	UDP_RX_MAX     = 65535,
 };
 
 struct server {
@@ -137,6 +140,14 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	struct server *srv = arg;
 	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
 	const char *problem;
+
+	/* libre 1.1.0 gives no access to its UDP sockets but through the
+	 * messages they received: from the first one on, every datagram is
+	 * read whole, so that an oversized header gets its 400 instead of
+	 * vanishing.  (A datagram over 8 KiB before any other on a socket
+	 * is still lost: libre's UDP_RXSZ_DEFAULT.) */
+	if (msg->tp == SIP_TRANSP_UDP)
+		udp_rxsz_set(msg->sock, UDP_RX_MAX);
 
 	problem = sipmsg_request_problem(msg);
 	if (problem) {
