@@ -10,6 +10,8 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "location/contact.h"
+#include "location/gruu.h"
 #include "proxy/gate.h"
 
 enum {
@@ -20,6 +22,7 @@ struct gate {
 	struct sip *sip;
 	const struct locus_config *cfg;
 	struct auth *auth;
+	const struct gruu_key *gruu_key;
 	gate_pass_h *passh;
 	void *arg;
 	struct hash *held;           /* struct held by Via branch */
@@ -46,7 +49,7 @@ static void gate_destructor(void *arg)
 
 int gate_alloc(struct gate **gatep, struct sip *sip,
 	       const struct locus_config *cfg, struct auth *auth,
-	       gate_pass_h *passh, void *arg)
+	       const struct gruu_key *gruu_key, gate_pass_h *passh, void *arg)
 {
 	struct gate *gate = mem_zalloc(sizeof(*gate), gate_destructor);
 	int err;
@@ -56,6 +59,7 @@ int gate_alloc(struct gate **gatep, struct sip *sip,
 	gate->sip = sip;
 	gate->cfg = cfg;
 	gate->auth = auth;
+	gate->gruu_key = gruu_key;
 	gate->passh = passh;
 	gate->arg = arg;
 	err = hash_alloc(&gate->held, HELD_BUCKETS);
@@ -107,6 +111,57 @@ static bool from_is_user(const struct sip_msg *msg, const struct pl *user)
 }
 
 
+/* The AOR a GRUU of ours belongs to (mem_alloc'd), or NULL when URI is
+ * no GRUU of ours. */
+static char *gruu_owner(const struct gate *gate, const struct uri *uri)
+{
+	size_t n = strlen(GRUU_TEMP_PREFIX);
+	char *aor = NULL, *instance = NULL;
+	uint64_t generation;
+	struct pl token;
+
+	if (msg_param_exists(&uri->params, "gr", &token) ||
+	    !config_is_our_domain(gate->cfg, &uri->host))
+		return NULL;
+	if (uri->user.l > n && 0 == memcmp(uri->user.p, GRUU_TEMP_PREFIX, n)) {
+		token = uri->user;
+		pl_advance(&token, n);
+		if (gruu_token_decode(gate->gruu_key, &token, &aor, &instance,
+				      &generation))
+			return NULL;
+		mem_deref(instance);
+		return aor;
+	}
+	return aor_key_from_uri(&aor, uri) ? NULL : aor;
+}
+
+
+/* RFC 5627 §10.2: a UA puts its own GRUU in Contact; someone else's
+ * would steer the dialog's requests to that user's device: the GRUU
+ * must be one of the authenticated user's (user@realm). */
+static bool contact_is_foreign_gruu(const struct gate *gate,
+				    const struct sip_msg *msg,
+				    const struct pl *user)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+	char *owner;
+	bool foreign;
+
+	if (!hdr || sip_addr_decode(&addr, &hdr->val))
+		return false;
+	owner = gruu_owner(gate, &addr.uri);
+	if (!owner)
+		return false;
+	foreign = !(strlen(owner) > user->l && owner[user->l] == '@' &&
+		    0 == memcmp(owner, user->p, user->l) &&
+		    0 == pl_strcasecmp(&msg->from.uri.host,
+				       owner + user->l + 1));
+	mem_deref(owner);
+	return foreign;
+}
+
+
 static void resolved(struct gate *gate, const struct sip_msg *msg,
 		     const struct auth_result *res)
 {
@@ -121,6 +176,12 @@ static void resolved(struct gate *gate, const struct sip_msg *msg,
 			(void)sip_treplyf(&st, NULL, gate->sip, msg, false,
 					  403, "Forbidden: From Does Not "
 					  "Match Credentials", NULL);
+			break;
+		}
+		if (contact_is_foreign_gruu(gate, msg, &res->user)) {
+			(void)sip_treplyf(&st, NULL, gate->sip, msg, false,
+					  403, "Forbidden: Contact Is Another "
+					  "User's GRUU", NULL);
 			break;
 		}
 		gate->passh(msg, gate->arg);

@@ -8,6 +8,7 @@
 
 struct auth;
 struct gate;
+struct gruu_key;
 struct locus_config;
 
 /* Called for a request that was held and has passed. */
@@ -15,7 +16,8 @@ typedef void (gate_pass_h)(const struct sip_msg *msg, void *arg);
 
 int  gate_alloc(struct gate **gatep, struct sip *sip,
 		const struct locus_config *cfg, struct auth *auth,
-		gate_pass_h *passh, void *arg);
+		const struct gruu_key *gruu_key, gate_pass_h *passh,
+		void *arg);
 
 /* False: MSG may go on now.  True: it was answered (407, 403, 400, 503),
  * or is held until its credentials are checked (then PASSH). */

@@ -322,7 +322,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 	};
 
 	err = gate_alloc(&px->gate, deps->sip, deps->cfg, deps->auth,
-			 proxy_route, px);
+			 deps->gruu_key, proxy_route, px);
 	if (!err)
 		err = sip_listen(&px->resp_lsnr, deps->sip, false,
 				 stray_response, px);

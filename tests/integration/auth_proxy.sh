@@ -75,13 +75,24 @@ Content-Length: 0
 MSG
 expect_status "$WORK/bye" "404 Not Found" "in-dialog BYE"
 
+log "someone else's GRUU as Contact: 403; one's own passes (RFC 5627 §10.2)"
+UUID=urn:uuid:00000000-0000-4000-8000-0000000000b0
+INV_CONTACT="sip:bob@example.com;gr=$UUID" invite_final $RURI \
+	"$(digest_credentials Proxy-Authorization "$WORK/challenge" SHA-256 \
+	caller pw1 INVITE $RURI 00000005)"
+expect_final "403 Forbidden: Contact Is Another User's GRUU" "bob's GRUU"
+INV_CONTACT="sip:caller@example.com;gr=$UUID" invite_final $RURI \
+	"$(digest_credentials Proxy-Authorization "$WORK/challenge" SHA-256 \
+	caller pw1 INVITE $RURI 00000006)"
+expect_final "404 Not Found" "the caller's own GRUU"
+
 log "past auth.fail_limit failures (3, one above): 403, even with the password"
-for nc in 00000005 00000006; do
+for nc in 00000007 00000008; do
 	invite_final $RURI "$(digest_credentials Proxy-Authorization \
 		"$WORK/challenge" SHA-256 caller guess$nc INVITE $RURI $nc)"
 	expect_final "407 Proxy Authentication Required" "wrong password $nc"
 done
-for nc in 00000007 00000008; do
+for nc in 00000009 0000000a; do
 	invite_final $RURI "$(digest_credentials Proxy-Authorization \
 		"$WORK/challenge" SHA-256 caller pw1 INVITE $RURI $nc)"
 	expect_final "403 Forbidden: Too Many Failed Authentications" \

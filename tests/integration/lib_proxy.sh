@@ -356,7 +356,7 @@ invite_final() {
 		echo "To: <${INV_TO:-$ruri}>"
 		echo "Call-ID: $callid"
 		echo "CSeq: 1 INVITE"
-		echo "Contact: <sip:caller@@LOCAL_IP@:@LOCAL_PORT@>"
+		echo "Contact: <${INV_CONTACT:-sip:caller@@LOCAL_IP@:@LOCAL_PORT@}>"
 		local h
 		for h in "$@"; do echo "$h"; done
 		echo "Content-Length: 0"
