@@ -230,7 +230,9 @@ static void ha1_rows(const struct pg_result *pres, void *arg)
 static void verdict(struct pending *p, struct auth_result *res)
 {
 	struct auth *auth = p->auth;
-	const char *ha1 = p->ha1[0] ? p->ha1 : no_such_user;
+	/* the stand-in has the length of a real HA1: the same hashing */
+	const char *ha1 = p->ha1[0] ? p->ha1 : no_such_user +
+		(sizeof(no_such_user) - 1 - digest_hex_len(p->creds.alg));
 	uint64_t now = (uint64_t)time(NULL);
 	bool ok = digest_response_ok(&p->creds, ha1, &p->msg->met);
 
