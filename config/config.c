@@ -434,6 +434,9 @@ static const struct field listen_fields[] = {
 	{"transport", CONFIG_TYPE_STRING, true, "transport = \"udp\";"},
 	{"address",   CONFIG_TYPE_STRING, true,
 	 "address = \"127.0.0.1:5060\";"},
+	{"certificate", CONFIG_TYPE_STRING, false,
+	 "certificate = \"tls/cert.pem\";"},
+	{"key",       CONFIG_TYPE_STRING, false, "key = \"tls/key.pem\";"},
 };
 
 static const struct {
@@ -442,6 +445,7 @@ static const struct {
 } transports[] = {
 	{"udp", SIP_TRANSP_UDP},
 	{"tcp", SIP_TRANSP_TCP},
+	{"tls", SIP_TRANSP_TLS},
 };
 
 #define LISTEN_EXAMPLE \
@@ -523,6 +527,44 @@ static int parse_listen_addr(struct loader *ld, const config_setting_t *s,
 }
 
 
+/* A TLS listener names its certificate chain and key (PEM files, relative
+ * to the configuration's directory); other transports have none.  The
+ * files are read when the listener starts. */
+static int load_tls_files(struct loader *ld, const config_setting_t *e,
+			  const config_setting_t **got, const char *gpath,
+			  struct listen_cfg *lc)
+{
+	int err;
+
+	lc->certificate = lc->key = NULL;
+	if (lc->tp != SIP_TRANSP_TLS) {
+		const config_setting_t *extra = got[2] ? got[2] : got[3];
+
+		if (extra)
+			return fail(ld, extra, "%s.%s is only for transport"
+				    " \"tls\"; remove it", gpath,
+				    config_setting_name(extra));
+		return 0;
+	}
+	for (int i = 2; i <= 3; i++) {
+		if (!got[i])
+			return fail(ld, e, "%s has transport \"tls\" but no %s;"
+				    " add %s", gpath, listen_fields[i].name,
+				    listen_fields[i].example);
+	}
+	err = absolute_in_dir(&lc->certificate, ld->dir,
+			      config_setting_get_string(got[2]));
+	if (!err)
+		err = absolute_in_dir(&lc->key, ld->dir,
+				      config_setting_get_string(got[3]));
+	if (err) {
+		lc->certificate = mem_deref(lc->certificate);
+		lc->key = mem_deref(lc->key);
+	}
+	return err;
+}
+
+
 static int load_listen_entry(struct loader *ld, const config_setting_t *e,
 			     unsigned idx)
 {
@@ -543,12 +585,15 @@ static int load_listen_entry(struct loader *ld, const config_setting_t *e,
 		      ARRAY_SIZE(listen_fields), got);
 	err = err ? err : parse_transport(ld, got[0], gpath, &lc.tp);
 	err = err ? err : parse_listen_addr(ld, got[1], gpath, &lc.addr);
+	err = err ? err : load_tls_files(ld, e, got, gpath, &lc);
 	if (err)
 		return err;
 
 	for (size_t j = 0; j < cfg->listenc; j++) {
 		if (cfg->listen[j].tp == lc.tp &&
 		    sa_cmp(&cfg->listen[j].addr, &lc.addr, SA_ALL)) {
+			mem_deref(lc.certificate);
+			mem_deref(lc.key);
 			return fail(ld, got[1], "%s repeats listen[%zu] (same"
 				    " transport and address); remove one of"
 				    " them", gpath, j);
@@ -1032,6 +1077,10 @@ static void config_destructor(void *arg)
 
 	for (size_t i = 0; i < cfg->domainc; i++)
 		mem_deref(cfg->domains[i]);
+	for (size_t i = 0; i < cfg->listenc; i++) {
+		mem_deref(cfg->listen[i].certificate);
+		mem_deref(cfg->listen[i].key);
+	}
 	mem_deref(cfg->domains);
 	mem_deref(cfg->listen);
 	mem_deref(cfg->db_conninfo);

@@ -10,8 +10,10 @@
 #include "common/log.h"
 
 struct listen_cfg {
-	enum sip_transp tp;      /* SIP_TRANSP_UDP or SIP_TRANSP_TCP        */
+	enum sip_transp tp;      /* SIP_TRANSP_UDP, _TCP or _TLS            */
 	struct sa addr;          /* concrete address and port, never ANY    */
+	char *certificate;       /* TLS: PEM chain file, absolute path      */
+	char *key;               /* TLS: PEM private key file, absolute     */
 };
 
 struct locus_config {

@@ -1,4 +1,6 @@
 #include <string.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <re.h>
 #include "common/log.h"
 #include "common/sipmsg.h"
@@ -45,17 +47,82 @@ static void server_destructor(void *arg)
 }
 
 
+static int tls_fail(char *errbuf, size_t errsz, const char *what,
+		    const char *path, const char *hint)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	re_snprintf(errbuf, errsz, "cannot use %s %s: %s; %s", what, path,
+		    e ? ERR_reason_error_string(e) : "unknown error", hint);
+	ERR_clear_error();
+	return EINVAL;
+}
+
+
+/* The TLS context of a listener, from its PEM files.  libre uses it for
+ * the connections the listener accepts and for those locus opens to
+ * sips: and ;transport=tls targets. */
+static int tls_context(struct tls **tlsp, const struct listen_cfg *l,
+		       char *errbuf, size_t errsz)
+{
+	struct tls *tls = NULL;
+	SSL_CTX *ctx;
+	int err;
+
+	err = tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL);
+	if (err) {
+		re_snprintf(errbuf, errsz, "cannot create a TLS context: %m",
+			    err);
+		return err;
+	}
+	ctx = tls_openssl_context(tls);
+	if (SSL_CTX_use_certificate_chain_file(ctx, l->certificate) <= 0)
+		err = tls_fail(errbuf, errsz, "TLS certificate", l->certificate,
+			       "point listen.certificate at a PEM certificate"
+			       " (chain) file");
+	else if (SSL_CTX_use_PrivateKey_file(ctx, l->key,
+					     SSL_FILETYPE_PEM) <= 0)
+		err = tls_fail(errbuf, errsz, "TLS key", l->key, "point "
+			       "listen.key at the certificate's PEM private key");
+	else if (!SSL_CTX_check_private_key(ctx))
+		err = tls_fail(errbuf, errsz, "TLS key", l->key, "it does not "
+			       "belong to listen.certificate");
+	if (err)
+		mem_deref(tls);
+	else
+		*tlsp = tls;
+	return err;
+}
+
+
+static int listener_add(struct server *srv, const struct listen_cfg *l,
+			char *errbuf, size_t errsz)
+{
+	struct tls *tls = NULL;
+	int err;
+
+	if (l->tp == SIP_TRANSP_TLS) {
+		err = tls_context(&tls, l, errbuf, errsz);
+		if (err)
+			return err;
+	}
+	err = sip_transp_add(srv->sip, l->tp, &l->addr, tls);
+	mem_deref(tls);   /* the transport holds its own reference */
+	if (err)
+		re_snprintf(errbuf, errsz, "cannot listen on %s %J: %m",
+			    sip_transp_name(l->tp), &l->addr, err);
+	return err;
+}
+
+
 static int listeners_add(struct server *srv, char *errbuf, size_t errsz)
 {
 	for (size_t i = 0; i < srv->cfg->listenc; i++) {
 		const struct listen_cfg *l = &srv->cfg->listen[i];
-		int err = sip_transp_add(srv->sip, l->tp, &l->addr);
+		int err = listener_add(srv, l, errbuf, errsz);
 
-		if (err) {
-			re_snprintf(errbuf, errsz, "cannot listen on %s %J: %m",
-				    sip_transp_name(l->tp), &l->addr, err);
+		if (err)
 			return err;
-		}
 		log_info("listening on %s %J", sip_transp_name(l->tp),
 			 &l->addr);
 	}

@@ -61,6 +61,25 @@ static int path_first_hop(char **hopp, const char *path)
  * looked up at all (TARGET_ROUTE).  Without Path, the request goes to
  * where the REGISTER came from (NAT), over the same transport, reusing
  * its connection. */
+/* The next hop for a static binding's Contact.  libre 1.1.0 sends only
+ * to sip: routes (sip_request() refuses others with ENOSYS), so a sips:
+ * Contact is reached through sip:host:port;transport=tls, TLS all the same
+ * (RFC 3261 §26.2.2: 5061 when no port is given). */
+static int static_hop(char **hopp, const char *contact)
+{
+	struct uri uri;
+	struct pl pl;
+
+	pl_set_str(&pl, contact);
+	if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sips"))
+		return str_dup(hopp, contact);
+	return re_sdprintf(hopp, "sip:%s%r%s:%u;transport=tls",
+			   uri.af == AF_INET6 ? "[" : "", &uri.host,
+			   uri.af == AF_INET6 ? "]" : "",
+			   uri.port ? uri.port : 5061);
+}
+
+
 static int target_from_binding(struct target_set *ts, const struct binding *b)
 {
 	struct target *t;
@@ -78,7 +97,7 @@ static int target_from_binding(struct target_set *ts, const struct binding *b)
 	}
 	else if (!err && !sa_isset(&b->received, SA_ADDR)) {
 		/* a static binding (psql): reached at its Contact */
-		err = str_dup(&t->hop, b->uri);
+		err = static_hop(&t->hop, b->uri);
 	}
 	else if (!err) {
 		err = re_sdprintf(&t->hop, "sip:%J;transport=%s", &b->received,

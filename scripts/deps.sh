@@ -9,6 +9,8 @@ packages=(
 	libre-dev libpq-dev libconfig-dev libssl-dev libcmocka-dev
 	# run: a private PostgreSQL server and its client
 	postgresql postgresql-client
+	# the TLS listener's self-signed certificate (scripts/run.sh, tests)
+	openssl
 	# test: real SIP peers nobody here wrote
 	sip-tester baresip-core
 	# test helpers: procps (pgrep/pkill), iproute2 (ss), util-linux (flock)

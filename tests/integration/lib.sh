@@ -93,14 +93,19 @@ new_db() {
 }
 
 # write_config [extra registrar settings...]: locus.conf for this test.
-# Picks LOCUS_PORT (UDP and TCP on 127.0.0.1) unless already set.
+# Picks LOCUS_PORT (UDP and TCP on 127.0.0.1) unless already set; with
+# TLS_PORT set, also TLS there with $WORK/cert.pem and key.pem.
 write_config() {
 	LOCUS_PORT=${LOCUS_PORT:-$(free_port)}
+	local tls=
+	[ -n "${TLS_PORT:-}" ] && tls=",
+              { transport = \"tls\"; address = \"127.0.0.1:$TLS_PORT\";
+                certificate = \"$WORK/cert.pem\"; key = \"$WORK/key.pem\"; }"
 	local registrar="min_expires = ${MIN_EXPIRES:-60}; default_expires = ${DEFAULT_EXPIRES:-3600}; max_expires = ${MAX_EXPIRES:-3600}; max_contacts = ${MAX_CONTACTS:-16};"
 	cat >"$WORK/locus.conf" <<CONF
 domains   = [ "example.com", "127.0.0.1" ];
 listen    = ( { transport = "udp"; address = "127.0.0.1:$LOCUS_PORT"; },
-              { transport = "tcp"; address = "127.0.0.1:$LOCUS_PORT"; } );
+              { transport = "tcp"; address = "127.0.0.1:$LOCUS_PORT"; }$tls );
 database  = { conninfo = "host=$PG_DIR/run dbname=$DB user=locus"; };
 registrar = { $registrar };
 gruu      = { key_file = "$WORK/gruu.key"; };

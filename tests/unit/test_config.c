@@ -150,14 +150,21 @@ static void test_example_loads(void **state)
 	assert_string_equal(cfg->domains[2], "127.0.0.1");
 
 	assert_int_equal(sa_set_str(&a, "127.0.0.1", 5060), 0);
-	assert_int_equal(cfg->listenc, 2);
+	assert_int_equal(cfg->listenc, 3);
 	assert_int_equal(cfg->listen[0].tp, SIP_TRANSP_UDP);
 	assert_int_equal(cfg->listen[1].tp, SIP_TRANSP_TCP);
+	assert_int_equal(cfg->listen[2].tp, SIP_TRANSP_TLS);
 	assert_true(sa_cmp(&cfg->listen[0].addr, &a, SA_ALL));
 	assert_true(sa_cmp(&cfg->listen[1].addr, &a, SA_ALL));
+	sa_set_port(&a, 5061);
+	assert_true(sa_cmp(&cfg->listen[2].addr, &a, SA_ALL));
 
 	strcpy(dir, path);
 	assert_non_null(realpath(dirname(dir), cdir));
+	snprintf(want, sizeof(want), "%s/../state/tls/cert.pem", cdir);
+	assert_string_equal(cfg->listen[2].certificate, want);
+	snprintf(want, sizeof(want), "%s/../state/tls/key.pem", cdir);
+	assert_string_equal(cfg->listen[2].key, want);
 	snprintf(want, sizeof(want),
 		 "host=%s/../state/run dbname=locus user=locus", cdir);
 	assert_string_equal(cfg->db_conninfo, want);
@@ -383,11 +390,11 @@ static void test_bad_transport(void **state)
 {
 	(void)state;
 	expect_error(L1_DOMAINS
-		     "listen = ( { transport = \"tls\";"
+		     "listen = ( { transport = \"sctp\";"
 		     " address = \"127.0.0.1:5061\"; } );\n"
 		     L3_DATABASE L4_GRUU, 2,
-		     "listen[0].transport 'tls' is not supported;"
-		     " use one of: \"udp\", \"tcp\"", NULL);
+		     "listen[0].transport 'sctp' is not supported;"
+		     " use one of: \"udp\", \"tcp\", \"tls\"", NULL);
 	/* exactly: no case folding */
 	expect_error(L1_DOMAINS
 		     "listen = ( { transport = \"UDP\";"
@@ -398,6 +405,32 @@ static void test_bad_transport(void **state)
 		     L3_DATABASE L4_GRUU, 2,
 		     "missing required setting 'listen[0].transport'",
 		     "add transport = \"udp\";");
+}
+
+
+static void test_tls_listener(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok(L1_DOMAINS "listen = ( { transport = \"tls\"; address ="
+		      " \"127.0.0.1:5061\"; certificate = \"tls/c.pem\";"
+		      " key = \"/etc/k.pem\"; } );\n" L3_DATABASE L4_GRUU);
+	assert_int_equal(cfg->listen[0].tp, SIP_TRANSP_TLS);
+	/* relative to the file's directory */
+	assert_non_null(strstr(cfg->listen[0].certificate, "/tls/c.pem"));
+	assert_int_equal(cfg->listen[0].certificate[0], '/');
+	assert_string_equal(cfg->listen[0].key, "/etc/k.pem");
+	mem_deref(cfg);
+
+	expect_error(L1_DOMAINS "listen = ( { transport = \"tls\"; address ="
+		     " \"127.0.0.1:5061\"; certificate = \"c.pem\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2, "listen[0] has transport \"tls\""
+		     " but no key", "add key = ");
+	expect_error(L1_DOMAINS "listen = ( { transport = \"udp\"; address ="
+		     " \"127.0.0.1:5061\"; key = \"k.pem\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2, "listen[0].key is only for"
+		     " transport \"tls\"", "remove it");
 }
 
 
@@ -722,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_registrar_values),
 		cmocka_unit_test(test_bad_transport),
+		cmocka_unit_test(test_tls_listener),
 		cmocka_unit_test(test_bad_address),
 		cmocka_unit_test(test_wildcard_address),
 		cmocka_unit_test(test_duplicates),
