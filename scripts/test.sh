@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds from scratch with warnings as errors and
-# runs every test (unit and integration) through ctest.
+# runs every test (unit and integration) through ctest; then builds again
+# with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and
+# runs every test once more, leak detection on: any sanitizer report in
+# locus's output fails its test.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 scripts/deps.sh
-rm -rf build
+rm -rf build build-asan
 scripts/build.sh
-cd build
-ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+(cd build && ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@")
+
+echo "test: again under ASan and UBSan (build-asan)"
+cmake -S . -B build-asan -DLOCUS_WERROR=ON -DLOCUS_SANITIZE=ON \
+	-DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j "$(nproc)" >/dev/null
+cd build-asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

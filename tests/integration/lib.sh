@@ -17,9 +17,25 @@ LOCUS_PID=
 DB=
 PORTS_HELD=()
 
+# A sanitizer build (LOCUS_SANITIZE) reports to locus's stderr, i.e. its
+# log, and at exit for leaks: any report fails the test.
+sanitizer_check() {
+	local f
+	for f in "$WORK"/locus*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$f"; then
+			echo "FAIL: sanitizer report in $f:" >&2
+			grep -E -A 30 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$f" |
+				head -n 60 >&2
+			return 1
+		fi
+	done
+}
+
 cleanup() {
 	local status=$?
 	stop_locus
+	[ $status -ne 0 ] || sanitizer_check || status=1
 	[ -n "${PRIVATE_PG:-}" ] && "$TOP/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1
 	# reservations made in subshells ($(free_port)) are in the file
 	for p in "${PORTS_HELD[@]}" $(cat "$WORK/.ports" 2>/dev/null); do
