@@ -13,6 +13,8 @@ packages=(
 	openssl
 	# test: real SIP peers nobody here wrote
 	sip-tester baresip-core
+	# test: what attackers run (svwar, svcrack)
+	sipvicious
 	# test helpers: procps (pgrep/pkill), iproute2 (ss), util-linux (flock)
 	procps iproute2 util-linux
 )
