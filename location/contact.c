@@ -138,8 +138,15 @@ static int user_unit(const char **p, const char *end)
 
 static bool unescaped_equal(const struct pl *a, const struct pl *b)
 {
-	const char *pa = a->p, *ea = a->p + a->l;
-	const char *pb = b->p, *eb = b->p + b->l;
+	const char *pa, *ea, *pb, *eb;
+
+	/* an absent part is a NULL slice: no arithmetic on it */
+	if (!a->l || !b->l)
+		return a->l == b->l;
+	pa = a->p;
+	ea = a->p + a->l;
+	pb = b->p;
+	eb = b->p + b->l;
 
 	while (pa < ea && pb < eb) {
 		if (user_unit(&pa, ea) != user_unit(&pb, eb))

@@ -202,9 +202,8 @@ struct sip *server_sip(const struct server *srv)
 }
 
 
-static bool request_handler(const struct sip_msg *msg, void *arg)
+void server_request(struct server *srv, const struct sip_msg *msg)
 {
-	struct server *srv = arg;
 	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
 	const char *problem;
 
@@ -223,14 +222,19 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		/* RFC 3261 §17.1.1.3: an ACK is never answered */
 		if (!ack)
 			(void)sip_reply(srv->sip, msg, 400, problem);
-		return true;
+		return;
 	}
 
 	if (0 == pl_strcmp(&msg->met, "REGISTER"))
 		registrar_handle(srv->reg, msg);
 	else
 		proxy_handle(srv->proxy, msg);
+}
 
+
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	server_request(arg, msg);
 	return true;
 }
 

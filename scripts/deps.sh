@@ -15,6 +15,8 @@ packages=(
 	sip-tester baresip-core
 	# test: what attackers run (svwar, svcrack)
 	sipvicious
+	# fuzzing (scripts/fuzz.sh): clang and its libFuzzer runtime
+	clang libclang-rt-14-dev
 	# test helpers: procps (pgrep/pkill), iproute2 (ss), util-linux (flock)
 	procps iproute2 util-linux
 )

@@ -3,7 +3,7 @@
 # runs every test (unit and integration) through ctest; then builds again
 # with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and
 # runs every test once more, leak detection on: any sanitizer report in
-# locus's output fails its test.
+# locus's output fails its test.  Last, 60 s of fuzzing (scripts/fuzz.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -20,3 +20,7 @@ cmake --build build-asan -j "$(nproc)" >/dev/null
 cd build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+cd "$top"
+
+echo "test: fuzzing for ${FUZZ_SECONDS:-60} s (scripts/fuzz.sh)"
+scripts/fuzz.sh

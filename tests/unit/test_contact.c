@@ -340,6 +340,11 @@ static void test_uri_equal_components(void **state)
 	EQ("SIP:bob@example.com", "sip:bob@example.com");
 	NE("sip:bob@example.com", "sips:bob@example.com");
 
+	/* no user part on one side or both (found by fuzzing: a NULL
+	 * slice must not be offset, even by zero) */
+	NE("sip:alic:5070", "sip:Alice@example.com");
+	EQ("sip:example.com:5070", "sip:EXAMPLE.com:5070");
+
 	/* host case-insensitive, user case-sensitive */
 	EQ("sip:bob@EXAMPLE.COM", "sip:bob@example.com");
 	NE("sip:Bob@example.com", "sip:bob@example.com");

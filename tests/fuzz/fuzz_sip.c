@@ -1,0 +1,276 @@
+/*
+ * libFuzzer harness: arbitrary bytes into locus's message handling, with
+ * a live in-memory location (bindings, GRUU state) and no database.
+ *
+ * The first byte of an input picks the way in:
+ *   even: a UDP datagram sent to locus's real listener on 127.0.0.1, so
+ *         that libre's whole receive path runs (STUN check, decoding,
+ *         transaction matching) before locus's own code;
+ *   odd:  the message decoded here and handed to server_request() as if
+ *         it had come over TCP (libre's TCP framing is not ours to fuzz;
+ *         what locus does differently for connection-oriented transports
+ *         is).
+ * A UDP input is followed by a sentinel datagram that a listener of the
+ * harness's own, ahead of locus's, consumes: when it arrives, everything
+ * before it was handled.  Replies go to a port nobody listens on.
+ *
+ * Run: build-fuzz/fuzz_sip tests/fuzz/corpus (scripts/fuzz.sh).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <re.h>
+#include "common/log.h"
+#include "config/config.h"
+#include "location/gruu.h"
+#include "location/location.h"
+#include "proxy/proxy.h"
+#include "proxy/server.h"
+#include "registrar/registrar.h"
+
+enum {
+	RESET_EVERY = 20000,     /* inputs between fresh worlds            */
+	WAIT_MS = 200,           /* longest wait for the sentinel           */
+	PEER_PORT = 9,           /* discard: replies go nowhere             */
+};
+
+static const char sentinel[] =
+	"OPTIONS sip:fuzz-sentinel@127.0.0.1 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKsentinel\r\n"
+	"From: <sip:fuzz@127.0.0.1>;tag=s\r\nTo: <sip:fuzz@127.0.0.1>\r\n"
+	"Call-ID: fuzz-sentinel\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+	"Content-Length: 0\r\n\r\n";
+
+struct world {
+	struct locus_config *cfg;
+	struct gruu_key *key;
+	struct location *loc;
+	struct server *srv;
+	struct registrar *reg;
+	struct proxy *proxy;
+	struct sip_lsnr *lsnr;
+	struct udp_sock *tx;     /* sends the inputs                       */
+	struct sa laddr;         /* locus's UDP listener                    */
+	struct tmr wait;
+	bool seen;
+};
+
+static struct world w;
+static char conf_path[] = "/tmp/locus-fuzz-XXXXXX";
+static uint64_t inputs;
+
+
+static void world_free(void)
+{
+	if (w.srv)
+		server_close(w.srv);
+	tmr_cancel(&w.wait);
+	w.lsnr = mem_deref(w.lsnr);
+	w.proxy = mem_deref(w.proxy);
+	w.reg = mem_deref(w.reg);
+	w.srv = mem_deref(w.srv);
+	w.tx = mem_deref(w.tx);
+	w.loc = mem_deref(w.loc);
+}
+
+
+static _Noreturn void fatal(const char *what, int err)
+{
+	fprintf(stderr, "fuzz_sip: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+
+static bool sentinel_handler(const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	if (pl_strcmp(&msg->callid, "fuzz-sentinel"))
+		return false;
+	w.seen = true;
+	re_cancel();
+	return true;
+}
+
+
+/* Two AORs with bindings and GRUU state, so that requests to AORs, public
+ * and temporary GRUUs find something to route to. */
+static void location_fill(void)
+{
+	static const char *const aors[] = {"alice@example.com",
+					   "bob@example.com"};
+	const char *inst = "urn:uuid:00000000-0000-4000-8000-000000000001";
+
+	for (size_t i = 0; i < ARRAY_SIZE(aors); i++) {
+		struct binding *b = NULL;
+		struct aor *aor = NULL;
+		int err = location_aor_get(&aor, w.loc, aors[i]);
+
+		err |= binding_alloc(&b);
+		if (err)
+			fatal("location", ENOMEM);
+		err = binding_key_make(&b->key, inst, 1, NULL);
+		err |= re_sdprintf(&b->uri, "sip:dev%zu@127.0.0.1:%u", i,
+				   PEER_PORT);
+		err |= str_dup(&b->instance, inst);
+		err |= str_dup(&b->callid, "fuzz-reg");
+		if (err)
+			fatal("binding", err);
+		b->reg_id = 1;
+		b->q = -1;
+		b->expires = location_now() + 3600;
+		b->tp = i ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
+		(void)sa_set_str(&b->received, "127.0.0.1", PEER_PORT);
+		err = location_binding_put(w.loc, aor, b);
+		err |= location_instance_put(aor, inst, 1, "fuzz-reg");
+		if (err)
+			fatal("location put", err);
+	}
+}
+
+
+static void world_make(void)
+{
+	char errbuf[256] = "";
+	struct sa any;
+	int err;
+
+	err = location_alloc(&w.loc);
+	if (!err)
+		err = server_alloc(&w.srv, w.cfg, errbuf, sizeof(errbuf));
+	if (err)
+		fatal(errbuf[0] ? errbuf : "world", err);
+	location_fill();
+	err = registrar_alloc(&w.reg, &(struct registrar_deps){
+		.sip = server_sip(w.srv), .cfg = w.cfg, .loc = w.loc,
+		.gruu_key = w.key});
+	if (!err)
+		err = proxy_alloc(&w.proxy, &(struct proxy_deps){
+			.sip = server_sip(w.srv), .cfg = w.cfg,
+			.loc = w.loc, .gruu_key = w.key});
+	/* ahead of locus's own listener */
+	if (!err)
+		err = sip_listen(&w.lsnr, server_sip(w.srv), true,
+				 sentinel_handler, NULL);
+	if (!err)
+		err = server_start(w.srv, w.reg, w.proxy);
+	(void)sa_set_str(&any, "127.0.0.1", 0);
+	if (!err)
+		err = udp_listen(&w.tx, &any, NULL, NULL);
+	if (err)
+		fatal("world", err);
+	w.laddr = w.cfg->listen[0].addr;
+}
+
+
+/* A configuration like a test's, on a port found free. */
+static void config_make(void)
+{
+	char errbuf[256];
+	FILE *f = NULL;
+	int fd = mkstemp(conf_path), err = EADDRINUSE;
+
+	if (fd < 0 || !(f = fdopen(fd, "w")))
+		fatal("config file", errno);
+	fprintf(f, "domains = [ \"example.com\", \"127.0.0.1\" ];\n"
+		"listen = ( { transport = \"udp\"; address = "
+		"\"127.0.0.1:%u\"; } );\n"
+		"database = { conninfo = \"dbname=none\"; };\n"
+		"gruu = { key_file = \"/nonexistent/gruu.key\"; };\n"
+		"auth = { enabled = false; };\n"
+		"log = { level = \"error\"; };\n",
+		20000 + (unsigned)getpid() % 40000);
+	fclose(f);
+	err = config_load(&w.cfg, conf_path, errbuf, sizeof(errbuf));
+	unlink(conf_path);
+	if (err)
+		fatal(errbuf, err);
+}
+
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const uint8_t raw[32] = {42};
+	int err;
+
+	(void)argc;
+	(void)argv;
+	err = libre_init();
+	if (!err)
+		err = gruu_key_from_bytes(&w.key, raw);
+	if (err)
+		fatal("init", err);
+	log_set_level(LOG_LEVEL_ERROR);
+	config_make();
+	world_make();
+	return 0;
+}
+
+
+static void wait_expired(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+static void udp_input(const uint8_t *data, size_t size)
+{
+	struct mbuf *mb = mbuf_alloc(size);
+	struct mbuf *sb = mbuf_alloc(sizeof(sentinel));
+
+	if (!mb || !sb)
+		goto out;
+	(void)mbuf_write_mem(mb, data, size);
+	(void)mbuf_write_str(sb, sentinel);
+	mb->pos = sb->pos = 0;
+	w.seen = false;
+	if (udp_send(w.tx, &w.laddr, mb) || udp_send(w.tx, &w.laddr, sb))
+		goto out;
+	tmr_start(&w.wait, WAIT_MS, wait_expired, NULL);
+	(void)re_main(NULL);
+	tmr_cancel(&w.wait);
+ out:
+	mem_deref(mb);
+	mem_deref(sb);
+}
+
+
+static void tcp_input(const uint8_t *data, size_t size)
+{
+	struct mbuf *mb = mbuf_alloc(size);
+	struct sip_msg *msg = NULL;
+
+	if (!mb)
+		return;
+	(void)mbuf_write_mem(mb, data, size);
+	mb->pos = 0;
+	if (!sip_msg_decode(&msg, mb) && msg->req) {
+		msg->tp = SIP_TRANSP_TCP;
+		(void)sa_set_str(&msg->src, "127.0.0.1", PEER_PORT);
+		msg->dst = w.laddr;
+		server_request(w.srv, msg);
+	}
+	mem_deref(msg);
+	mem_deref(mb);
+}
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1 || size > 65000)
+		return 0;
+	if (data[0] & 1)
+		tcp_input(data + 1, size - 1);
+	else
+		udp_input(data + 1, size - 1);
+
+	/* transactions and their timers pile up: start afresh now and then */
+	if (++inputs % RESET_EVERY == 0) {
+		world_free();
+		world_make();
+	}
+	return 0;
+}
