@@ -359,79 +359,87 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* Creates PATH with a new random key.  Returns EEXIST if PATH appeared
  * meanwhile (another process won the race; the caller reads its key). */
-static int key_create(uint8_t raw[KEY_LEN], const char *path,
-		      char *errbuf, size_t errsz)
+/* Creates PATH, mode 0600, failing if it exists (EEXIST, no message). */
+static int key_file_new(int *fdp, const char *path, char *errbuf,
+			size_t errsz)
+{
+	char dir[512];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+		      S_IRUSR | S_IWUSR);
+	int err = fd < 0 ? errno : 0;
+
+	if (!err) {
+		*fdp = fd;
+		return 0;
+	}
+	dir_of(dir, sizeof(dir), path);
+	if (err == ENOENT)
+		seterr(errbuf, errsz, "%s: directory %s does not exist; create"
+		       " it, and a key is generated there on the next start",
+		       path, dir);
+	else if (err == EACCES)
+		seterr(errbuf, errsz, "%s: cannot create the key file (%s); "
+		       "make %s writable for this user, or put 64 hex digits "
+		       "in %s yourself (mode 600)", path, strerror(err), dir,
+		       path);
+	else if (err != EEXIST)
+		seterr(errbuf, errsz, "%s: cannot create the key file (%s); "
+		       "check the path, or put 64 hex digits in it yourself "
+		       "(mode 600)", path, strerror(err));
+	return err;
+}
+
+
+/* A fresh random key into RAW and, as hex, durably into FD (closed). */
+static int key_file_fill(uint8_t raw[KEY_LEN], int fd)
 {
 	char hex[KEY_LEN * 2 + 2];
-	char dir[512];
-	int fd, dfd, err;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-		  S_IRUSR | S_IWUSR);
-	if (fd < 0) {
-		err = errno;
-		dir_of(dir, sizeof(dir), path);
-
-		switch (err) {
-
-		case EEXIST:
-			return EEXIST;
-
-		case ENOENT:
-			seterr(errbuf, errsz, "%s: directory %s does not "
-			       "exist; create it, and a key is generated "
-			       "there on the next start", path, dir);
-			break;
-
-		case EACCES:
-			seterr(errbuf, errsz, "%s: cannot create the key file "
-			       "(%s); make %s writable for this user, or put "
-			       "64 hex digits in %s yourself (mode 600)",
-			       path, strerror(err), dir, path);
-			break;
-
-		default:
-			seterr(errbuf, errsz, "%s: cannot create the key file "
-			       "(%s); check the path, or put 64 hex digits in "
-			       "it yourself (mode 600)", path, strerror(err));
-			break;
-		}
-		return err;
-	}
+	int err;
 
 	/* The umask can only narrow the mode given to open(); make sure
 	 * the file is exactly 0600 all the same. */
-	if (fchmod(fd, S_IRUSR | S_IWUSR) < 0) {
+	if (fchmod(fd, S_IRUSR | S_IWUSR) < 0)
 		err = errno;
-		goto fail;
-	}
-
-	if (1 != RAND_bytes(raw, KEY_LEN)) {
+	else if (1 != RAND_bytes(raw, KEY_LEN))
 		err = EIO;
-		goto fail;
+	else {
+		for (size_t i = 0; i < KEY_LEN; i++) {
+			hex[2*i]   = "0123456789abcdef"[raw[i] >> 4];
+			hex[2*i+1] = "0123456789abcdef"[raw[i] & 15];
+		}
+		hex[KEY_LEN * 2] = '\n';
+		hex[KEY_LEN * 2 + 1] = '\0';
+		err = write_all(fd, hex, KEY_LEN * 2 + 1);
+		OPENSSL_cleanse(hex, sizeof(hex));
+		if (!err && fsync(fd) < 0)
+			err = errno;
 	}
+	if (close(fd) < 0 && !err)
+		err = errno;
+	return err;
+}
 
-	for (size_t i = 0; i < KEY_LEN; i++) {
-		hex[2*i]   = "0123456789abcdef"[raw[i] >> 4];
-		hex[2*i+1] = "0123456789abcdef"[raw[i] & 15];
-	}
-	hex[KEY_LEN * 2] = '\n';
-	hex[KEY_LEN * 2 + 1] = '\0';
 
-	err = write_all(fd, hex, KEY_LEN * 2 + 1);
-	OPENSSL_cleanse(hex, sizeof(hex));
+static int key_create(uint8_t raw[KEY_LEN], const char *path,
+		      char *errbuf, size_t errsz)
+{
+	char dir[512];
+	int fd, dfd, err;
+
+	err = key_file_new(&fd, path, errbuf, errsz);
 	if (err)
-		goto fail;
-
-	if (fsync(fd) < 0) {
-		err = errno;
-		goto fail;
-	}
-
-	if (close(fd) < 0) {
-		fd = -1;
-		err = errno;
-		goto fail;
+		return err;
+	err = key_file_fill(raw, fd);
+	if (err) {
+		/* Leave no half-written key behind: the next start would
+		 * refuse it as malformed. */
+		(void)unlink(path);
+		OPENSSL_cleanse(raw, KEY_LEN);
+		seterr(errbuf, errsz, "%s: cannot write the new key file "
+		       "(%s); check the file system, or put 64 hex digits in "
+		       "%s yourself (mode 600)", path, err == EIO ?
+		       "no random bytes" : strerror(err), path);
+		return err;
 	}
 
 	/* Make the new directory entry durable too (best effort): a key
@@ -442,33 +450,20 @@ static int key_create(uint8_t raw[KEY_LEN], const char *path,
 		(void)fsync(dfd);
 		(void)close(dfd);
 	}
-
 	return 0;
-
- fail:
-	/* Leave no half-written key behind: the next start would refuse it
-	 * as malformed. */
-	if (fd >= 0)
-		(void)close(fd);
-	(void)unlink(path);
-	OPENSSL_cleanse(raw, KEY_LEN);
-	seterr(errbuf, errsz, "%s: cannot write the new key file (%s); "
-	       "check the file system, or put 64 hex digits in %s yourself "
-	       "(mode 600)", path, err == EIO ? "no random bytes" :
-	       strerror(err), path);
-	return err;
 }
 
 
-static int key_read(uint8_t raw[KEY_LEN], int fd, const char *path,
-		    char *errbuf, size_t errsz)
+static const char key_fix[] = "delete it to have a new key generated, "
+	"or put 64 hex digits in it";
+
+
+/* A regular file only its owner can use. */
+static int key_file_check(int fd, const char *path, char *errbuf,
+			  size_t errsz)
 {
-	static const char fix[] = "delete it to have a new key generated, "
-		"or put 64 hex digits in it";
-	char buf[256];
 	struct stat st;
-	size_t len = 0, i;
-	int err = 0;
+	int err;
 
 	if (fstat(fd, &st) < 0) {
 		err = errno;
@@ -476,14 +471,12 @@ static int key_read(uint8_t raw[KEY_LEN], int fd, const char *path,
 		       "check the path", path, strerror(err));
 		return err;
 	}
-
 	if (!S_ISREG(st.st_mode)) {
 		seterr(errbuf, errsz, "%s: not a regular file; point the "
 		       "GRUU key setting at a file holding 64 hex digits",
 		       path);
 		return EINVAL;
 	}
-
 	/* Like ssh with private keys: a key others can read is no secret,
 	 * and one others can write can be swapped. */
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -492,35 +485,53 @@ static int key_read(uint8_t raw[KEY_LEN], int fd, const char *path,
 		       (unsigned)(st.st_mode & 07777), path);
 		return EPERM;
 	}
+	return 0;
+}
+
+
+/* The whole file into BUF (fewer than BUFSZ bytes, at least one). */
+static int key_file_slurp(int fd, const char *path, char *buf, size_t bufsz,
+			  size_t *lenp, char *errbuf, size_t errsz)
+{
+	size_t len = 0;
+	int err;
 
 	for (;;) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
+		ssize_t r = read(fd, buf + len, bufsz - len);
 
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
 			err = errno;
 			seterr(errbuf, errsz, "%s: cannot read the key file "
 			       "(%s); check the file and its file system",
 			       path, strerror(err));
-			goto out;
+			return err;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		if (len == sizeof(buf)) {
+		if (len == bufsz) {
 			seterr(errbuf, errsz, "%s: key file is too long "
-			       "(expected 64 hex digits); %s", path, fix);
-			err = EINVAL;
-			goto out;
+			       "(expected 64 hex digits); %s", path, key_fix);
+			return EINVAL;
 		}
 	}
-
 	if (len == 0) {
-		seterr(errbuf, errsz, "%s: key file is empty; %s", path, fix);
-		err = EINVAL;
-		goto out;
+		seterr(errbuf, errsz, "%s: key file is empty; %s", path,
+		       key_fix);
+		return EINVAL;
 	}
+	*lenp = len;
+	return 0;
+}
+
+
+/* 64 hex digits, then nothing but white space. */
+static int key_hex_parse(uint8_t raw[KEY_LEN], const char *buf, size_t len,
+			 const char *path, char *errbuf, size_t errsz)
+{
+	size_t i;
 
 	for (i = 0; i < KEY_LEN * 2 && i < len; i++) {
 		int v = hexval((unsigned char)buf[i]);
@@ -532,30 +543,42 @@ static int key_read(uint8_t raw[KEY_LEN], int fd, const char *path,
 		else
 			raw[i / 2] = (uint8_t)(v << 4);
 	}
-
 	if (i < KEY_LEN * 2) {
 		if (i < len && !is_space((unsigned char)buf[i]))
 			seterr(errbuf, errsz, "%s: character %zu of the key "
 			       "file is not a hex digit (expected 64 hex "
-			       "digits); %s", path, i + 1, fix);
+			       "digits); %s", path, i + 1, key_fix);
 		else
 			seterr(errbuf, errsz, "%s: key file holds %zu hex "
-			       "digits, expected 64; %s", path, i, fix);
-		err = EINVAL;
-		goto out;
+			       "digits, expected 64; %s", path, i, key_fix);
+		return EINVAL;
 	}
-
 	for (; i < len; i++) {
 		if (!is_space((unsigned char)buf[i])) {
 			seterr(errbuf, errsz, "%s: key file has more than "
 			       "64 hex digits or other text after them; %s",
-			       path, fix);
-			err = EINVAL;
-			goto out;
+			       path, key_fix);
+			return EINVAL;
 		}
 	}
+	return 0;
+}
 
- out:
+
+static int key_read(uint8_t raw[KEY_LEN], int fd, const char *path,
+		    char *errbuf, size_t errsz)
+{
+	char buf[256];
+	size_t len = 0;
+	int err;
+
+	err = key_file_check(fd, path, errbuf, errsz);
+	if (!err)
+		err = key_file_slurp(fd, path, buf, sizeof(buf), &len,
+				     errbuf, errsz);
+	if (!err)
+		err = key_hex_parse(raw, buf, len, path, errbuf, errsz);
+
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (err)
 		OPENSSL_cleanse(raw, KEY_LEN);
@@ -798,21 +821,16 @@ static char *strdup_n(const uint8_t *p, size_t n)
 }
 
 
-int gruu_token_decode(const struct gruu_key *key, const struct pl *token,
-		      char **aorp, char **instancep, uint64_t *generationp)
+/* Lengths, base64 and AES-GCM: the authenticated plaintext of TOKEN in
+ * PT.  *PTLENP is set as soon as PT may hold anything (to be cleansed). */
+static int token_open(const struct gruu_key *key, const struct pl *token,
+		      uint8_t pt[PT_MAX], size_t *ptlenp)
 {
 	uint8_t tok[TOKEN_BYTES_MAX];
-	uint8_t pt[PT_MAX];
 	uint8_t tag[TAG_LEN];
-	size_t n, ptlen, off, ilen = 0, alen, used;
-	const uint8_t *inst = NULL;
-	EVP_CIPHER_CTX *ctx;
-	uint64_t gen = 0;
-	char *aor = NULL, *instance = NULL;
-	int outl, form, err = EBADMSG;
-
-	if (!key || !token || !aorp || !instancep || !generationp)
-		return EINVAL;
+	EVP_CIPHER_CTX *ctx = key->dec;
+	size_t n, ptlen;
+	int outl;
 
 	/* Lengths first: they are public, and refusing on them costs
 	 * nothing.  The byte length must be nonce + k blocks + tag, and
@@ -829,8 +847,7 @@ int gruu_token_decode(const struct gruu_key *key, const struct pl *token,
 		return EBADMSG;
 
 	memcpy(tag, tok + NONCE_LEN + ptlen, TAG_LEN);
-
-	ctx = key->dec;
+	*ptlenp = ptlen;
 	if (1 != EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, tok) ||
 	    1 != EVP_DecryptUpdate(ctx, NULL, &outl, (const uint8_t *)aad,
 				   (int)(sizeof(aad) - 1)) ||
@@ -839,83 +856,132 @@ int gruu_token_decode(const struct gruu_key *key, const struct pl *token,
 	    (size_t)outl != ptlen ||
 	    1 != EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) ||
 	    1 != EVP_DecryptFinal_ex(ctx, pt + outl, &outl))
-		goto out;
+		return EBADMSG;
+	return 0;
+}
 
-	/* Authentic from here on; still parse defensively, every offset
-	 * checked against ptlen before it is used. */
-	if (pt[0] != PT_VERSION)
-		goto out;
-	form = pt[1];
-	for (int i = 0; i < 8; i++)
-		gen = gen << 8 | pt[2 + i];
-	off = PT_HDR;
 
-	switch (form) {
+/* The fields of a plaintext, as slices of it. */
+struct token_fields {
+	int form;                /* INST_RAW, INST_UUID_L or INST_UUID_U */
+	uint64_t gen;
+	const uint8_t *inst;
+	size_t ilen;             /* INST_RAW only */
+	const uint8_t *aor;
+	size_t alen;
+};
+
+
+/* The instance field at *OFF, which moves past it. */
+static int instance_field(const uint8_t *pt, size_t ptlen, size_t *off,
+			  struct token_fields *f)
+{
+	switch (f->form) {
 
 	case INST_RAW:
-		if (ptlen - off < 2)
-			goto out;
-		ilen = get_u16(pt + off);
-		off += 2;
-		if (!ilen || ilen > ptlen - off)
-			goto out;
-		inst = pt + off;
-		off += ilen;
-		break;
+		if (ptlen - *off < 2)
+			return EBADMSG;
+		f->ilen = get_u16(pt + *off);
+		*off += 2;
+		if (!f->ilen || f->ilen > ptlen - *off)
+			return EBADMSG;
+		f->inst = pt + *off;
+		*off += f->ilen;
+		return 0;
 
 	case INST_UUID_L:
 	case INST_UUID_U:
-		if (ptlen - off < 16)
-			goto out;
-		inst = pt + off;
-		off += 16;
-		break;
+		if (ptlen - *off < 16)
+			return EBADMSG;
+		f->inst = pt + *off;
+		*off += 16;
+		return 0;
 
 	default:
-		goto out;
+		return EBADMSG;
 	}
+}
 
-	if (ptlen - off < 2)
-		goto out;
-	alen = get_u16(pt + off);
+
+/* Authentic, yet parsed defensively: every offset is checked against
+ * PTLEN before it is used. */
+static int plaintext_parse(const uint8_t *pt, size_t ptlen,
+			   struct token_fields *f)
+{
+	size_t off = PT_HDR, used;
+
+	memset(f, 0, sizeof(*f));
+	if (pt[0] != PT_VERSION)
+		return EBADMSG;
+	f->form = pt[1];
+	for (int i = 0; i < 8; i++)
+		f->gen = f->gen << 8 | pt[2 + i];
+	if (instance_field(pt, ptlen, &off, f) || ptlen - off < 2)
+		return EBADMSG;
+	f->alen = get_u16(pt + off);
 	off += 2;
-	if (!alen || alen > ptlen - off)
-		goto out;
-	used = off + alen;
+	if (!f->alen || f->alen > ptlen - off)
+		return EBADMSG;
+	f->aor = pt + off;
+	used = off + f->alen;
 
 	/* Minimal zero padding, and strings a C caller can use. */
 	if (ptlen - used >= BLOCK)
-		goto out;
+		return EBADMSG;
 	for (size_t i = used; i < ptlen; i++) {
 		if (pt[i])
-			goto out;
+			return EBADMSG;
 	}
-	if (memchr(pt + off, 0, alen) ||
-	    (form == INST_RAW && memchr(inst, 0, ilen)))
-		goto out;
+	if (memchr(f->aor, 0, f->alen) ||
+	    (f->form == INST_RAW && memchr(f->inst, 0, f->ilen)))
+		return EBADMSG;
+	return 0;
+}
 
-	aor = strdup_n(pt + off, alen);
-	if (form == INST_RAW) {
-		instance = strdup_n(inst, ilen);
+
+static int fields_dup(const struct token_fields *f, char **aorp,
+		      char **instancep)
+{
+	char *aor = strdup_n(f->aor, f->alen), *instance;
+
+	if (f->form == INST_RAW) {
+		instance = strdup_n(f->inst, f->ilen);
 	}
 	else {
 		instance = mem_alloc(UUID_STRLEN + 1, NULL);
 		if (instance)
-			uuid_print(instance, inst, form == INST_UUID_U);
+			uuid_print(instance, f->inst, f->form == INST_UUID_U);
 	}
 	if (!aor || !instance) {
 		mem_deref(aor);
 		mem_deref(instance);
-		err = ENOMEM;
-		goto out;
+		return ENOMEM;
 	}
-
 	*aorp = aor;
 	*instancep = instance;
-	*generationp = gen;
-	err = 0;
+	return 0;
+}
 
- out:
+
+int gruu_token_decode(const struct gruu_key *key, const struct pl *token,
+		      char **aorp, char **instancep, uint64_t *generationp)
+{
+	uint8_t pt[PT_MAX];
+	size_t ptlen = 0;
+	struct token_fields f;
+	int err;
+
+	if (!key || !token || !aorp || !instancep || !generationp)
+		return EINVAL;
+
+	err = token_open(key, token, pt, &ptlen);
+	if (!err)
+		err = plaintext_parse(pt, ptlen, &f);
+	if (!err)
+		err = fields_dup(&f, aorp, instancep);
+	if (!err)
+		*generationp = f.gen;
+
 	/* Only the first ptlen bytes were ever written. */
 	OPENSSL_cleanse(pt, ptlen);
 	return err;
