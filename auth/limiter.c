@@ -1,28 +1,18 @@
 #include <string.h>
 #include <re.h>
+#include "auth/aging.h"
 #include "auth/limiter.h"
 
-enum {
-	BUCKETS = 1u << 12,
-};
-
 struct lim_entry {
-	struct le he;
-	struct le le;            /* in l->order: window start order */
-	struct limiter *l;
-	char *key;
-	uint64_t window_start;
+	struct aging_entry ae;   /* keyed by source or AOR; lives a window */
 	uint32_t failures;
 	bool refused;            /* refusal logged in this window */
 };
 
 struct limiter {
-	struct hash *ht;
-	struct list order;
-	uint32_t n;
+	struct aging *table;
 	uint32_t limit;
 	uint32_t window;
-	uint32_t max_keys;
 };
 
 
@@ -30,11 +20,7 @@ static void entry_destructor(void *arg)
 {
 	struct lim_entry *e = arg;
 
-	hash_unlink(&e->he);
-	list_unlink(&e->le);
-	if (e->l)
-		--e->l->n;
-	mem_deref(e->key);
+	aging_entry_unlink(&e->ae);
 }
 
 
@@ -42,8 +28,7 @@ static void limiter_destructor(void *arg)
 {
 	struct limiter *l = arg;
 
-	list_flush(&l->order);
-	mem_deref(l->ht);
+	mem_deref(l->table);
 }
 
 
@@ -57,8 +42,7 @@ int limiter_alloc(struct limiter **lp, uint32_t limit, uint32_t window,
 		return ENOMEM;
 	l->limit = limit;
 	l->window = window;
-	l->max_keys = max_keys;
-	err = hash_alloc(&l->ht, BUCKETS);
+	err = aging_alloc(&l->table, max_keys);
 	if (err)
 		mem_deref(l);
 	else
@@ -67,43 +51,14 @@ int limiter_alloc(struct limiter **lp, uint32_t limit, uint32_t window,
 }
 
 
-/* Windows that have ended leave from the head; when full, the oldest. */
-static void trim(struct limiter *l, uint64_t now)
-{
-	struct le *le;
-
-	while ((le = list_head(&l->order))) {
-		struct lim_entry *e = le->data;
-
-		if (e->window_start + l->window > now && l->n < l->max_keys)
-			break;
-		mem_deref(e);
-	}
-}
-
-
-static bool entry_cmp(struct le *le, void *arg)
-{
-	const struct lim_entry *e = le->data;
-
-	return 0 == strcmp(e->key, arg);
-}
-
-
-static struct lim_entry *find(struct limiter *l, const char *key,
-			      uint64_t now)
-{
-	trim(l, now);
-	return list_ledata(hash_lookup(l->ht, hash_joaat_str(key), entry_cmp,
-				       (void *)key));
-}
-
-
 bool limiter_blocked(struct limiter *l, const char *key, uint64_t now,
 		     bool *first)
 {
-	struct lim_entry *e = find(l, key, now);
+	struct pl k;
+	struct lim_entry *e;
 
+	pl_set_str(&k, key);
+	e = aging_find(l->table, &k, now);
 	*first = false;
 	if (!e || e->failures < l->limit)
 		return false;
@@ -113,25 +68,22 @@ bool limiter_blocked(struct limiter *l, const char *key, uint64_t now,
 }
 
 
+/* A key's window starts with its first failure. */
 void limiter_fail(struct limiter *l, const char *key, uint64_t now)
 {
-	struct lim_entry *e = find(l, key, now);
+	struct pl k;
+	struct lim_entry *e;
 
+	pl_set_str(&k, key);
+	e = aging_find(l->table, &k, now);
 	if (e) {
 		++e->failures;
 		return;
 	}
 	e = mem_zalloc(sizeof(*e), entry_destructor);
-	if (!e)
-		return;
-	if (str_dup(&e->key, key)) {
+	if (!e || aging_add(l->table, &e->ae, e, &k, now + l->window)) {
 		mem_deref(e);
 		return;
 	}
-	e->l = l;
-	++l->n;
-	e->window_start = now;
 	e->failures = 1;
-	hash_append(l->ht, hash_joaat_str(key), &e->he, e);
-	list_append(&l->order, &e->le, e);
 }

@@ -39,6 +39,23 @@ wait_for() {   # wait_for FILE PATTERN WHAT: at most 5 s
 	fail "$3: not seen in $1: $(head -c 600 "$1" 2>/dev/null)"
 }
 
+# invite_from_afar USER N: an INVITE over UDP from another domain (not
+# challenged) to USER@example.com; whatever locus answers is not read.
+invite_from_afar() {
+	sip_send_text -w 300 >/dev/null <<MSG || true
+INVITE sip:$1@example.com SIP/2.0
+Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
+Max-Forwards: 70
+From: <sip:caller@elsewhere.example>;tag=c$2
+To: <sip:$1@example.com>
+Call-ID: tls-inv-$2
+CSeq: 1 INVITE
+Contact: <sip:caller@@LOCAL_IP@:@LOCAL_PORT@>
+Content-Length: 0
+
+MSG
+}
+
 log "a device registers over TLS (openssl s_client)"
 mkfifo "$WORK/to_locus"
 timeout 60 openssl s_client -connect "127.0.0.1:$TLS_PORT" -quiet -ign_eof \
@@ -62,18 +79,7 @@ wait_for "$WORK/from_locus" "^SIP/2.0 200 OK" "200 OK over TLS"
 	fail "binding not stored with transport tls: $(psql_q 'TABLE locus.location')"
 
 log "a call to it comes down that TLS connection"
-sip_send_text -w 300 >/dev/null <<MSG || true
-INVITE sip:tlsdev@example.com SIP/2.0
-Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
-Max-Forwards: 70
-From: <sip:caller@elsewhere.example>;tag=c1
-To: <sip:tlsdev@example.com>
-Call-ID: tls-inv-1
-CSeq: 1 INVITE
-Contact: <sip:caller@@LOCAL_IP@:@LOCAL_PORT@>
-Content-Length: 0
-
-MSG
+invite_from_afar tlsdev 1
 wait_for "$WORK/from_locus" "^INVITE sip:tlsdev@127.0.0.1:5099;transport=tls SIP/2.0" \
 	"the INVITE over TLS"
 grep -q "^Via: SIP/2.0/TLS 127.0.0.1:$TLS_PORT;" "$WORK/from_locus" ||
@@ -94,18 +100,7 @@ for _ in $(seq 1 50); do
 done
 psql_q "SELECT locus.add_static_binding('trunk@example.com', 'sips:trunk@127.0.0.1:$S_PORT')"
 sleep 0.3   # the notification reaches locus
-sip_send_text -w 300 >/dev/null <<MSG || true
-INVITE sip:trunk@example.com SIP/2.0
-Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
-Max-Forwards: 70
-From: <sip:caller@elsewhere.example>;tag=c2
-To: <sip:trunk@example.com>
-Call-ID: tls-inv-2
-CSeq: 1 INVITE
-Contact: <sip:caller@@LOCAL_IP@:@LOCAL_PORT@>
-Content-Length: 0
-
-MSG
+invite_from_afar trunk 2
 wait_for "$WORK/s_server.out" "^INVITE sips:trunk@127.0.0.1:$S_PORT SIP/2.0" \
 	"the INVITE at the TLS server"
 

@@ -1,0 +1,106 @@
+#include <stddef.h>
+#include <string.h>
+#include <re.h>
+#include "auth/aging.h"
+
+/* The aging_entry whose MEMBER (he or le) LE is. */
+#define ENTRY_OF(le, member) ((struct aging_entry *) \
+	((char *)(le) - offsetof(struct aging_entry, member)))
+
+enum {
+	BUCKETS = 1u << 14,
+};
+
+struct aging {
+	struct hash *ht;
+	struct list order;       /* oldest first */
+	uint32_t n;
+	uint32_t max_entries;
+};
+
+
+static void aging_destructor(void *arg)
+{
+	struct aging *a = arg;
+
+	list_flush(&a->order);
+	mem_deref(a->ht);
+}
+
+
+int aging_alloc(struct aging **ap, uint32_t max_entries)
+{
+	struct aging *a = mem_zalloc(sizeof(*a), aging_destructor);
+	int err;
+
+	if (!a)
+		return ENOMEM;
+	a->max_entries = max_entries;
+	err = hash_alloc(&a->ht, BUCKETS);
+	if (err)
+		mem_deref(a);
+	else
+		*ap = a;
+	return err;
+}
+
+
+void aging_entry_unlink(struct aging_entry *e)
+{
+	hash_unlink(&e->he);
+	list_unlink(&e->le);
+	if (e->table)
+		--e->table->n;
+	e->table = NULL;
+	e->key = mem_deref(e->key);
+}
+
+
+/* Entries join in arrival order, which is nearly expiry order: whatever
+ * is due at the head goes, and the oldest goes when the table is full. */
+static void trim(struct aging *a, uint64_t now)
+{
+	struct le *le;
+
+	while ((le = list_head(&a->order))) {
+		if (ENTRY_OF(le, le)->until > now && a->n < a->max_entries)
+			break;
+		mem_deref(le->data);
+	}
+}
+
+
+static bool key_cmp(struct le *le, void *arg)
+{
+	return 0 == pl_strcmp(arg, ENTRY_OF(le, he)->key);
+}
+
+
+void *aging_find(struct aging *a, const struct pl *key, uint64_t now)
+{
+	trim(a, now);
+	return list_ledata(hash_lookup(a->ht, hash_joaat_pl(key), key_cmp,
+				       (void *)key));
+}
+
+
+int aging_add(struct aging *a, struct aging_entry *e, void *data,
+	      const struct pl *key, uint64_t until)
+{
+	int err = pl_strdup(&e->key, key);
+
+	if (err)
+		return err;
+	e->table = a;
+	e->until = until;
+	++a->n;
+	hash_append(a->ht, hash_joaat_pl(key), &e->he, data);
+	list_append(&a->order, &e->le, data);
+	return 0;
+}
+
+
+uint32_t aging_count(const struct aging *a)
+{
+	return a->n;
+}
