@@ -86,13 +86,27 @@ INV_CONTACT="sip:caller@example.com;gr=$UUID" invite_final $RURI \
 	caller pw1 INVITE $RURI 00000006)"
 expect_final "404 Not Found" "the caller's own GRUU"
 
+log "bob's temp-gruu as Contact: 403 too"
+BOB_CONTACT='Contact: <sip:bob@127.0.0.1:5996>;+sip.instance="<urn:uuid:00000000-0000-4000-8000-0000000000b1>";reg-id=1'
+sip_register "$WORK/bc" bob@example.com cid-bob 1 "$BOB_CONTACT" "Supported: gruu"
+sip_register "$WORK/br" bob@example.com cid-bob 2 "$BOB_CONTACT" "Supported: gruu" \
+	"$(digest_credentials Authorization "$WORK/bc" SHA-256 bob pw2 REGISTER \
+	sip:example.com 00000001)"
+expect_status "$WORK/br" "200 OK" "bob's REGISTER"
+tgruu=$(sip_hdr "$WORK/br" Contact | sed -n 's/.*temp-gruu="\([^"]*\)".*/\1/p')
+[[ $tgruu == sip:tgruu.*@example.com\;gr ]] || fail "bob's temp-gruu: '$tgruu'"
+INV_CONTACT="$tgruu" invite_final $RURI \
+	"$(digest_credentials Proxy-Authorization "$WORK/challenge" SHA-256 \
+	caller pw1 INVITE $RURI 00000007)"
+expect_final "403 Forbidden: Contact Is Another User's GRUU" "bob's temp-gruu"
+
 log "past auth.fail_limit failures (3, one above): 403, even with the password"
-for nc in 00000007 00000008; do
+for nc in 00000008 0000000b; do
 	invite_final $RURI "$(digest_credentials Proxy-Authorization \
 		"$WORK/challenge" SHA-256 caller guess$nc INVITE $RURI $nc)"
 	expect_final "407 Proxy Authentication Required" "wrong password $nc"
 done
-for nc in 00000009 0000000a; do
+for nc in 0000000c 0000000d; do
 	invite_final $RURI "$(digest_credentials Proxy-Authorization \
 		"$WORK/challenge" SHA-256 caller pw1 INVITE $RURI $nc)"
 	expect_final "403 Forbidden: Too Many Failed Authentications" \
