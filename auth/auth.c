@@ -29,7 +29,9 @@ enum {
 
 struct auth {
 	const struct locus_config *cfg;
-	struct db *db;
+	struct db *db;               /* not referenced: like the registrar's,
+				        freed first at shutdown, failing what
+				        is still pending while SIP is up */
 	uint8_t nonce_key[32];
 	struct nonce_counts *counts;
 	struct limiter *failures;    /* by "src:IP" and by "aor:user@realm" */
@@ -58,7 +60,6 @@ static void auth_destructor(void *arg)
 
 	mem_deref(auth->counts);
 	mem_deref(auth->failures);
-	mem_deref(auth->db);
 }
 
 
@@ -71,7 +72,7 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	if (!auth)
 		return ENOMEM;
 	auth->cfg = cfg;
-	auth->db = mem_ref(db);
+	auth->db = db;
 	err = gruu_key_derive(key, "locus digest nonce", auth->nonce_key);
 	if (!err)
 		err = nonce_counts_alloc(&auth->counts, NONCE_COUNTS_MAX);
