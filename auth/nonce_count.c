@@ -1,6 +1,6 @@
 #include <string.h>
 #include <re.h>
-#include "auth/aging.h"
+#include "common/aging.h"
 #include "auth/nonce_count.h"
 
 enum {

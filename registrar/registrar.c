@@ -6,9 +6,10 @@
  * an AOR cannot both pass a CSeq or max_contacts check.  Different AORs
  * proceed in parallel, their writes pipelined on one connection.
  *
- * The server transaction exists before the database is involved, so that
- * retransmissions arriving meanwhile are absorbed by libre instead of
- * being processed twice.
+ * Over UDP a slot of the replay cache (registrar/replay.c) exists before
+ * the database is involved, so that retransmissions arriving meanwhile
+ * are absorbed and those after the answer get it again, instead of being
+ * processed twice.
  */
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 #include "location/location.h"
 #include "location/sync.h"
 #include "registrar/registrar.h"
+#include "registrar/replay.h"
 #include "registrar/regreq.h"
 #include "registrar/reply.h"
 #include "registrar/update.h"
@@ -32,6 +34,7 @@ enum {
 
 struct registrar {
 	struct registrar_deps deps;
+	struct replay *replay;       /* answers kept for retransmissions   */
 	struct hash *lanes;          /* struct reg_lane by AOR key         */
 	struct registrar_stats stats;
 };
@@ -47,7 +50,7 @@ struct reg_ctx {
 	struct registrar *reg;
 	struct reg_lane *lane;
 	const struct sip_msg *msg;
-	struct sip_strans *st;
+	struct replay_slot *slot;    /* UDP: where the answer is kept      */
 	struct regreq *req;
 	struct reg_update *up;
 	uint64_t received_ms;
@@ -62,6 +65,7 @@ static void registrar_destructor(void *arg)
 
 	hash_flush(reg->lanes);
 	mem_deref(reg->lanes);
+	mem_deref(reg->replay);
 }
 
 
@@ -75,6 +79,8 @@ int registrar_alloc(struct registrar **regp,
 		return ENOMEM;
 	reg->deps = *deps;
 	err = hash_alloc(&reg->lanes, LANE_BUCKETS);
+	if (!err)
+		err = replay_alloc(&reg->replay, deps->sip);
 	if (err) {
 		mem_deref(reg);
 		return err;
@@ -89,7 +95,7 @@ static void ctx_destructor(void *arg)
 	struct reg_ctx *ctx = arg;
 
 	list_unlink(&ctx->le);
-	mem_deref(ctx->st);
+	mem_deref(ctx->slot);
 	mem_deref((void *)ctx->msg);
 	mem_deref(ctx->req);
 	mem_deref(ctx->up);
@@ -132,13 +138,38 @@ static struct reg_lane *lane_get(struct registrar *reg, const char *aor)
 }
 
 
-static void reply_error(struct sip *sip, struct sip_strans **stp,
-			const struct sip_msg *msg,
-			const struct reg_error *rerr)
+/* Sends MB, the final answer to MSG: through SLOT over UDP, which keeps
+ * it for retransmissions; straight over TCP, which has none. */
+static void answer_send(struct registrar *reg, struct replay_slot *slot,
+			const struct sip_msg *msg, struct mbuf *mb)
 {
-	(void)sip_treplyf(stp, NULL, sip, msg, false, rerr->scode,
-			  rerr->reason, "%sContent-Length: 0\r\n\r\n",
-			  rerr->headers);
+	struct sa dst;
+	int err;
+
+	if (slot) {
+		err = replay_answer(slot, msg, mb);
+	}
+	else {
+		sipmsg_reply_addr(&dst, msg);
+		mb->pos = 0;
+		err = sip_send(reg->deps.sip, msg->sock, msg->tp, &dst, mb);
+	}
+	if (err)
+		log_warn("registrar: sending a response to %J failed: %m",
+			 &msg->src, err);
+}
+
+
+static void answer_error(struct registrar *reg, struct replay_slot *slot,
+			 const struct sip_msg *msg,
+			 const struct reg_error *rerr)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+
+	if (mb && !reg_reply_write(mb, msg, rerr->scode, rerr->reason, "%s",
+				   rerr->headers))
+		answer_send(reg, slot, msg, mb);
+	mem_deref(mb);
 }
 
 
@@ -166,21 +197,16 @@ static void reply_ok(struct reg_ctx *ctx)
 		.now = (int64_t)time(NULL),
 	};
 	struct mbuf *mb = mbuf_alloc(1024);
-	struct sa dst;
 	int err = mb ? 0 : ENOMEM;
 
 	if (!err)
 		err = reg_reply_ok_write(mb, ctx->msg, &listing, req->path);
-	if (!err) {
-		mb->pos = 0;
-		sipmsg_reply_addr(&dst, ctx->msg);
-		err = sip_strans_reply(&ctx->st, d->sip, ctx->msg, &dst, 200,
-				       mb);
-	}
-	mem_deref(mb);
-	if (err)
-		log_warn("registrar: sending 200 for %s failed: %m",
+	if (!err)
+		answer_send(ctx->reg, ctx->slot, ctx->msg, mb);
+	else
+		log_warn("registrar: writing the 200 for %s failed: %m",
 			 req->aor, err);
+	mem_deref(mb);
 	latency_note(ctx);
 }
 
@@ -192,7 +218,7 @@ static void ctx_fail(struct reg_ctx *ctx, uint16_t scode, const char *reason,
 
 	str_ncpy(rerr.reason, reason, sizeof(rerr.reason));
 	str_ncpy(rerr.headers, headers ? headers : "", sizeof(rerr.headers));
-	reply_error(ctx->reg->deps.sip, &ctx->st, ctx->msg, &rerr);
+	answer_error(ctx->reg, ctx->slot, ctx->msg, &rerr);
 }
 
 
@@ -254,7 +280,7 @@ static bool ctx_start(struct reg_ctx *ctx)
 	err = reg_update_compute(&ctx->up, ctx->req, aor, d->cfg,
 				 location_now_ms(), &rerr);
 	if (err == EPROTO) {
-		reply_error(d->sip, &ctx->st, ctx->msg, &rerr);
+		answer_error(ctx->reg, ctx->slot, ctx->msg, &rerr);
 		return true;
 	}
 	if (!err && reg_update_is_empty(ctx->up)) {
@@ -331,6 +357,18 @@ static bool user_owns_aor(const struct pl *user, const char *aor)
 }
 
 
+static void challenge_send(struct reg_ctx *ctx,
+			   const struct auth_challenge *ch)
+{
+	struct mbuf *mb = mbuf_alloc(768);
+
+	if (mb && !reg_reply_write(mb, ctx->msg, 401, "Unauthorized", "%H",
+				   auth_challenge_print, ch))
+		answer_send(ctx->reg, ctx->slot, ctx->msg, mb);
+	mem_deref(mb);
+}
+
+
 static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 {
 	const struct registrar_deps *d = &ctx->reg->deps;
@@ -350,9 +388,7 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 		ctx_enqueue(mem_ref(ctx));
 		break;
 	case AUTH_CHALLENGE:
-		(void)sip_treplyf(&ctx->st, NULL, d->sip, ctx->msg, false,
-				  401, "Unauthorized", "%HContent-Length: 0"
-				  "\r\n\r\n", auth_challenge_print, &ch);
+		challenge_send(ctx, &ch);
 		break;
 	case AUTH_BAD:
 		ctx_fail(ctx, 400, res->reason, NULL);
@@ -376,6 +412,7 @@ static void auth_done(const struct auth_result *res, void *arg)
 
 void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 {
+	struct replay_slot *slot = NULL;
 	struct auth_result res;
 	struct reg_error rerr;
 	struct reg_ctx *ctx;
@@ -383,27 +420,33 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	struct pl realm;
 	int err;
 
+	/* a retransmission is answered again, never processed twice */
+	if (msg->tp == SIP_TRANSP_UDP &&
+	    replay_check(reg->replay, msg, &slot))
+		return;
+
 	err = regreq_decode(&req, msg, reg->deps.cfg, &rerr);
 	if (err == EPROTO) {
-		reply_error(reg->deps.sip, NULL, msg, &rerr);
+		answer_error(reg, slot, msg, &rerr);
+		mem_deref(slot);
 		return;
 	}
-	if (err)
-		goto internal_error;
-
-	ctx = mem_zalloc(sizeof(*ctx), ctx_destructor);
+	ctx = err ? NULL : mem_zalloc(sizeof(*ctx), ctx_destructor);
 	if (!ctx) {
-		mem_deref(req);
-		goto internal_error;
+		if (!err)
+			mem_deref(req);
+		rerr = (struct reg_error){.scode = 500};
+		str_ncpy(rerr.reason, "Server Internal Error",
+			 sizeof(rerr.reason));
+		answer_error(reg, slot, msg, &rerr);
+		mem_deref(slot);
+		return;
 	}
 	ctx->reg = mem_ref(reg);
 	ctx->req = req;
 	ctx->received_ms = tmr_jiffies();
 	ctx->msg = mem_ref((void *)msg);
-	if (sip_strans_alloc(&ctx->st, reg->deps.sip, msg, NULL, NULL)) {
-		mem_deref(ctx);
-		goto internal_error;
-	}
+	ctx->slot = slot;
 
 	if (!reg->deps.auth || config_is_trusted(reg->deps.cfg, &msg->src)) {
 		ctx_enqueue(ctx);
@@ -416,8 +459,4 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	if (res.verdict != AUTH_PENDING)
 		auth_resolved(ctx, &res);
 	mem_deref(ctx);
-	return;
-
- internal_error:
-	(void)sip_reply(reg->deps.sip, msg, 500, "Server Internal Error");
 }

@@ -3,6 +3,7 @@
  * printf-style formatting: it is sent for every REGISTER, and formatting
  * was a sixth of the registrar's work per request.
  */
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include <re.h>
@@ -195,4 +196,22 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 		put(mb, date_now((time_t)l->now)) |
 		put(mb, "\r\nContent-Length: 0\r\n\r\n");
 	return err;
+}
+
+
+int reg_reply_write(struct mbuf *mb, const struct sip_msg *msg,
+		    uint16_t scode, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	err = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason) |
+		copied_headers_write(mb, msg) |
+		put(mb, "Server: " LOCUS_SERVER_NAME "\r\n");
+	if (fmt) {
+		va_start(ap, fmt);
+		err |= mbuf_vprintf(mb, fmt, ap);
+		va_end(ap);
+	}
+	return err | put(mb, "Content-Length: 0\r\n\r\n");
 }

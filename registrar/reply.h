@@ -22,4 +22,10 @@ struct reg_listing {
 int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 		       const struct reg_listing *l, const char *path);
 
+/* Any other final response to MSG into MB: status line, the copied
+ * headers, Server, the headers FMT (re_printf, each ending in CRLF; may be
+ * NULL) and an empty body. */
+int reg_reply_write(struct mbuf *mb, const struct sip_msg *msg,
+		    uint16_t scode, const char *reason, const char *fmt, ...);
+
 #endif

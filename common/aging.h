@@ -1,7 +1,7 @@
 /* A table of entries keyed by string, kept in the order they were added
  * and forgotten when their time is up or, the table being full, oldest
- * first.  What nonce counts and failure counts both need: bounded memory
- * whatever an attacker sends. */
+ * first: bounded memory whatever peers send (nonce counts, failure counts,
+ * answers kept for retransmissions). */
 #ifndef LOCUS_AGING_H
 #define LOCUS_AGING_H
 
@@ -10,7 +10,10 @@
 
 struct aging;
 
-/* Embedded in an entry, whose destructor calls aging_entry_unlink(). */
+/* Embedded in an entry, whose destructor calls aging_entry_unlink().  The
+ * table holds one reference to each entry; others may hold more: an entry
+ * the table forgets is unlinked at once, and freed with its last
+ * reference. */
 struct aging_entry {
 	struct le he;
 	struct le le;            /* in arrival order */

@@ -1,7 +1,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <re.h>
-#include "auth/aging.h"
+#include "common/aging.h"
 
 /* The aging_entry whose MEMBER (he or le) LE is. */
 #define ENTRY_OF(le, member) ((struct aging_entry *) \
@@ -19,11 +19,23 @@ struct aging {
 };
 
 
+/* Unlinks the oldest entry and drops the table's reference to it. */
+static void forget_oldest(struct aging *a)
+{
+	struct le *le = list_head(&a->order);
+	void *data = le->data;
+
+	aging_entry_unlink(ENTRY_OF(le, le));
+	mem_deref(data);
+}
+
+
 static void aging_destructor(void *arg)
 {
 	struct aging *a = arg;
 
-	list_flush(&a->order);
+	while (list_head(&a->order))
+		forget_oldest(a);
 	mem_deref(a->ht);
 }
 
@@ -65,7 +77,7 @@ static void trim(struct aging *a, uint64_t now)
 	while ((le = list_head(&a->order))) {
 		if (ENTRY_OF(le, le)->until > now && a->n < a->max_entries)
 			break;
-		mem_deref(le->data);
+		forget_oldest(a);
 	}
 }
 

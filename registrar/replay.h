@@ -1,0 +1,32 @@
+/* REGISTERs answered over UDP, with their answers, for Timer J (RFC 3261
+ * §17.2.2: 64*T1 = 32 s): a retransmission is answered again, byte for
+ * byte, and never processed twice (§10.3 step 7 would refuse its CSeq).
+ * One held while its request is still being processed absorbs the
+ * retransmissions meanwhile (the Trying state, §17.2.2).
+ *
+ * Lighter than libre's server transactions, which keep the whole decoded
+ * request for those 32 s: here only the key and the answer's bytes. */
+#ifndef LOCUS_REPLAY_H
+#define LOCUS_REPLAY_H
+
+#include <stdbool.h>
+#include <re.h>
+
+struct replay;
+struct replay_slot;
+
+int  replay_alloc(struct replay **rpp, struct sip *sip);
+
+/* True when MSG (a REGISTER over UDP) repeats one held here: it has been
+ * answered again, or is absorbed while the first is processed.  Else
+ * *SLOTP is a new slot (a reference for the caller) to answer through. */
+bool replay_check(struct replay *rp, const struct sip_msg *msg,
+		  struct replay_slot **slotp);
+
+/* Sends MB, the complete answer to MSG, and keeps it in SLOT. */
+int  replay_answer(struct replay_slot *slot, const struct sip_msg *msg,
+		   struct mbuf *mb);
+
+uint32_t replay_count(const struct replay *rp);
+
+#endif
