@@ -10,10 +10,11 @@
 #include "registrar/registrar.h"
 
 /* A finished non-INVITE server transaction stays 32 s (Timer J, RFC 3261
- * §17.2.2) to absorb retransmissions: at 15,000 REGISTER/s that is half a
- * million of them, and every new request is looked up by branch and, for
- * merge detection, by Call-ID.  Buckets enough to keep the chains short
- * (8 MB of list heads each). */
+ * §17.2.2) to absorb retransmissions, and every new request is looked up
+ * by branch and, for merge detection, by Call-ID.  REGISTERs keep none
+ * (the registrar's answer cache does that job, registrar/replay.c); the
+ * proxy's requests do.  Buckets enough for tens of thousands of calls a
+ * second (8 MB of list heads each). */
 enum {
 	CTRANS_BUCKETS = 1u << 18,
 	STRANS_BUCKETS = 1u << 19,
