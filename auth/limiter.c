@@ -3,6 +3,10 @@
 #include "common/aging.h"
 #include "auth/limiter.h"
 
+enum {
+	BUCKETS = 1u << 14,      /* keys failing at once: few, unless attacked */
+};
+
 struct lim_entry {
 	struct aging_entry ae;   /* keyed by source or AOR; lives a window */
 	uint32_t failures;
@@ -42,7 +46,7 @@ int limiter_alloc(struct limiter **lp, uint32_t limit, uint32_t window,
 		return ENOMEM;
 	l->limit = limit;
 	l->window = window;
-	err = aging_alloc(&l->table, max_keys);
+	err = aging_alloc(&l->table, BUCKETS, max_keys);
 	if (err)
 		mem_deref(l);
 	else

@@ -5,6 +5,7 @@
 
 enum {
 	WINDOW = 64,
+	BUCKETS = 1u << 14,      /* nonces in use at once, in the thousands */
 };
 
 struct nc_entry {
@@ -41,7 +42,7 @@ int nonce_counts_alloc(struct nonce_counts **ncp, uint32_t max_entries)
 
 	if (!t)
 		return ENOMEM;
-	err = aging_alloc(&t->table, max_entries);
+	err = aging_alloc(&t->table, BUCKETS, max_entries);
 	if (err)
 		mem_deref(t);
 	else

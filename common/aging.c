@@ -7,10 +7,6 @@
 #define ENTRY_OF(le, member) ((struct aging_entry *) \
 	((char *)(le) - offsetof(struct aging_entry, member)))
 
-enum {
-	BUCKETS = 1u << 14,
-};
-
 struct aging {
 	struct hash *ht;
 	struct list order;       /* oldest first */
@@ -40,7 +36,7 @@ static void aging_destructor(void *arg)
 }
 
 
-int aging_alloc(struct aging **ap, uint32_t max_entries)
+int aging_alloc(struct aging **ap, uint32_t buckets, uint32_t max_entries)
 {
 	struct aging *a = mem_zalloc(sizeof(*a), aging_destructor);
 	int err;
@@ -48,7 +44,7 @@ int aging_alloc(struct aging **ap, uint32_t max_entries)
 	if (!a)
 		return ENOMEM;
 	a->max_entries = max_entries;
-	err = hash_alloc(&a->ht, BUCKETS);
+	err = hash_alloc(&a->ht, buckets);
 	if (err)
 		mem_deref(a);
 	else

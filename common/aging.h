@@ -22,7 +22,8 @@ struct aging_entry {
 	uint64_t until;          /* forgotten from then on (seconds) */
 };
 
-int  aging_alloc(struct aging **ap, uint32_t max_entries);
+/* BUCKETS: hash buckets, a power of two near the entries expected. */
+int  aging_alloc(struct aging **ap, uint32_t buckets, uint32_t max_entries);
 
 /* The data of the live entry with KEY, or NULL.  Forgets what is due at
  * NOW first. */

@@ -7,8 +7,10 @@
 enum {
 	/* Timer J, and a margin for the time the request takes to answer */
 	KEEP_SECONDS = 32 + 8,
-	/* 32 s at 15,000 REGISTER/s with room to spare */
+	/* 40 s at 15,000 REGISTER/s with room to spare, and buckets for
+	 * chains of one or two */
 	MAX_SLOTS = 1u << 20,
+	SLOT_BUCKETS = 1u << 19,
 };
 
 struct replay {
@@ -39,7 +41,7 @@ int replay_alloc(struct replay **rpp, struct sip *sip)
 	if (!rp)
 		return ENOMEM;
 	rp->sip = sip;
-	err = aging_alloc(&rp->slots, MAX_SLOTS);
+	err = aging_alloc(&rp->slots, SLOT_BUCKETS, MAX_SLOTS);
 	if (err)
 		mem_deref(rp);
 	else
