@@ -2,6 +2,7 @@
 #include <string.h>
 #include <libpq-fe.h>
 #include <re.h>
+#include "common/decimal.h"
 #include "common/log.h"
 #include "location/persist.h"
 
@@ -243,35 +244,20 @@ int persist_text_array(char **arrayp, const char *const *v, size_t n)
 }
 
 
-/* V in decimal into OUT (at least 21 bytes): this runs for every
- * binding written, printf's generality is not needed. */
-static void decimal(char *out, uint64_t v)
-{
-	char buf[21];
-	size_t i = sizeof(buf);
-
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(out, buf + i, sizeof(buf) - i);
-	out[sizeof(buf) - i] = '\0';
-}
-
-
 int persist_binding_upsert(struct db_txn *tx, const char *aor,
 			   const struct binding *b)
 {
-	char reg_id[24], q[24], expires[24], cseq[24], updated[24];
+	char reg_id[DECIMAL_SIZE], q[DECIMAL_SIZE], expires[DECIMAL_SIZE];
+	char cseq[DECIMAL_SIZE], updated[DECIMAL_SIZE];
 	char received[64];
 	char *path = NULL;
 	int err;
 
-	decimal(reg_id, b->reg_id);
-	decimal(q, b->q < 0 ? 0 : (uint64_t)b->q);
-	decimal(expires, b->expires < 0 ? 0 : (uint64_t)b->expires);
-	decimal(cseq, b->cseq);
-	decimal(updated, b->updated_ms < 0 ? 0 : (uint64_t)b->updated_ms);
+	decimal_write(reg_id, b->reg_id);
+	decimal_write(q, b->q < 0 ? 0 : (uint64_t)b->q);
+	decimal_write(expires, b->expires < 0 ? 0 : (uint64_t)b->expires);
+	decimal_write(cseq, b->cseq);
+	decimal_write(updated, b->updated_ms < 0 ? 0 : (uint64_t)b->updated_ms);
 	re_snprintf(received, sizeof(received), "%J", &b->received);
 
 	if (b->path) {

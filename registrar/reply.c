@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <re.h>
+#include "common/decimal.h"
 #include "common/sipmsg.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -21,14 +22,10 @@ static int put(struct mbuf *mb, const char *s)
 
 static int put_u64(struct mbuf *mb, uint64_t v)
 {
-	char buf[21];
-	size_t i = sizeof(buf);
+	char buf[DECIMAL_SIZE];
+	size_t n = decimal_write(buf, v);
 
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return mbuf_write_mem(mb, (const uint8_t *)buf + i, sizeof(buf) - i);
+	return mbuf_write_mem(mb, (const uint8_t *)buf, n);
 }
 
 
