@@ -63,12 +63,7 @@ log "UPDATE its contact -> routed to the new one"
 alloc_port P2
 DEV_PORT[P]=$P2; DEV_INST[P]=static2
 psql_q "UPDATE locus.bindings SET contact = 'sip:pbx@127.0.0.1:$P2' WHERE aor = 'pbx@example.com'"
-for _ in $(seq 1 100); do
-	sip_register "$WORK/q" pbx@example.com "q-$RANDOM" 1 >/dev/null || true
-	sip_hdr "$WORK/q" Contact | grep -q ":$P2>" && break
-	sleep 0.01
-done
-sip_hdr "$WORK/q" Contact | grep -q ":$P2>" || fail "UPDATE not followed within 1 s"
+until_contact pbx@example.com ":$P2>" 1 || fail "UPDATE not followed within 1 s"
 uas_reject P 603 "Decline" "X-Outcome: static2"
 invite_final "sip:pbx@example.com"
 uas_wait P

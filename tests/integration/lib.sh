@@ -131,29 +131,45 @@ auth      = { ${AUTH_CONFIG:-enabled = false;} };
 CONF
 }
 
+# wait_ready PID LOG WHAT [BEFORE]: until LOG holds more than BEFORE
+# (default 0) "locus ... ready" lines, at most 15 s; fails if PID exits
+# first.
+wait_ready() {
+	local pid=$1 logf=$2 what=$3 before=${4:-0} n
+	for _ in $(seq 1 150); do
+		n=$(grep -c "locus .* ready" "$logf" 2>/dev/null || true)
+		[ "${n:-0}" -gt "$before" ] && return 0
+		kill -0 "$pid" 2>/dev/null ||
+			fail "$what exited during start-up: $(tail -n 5 "$logf")"
+		sleep 0.1
+	done
+	fail "$what not ready after 15 s"
+}
+
+# process_stop PID [SIGNAL]: TERM by default, at most 10 s, then KILL.
+process_stop() {
+	local pid=$1
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
 # Starts locus and waits (at most 15 s) until it says it is ready.
 start_locus() {
 	[ -f "$WORK/locus.conf" ] || write_config
 	"$BUILD/locus" -f "$WORK/locus.conf" >>"$WORK/locus.log" 2>&1 &
 	LOCUS_PID=$!
-	for _ in $(seq 1 150); do
-		grep -q "ready" "$WORK/locus.log" 2>/dev/null && return 0
-		kill -0 "$LOCUS_PID" 2>/dev/null || fail "locus exited during start-up"
-		sleep 0.1
-	done
-	fail "locus not ready after 15 s"
+	wait_ready "$LOCUS_PID" "$WORK/locus.log" locus
 }
 
 # stop_locus [SIGNAL]: TERM by default; KILL for crash tests.
 stop_locus() {
 	[ -n "$LOCUS_PID" ] || return 0
-	kill "-${1:-TERM}" "$LOCUS_PID" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$LOCUS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$LOCUS_PID" 2>/dev/null || true
-	wait "$LOCUS_PID" 2>/dev/null || true
+	process_stop "$LOCUS_PID" "${1:-TERM}"
 	LOCUS_PID=
 }
 
@@ -267,13 +283,20 @@ start_locus_again() {
 	before=$(grep -c "locus .* ready" "$WORK/locus.log" 2>/dev/null || true)
 	"$BUILD/locus" -f "$WORK/locus.conf" >>"$WORK/locus.log" 2>&1 &
 	LOCUS_PID=$!
-	for _ in $(seq 1 150); do
-		[ "$(grep -c "locus .* ready" "$WORK/locus.log")" -gt "${before:-0}" ] &&
-			return 0
-		kill -0 "$LOCUS_PID" 2>/dev/null || fail "locus exited during restart"
-		sleep 0.1
+	wait_ready "$LOCUS_PID" "$WORK/locus.log" "locus (restarted)" "${before:-0}"
+}
+
+# until_contact AOR TEXT SECONDS: query REGISTERs (no Contact) for AOR
+# until one of the Contacts listed contains TEXT; false if none did within
+# SECONDS.  The last answer stays in $WORK/q.
+until_contact() {
+	local t0; t0=$(date +%s%N)
+	while :; do
+		sip_register "$WORK/q" "$1" "q-$RANDOM" 1 >/dev/null || true
+		sip_hdr "$WORK/q" Contact | grep -qF -- "$2" && return 0
+		[ $(( $(date +%s%N) - t0 )) -gt $(( $3 * 1000000000 )) ] && return 1
+		sleep 0.01
 	done
-	fail "locus not ready after 15 s (restart)"
 }
 
 # contact_expires FILE TEXT: the expires= value of the Contact, in the

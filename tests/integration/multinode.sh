@@ -28,13 +28,7 @@ B_LOG=$WORK/locus-b.log
 # stop_b: stops node B (TERM, at most 10 s, then KILL).
 stop_b() {
 	[ -n "$B_PID" ] || return 0
-	kill -TERM "$B_PID" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$B_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$B_PID" 2>/dev/null || true
-	wait "$B_PID" 2>/dev/null || true
+	process_stop "$B_PID"
 	B_PID=
 }
 
@@ -64,12 +58,7 @@ start_b() {
 		fail "node B's configuration differs from A's beyond the port"
 	"$BUILD/locus" -f "$B_CONF" >>"$B_LOG" 2>&1 &
 	B_PID=$!
-	for _ in $(seq 1 150); do
-		grep -q "ready" "$B_LOG" 2>/dev/null && return 0
-		kill -0 "$B_PID" 2>/dev/null || fail "node B exited during start-up: $(tail -n 5 "$B_LOG")"
-		sleep 0.1
-	done
-	fail "node B not ready after 15 s"
+	wait_ready "$B_PID" "$B_LOG" "node B"
 }
 
 # on NODE: the helpers of lib.sh / lib_proxy.sh talk to NODE (A or B)

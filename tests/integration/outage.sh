@@ -62,12 +62,8 @@ log "REGISTER succeeded $(( ($(date +%s%N) - t1) / 1000000 )) ms after PostgreSQ
 	fail "bob's binding not stored after the outage"
 
 DEV_PORT[P]=$PP; DEV_INST[P]=pbx
-for _ in $(seq 1 50); do
-	sip_register "$WORK/q" pbx@example.com "q-$RANDOM" 1 >/dev/null || true
-	sip_hdr "$WORK/q" Contact | grep -q ":$PP>" && break
-	sleep 0.1
-done
-sip_hdr "$WORK/q" Contact | grep -q ":$PP>" || fail "the static binding added meanwhile is not in memory"
+until_contact pbx@example.com ":$PP>" 5 ||
+	fail "the static binding added meanwhile is not in memory"
 uas_reject P 603 "Decline" "X-Outcome: static"
 invite_final "sip:pbx@example.com"
 uas_wait P
