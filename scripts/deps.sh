@@ -12,7 +12,9 @@ packages=(
 	# the TLS listener's self-signed certificate (scripts/run.sh, tests)
 	openssl
 	# test: real SIP peers nobody here wrote
-	sip-tester baresip-core
+	sip-tester baresip-core linphone-cli
+	# test: JsSIP in a headless browser (tests/browser; npm packages below)
+	chromium
 	# test: what attackers run (svwar, svcrack)
 	sipvicious
 	# fuzzing (scripts/fuzz.sh): clang and its libFuzzer runtime
@@ -21,12 +23,26 @@ packages=(
 	procps iproute2 util-linux
 )
 
+# JsSIP and playwright-core come from the npm registry, pinned by
+# tests/browser/package-lock.json; installed once into tests/browser.
+browser_modules() {
+	local dir
+	dir=$(cd "$(dirname "$0")/../tests/browser" 2>/dev/null && pwd) || return 0
+	[ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ] || return 0
+	command -v npm >/dev/null || { echo "deps: npm is missing (for tests/browser)" >&2; exit 1; }
+	echo "deps: installing tests/browser's npm packages"
+	npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+}
+
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	browser_modules
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run this as root" >&2
@@ -36,3 +52,4 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+browser_modules
