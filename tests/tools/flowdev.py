@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""An RFC 5626 outbound device over one TCP connection, for tests.
+
+    flowdev.py HOST PORT AOR INSTANCE OUTDIR [--no-reg-id]
+
+Connects to HOST:PORT, REGISTERs AOR with +sip.instance=INSTANCE and
+reg-id=1 (Supported: outbound, gruu) and writes the response to
+OUTDIR/register.txt.  Then sends a CRLF keep-alive ping (RFC 5626 §3.5.1)
+and writes what came back, as hex, to OUTDIR/pong.  Then answers every
+INVITE that arrives on the connection with 486 Busy Here (so a caller
+knows it got here) and appends its request line to OUTDIR/invites,
+until it is killed: its connection then closes with it.  OUTDIR/ready
+appears once the registration and the ping are done.
+"""
+import os
+import socket
+import sys
+import uuid
+
+
+def read_message(sock, buf):
+    """One SIP message (no body expected) from buf + sock; (msg, rest)."""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed by the server")
+        buf += data
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() in (b"content-length", b"l"):
+            length = int(value.strip())
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+def register(sock, aor, instance, reg_id):
+    host, port = sock.getsockname()
+    params = f';+sip.instance="<urn:uuid:{instance}>"'
+    if reg_id:
+        params += ";reg-id=1"
+    msg = (f"REGISTER sip:{aor.split('@')[1]} SIP/2.0\r\n"
+           f"Via: SIP/2.0/TCP {host}:{port};branch=z9hG4bK{uuid.uuid4().hex}\r\n"
+           f"Max-Forwards: 70\r\n"
+           f"From: <sip:{aor}>;tag={uuid.uuid4().hex[:8]}\r\n"
+           f"To: <sip:{aor}>\r\n"
+           f"Call-ID: {uuid.uuid4().hex}@flowdev\r\n"
+           f"CSeq: 1 REGISTER\r\n"
+           f"Contact: <sip:dev@{host}:{port};transport=tcp;ob>{params}\r\n"
+           f"Supported: outbound, gruu\r\n"
+           f"Expires: 600\r\n"
+           f"Content-Length: 0\r\n\r\n")
+    sock.sendall(msg.encode())
+
+
+def busy_here(invite):
+    """486 to INVITE: its Via, From, To (+tag), Call-ID, CSeq."""
+    lines = invite.split(b"\r\n")
+    keep = [l for l in lines[1:] if l.split(b":")[0].strip().lower() in
+            (b"via", b"v", b"from", b"f", b"call-id", b"i", b"cseq")]
+    to = [l for l in lines[1:] if l.split(b":")[0].strip().lower()
+          in (b"to", b"t")][0]
+    return (b"SIP/2.0 486 Busy Here\r\n" + b"\r\n".join(keep) + b"\r\n" +
+            to + b";tag=flowdev\r\nContent-Length: 0\r\n\r\n")
+
+
+def main():
+    host, port, aor, instance, outdir = sys.argv[1:6]
+    reg_id = "--no-reg-id" not in sys.argv[6:]
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    register(sock, aor, instance, reg_id)
+    resp, rest = read_message(sock, b"")
+    with open(os.path.join(outdir, "register.txt"), "wb") as f:
+        f.write(resp)
+
+    sock.sendall(b"\r\n\r\n")
+    pong = rest
+    while len(pong) < 2:
+        pong += sock.recv(2 - len(pong))
+    with open(os.path.join(outdir, "pong"), "w") as f:
+        f.write(pong[:2].hex())
+    rest = pong[2:]
+    open(os.path.join(outdir, "ready"), "w").close()
+
+    sock.settimeout(None)
+    while True:
+        msg, rest = read_message(sock, rest)
+        if msg.startswith(b"INVITE "):
+            with open(os.path.join(outdir, "invites"), "ab") as f:
+                f.write(msg.split(b"\r\n", 1)[0] + b"\n")
+            sock.sendall(busy_here(msg))
+
+
+if __name__ == "__main__":
+    main()
