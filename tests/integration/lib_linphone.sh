@@ -18,7 +18,9 @@
 #                               waits for a call event that came after the
 #                               last mark (LinphoneCallIncomingReceived,
 #                               ...Connected, ...StreamsRunning, ...End,
-#                               ...Released); the event block in LD_EVENT
+#                               ...Released); LD_EVENT is its line
+#                               "STATE<TAB>FROM<TAB>ID", ld_event_field 2|3
+#                               its From or Id
 #   ld_events NAME              the call events since the mark, one a line
 #   ld_msgs NAME sent|received START [REGEX...]
 #                               SIP messages from linphone's log
@@ -68,6 +70,7 @@ ld_exit() {
 			[ -f "$WORK/$n/stdout" ] || continue
 			echo "---- last lines of linphone $n's stdout"
 			tail -n 40 "$WORK/$n/stdout"
+			echo    # it ends in a prompt, without a newline
 		done
 	fi
 	if declare -F bs_exit >/dev/null; then
