@@ -326,6 +326,24 @@ int sipmsg_top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
 }
 
 
+enum sip_transp sipmsg_via_transport(const struct sip_via *via)
+{
+	struct pl tp;
+
+	if (via->tp != SIP_TRANSP_NONE)
+		return via->tp;
+	/* RFC 3261 §25.1: "SIP" LWS? "/" LWS? "2.0" LWS? "/" transport */
+	if (re_regex(via->val.p, via->val.l, "SIP[ \t\r\n]*/[ \t\r\n]*"
+		     "2.0[ \t\r\n]*/[ \t\r\n]*[A-Za-z]+", &tp))
+		return SIP_TRANSP_NONE;
+	if (0 == pl_strcasecmp(&tp, "WS"))
+		return SIP_TRANSP_WS;
+	if (0 == pl_strcasecmp(&tp, "WSS"))
+		return SIP_TRANSP_WSS;
+	return SIP_TRANSP_NONE;
+}
+
+
 void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req)
 {
 	struct pl rport;

@@ -68,6 +68,11 @@ int  sipmsg_top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
  * the Via's received/sent-by. */
 void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req);
 
+/* VIA's transport.  libre 1.1.0 decodes WS and WSS as SIP_TRANSP_NONE
+ * (ENGINEERING.md); this reads them from the value itself.  NONE for a
+ * transport libre cannot send over. */
+enum sip_transp sipmsg_via_transport(const struct sip_via *via);
+
 /* "Sat, 21 Nov 2026 12:34:56 GMT" (RFC 3261 §20.17, RFC 1123). "%H". */
 int  sipmsg_date_print(struct re_printf *pf, const time_t *when);
 

@@ -446,6 +446,8 @@ static const struct {
 	{"udp", SIP_TRANSP_UDP},
 	{"tcp", SIP_TRANSP_TCP},
 	{"tls", SIP_TRANSP_TLS},
+	{"ws",  SIP_TRANSP_WS},     /* RFC 7118 */
+	{"wss", SIP_TRANSP_WSS},
 };
 
 #define LISTEN_EXAMPLE \
@@ -527,9 +529,22 @@ static int parse_listen_addr(struct loader *ld, const config_setting_t *s,
 }
 
 
-/* A TLS listener names its certificate chain and key (PEM files, relative
- * to the configuration's directory); other transports have none.  The
- * files are read when the listener starts. */
+static bool transport_secure(enum sip_transp tp)
+{
+	return tp == SIP_TRANSP_TLS || tp == SIP_TRANSP_WSS;
+}
+
+
+/* UDP has sockets of its own; the others each need a TCP port. */
+static bool transport_stream(enum sip_transp tp)
+{
+	return tp != SIP_TRANSP_UDP;
+}
+
+
+/* A TLS or WSS listener names its certificate chain and key (PEM files,
+ * relative to the configuration's directory); other transports have none.
+ * The files are read when the listener starts. */
 static int load_tls_files(struct loader *ld, const config_setting_t *e,
 			  const config_setting_t **got, const char *gpath,
 			  struct listen_cfg *lc)
@@ -537,19 +552,21 @@ static int load_tls_files(struct loader *ld, const config_setting_t *e,
 	int err;
 
 	lc->certificate = lc->key = NULL;
-	if (lc->tp != SIP_TRANSP_TLS) {
+	if (!transport_secure(lc->tp)) {
 		const config_setting_t *extra = got[2] ? got[2] : got[3];
 
 		if (extra)
-			return fail(ld, extra, "%s.%s is only for transport"
-				    " \"tls\"; remove it", gpath,
+			return fail(ld, extra, "%s.%s is only for transports"
+				    " \"tls\" and \"wss\"; remove it", gpath,
 				    config_setting_name(extra));
 		return 0;
 	}
 	for (int i = 2; i <= 3; i++) {
 		if (!got[i])
-			return fail(ld, e, "%s has transport \"tls\" but no %s;"
-				    " add %s", gpath, listen_fields[i].name,
+			return fail(ld, e, "%s has transport \"%s\" but no %s;"
+				    " add %s", gpath,
+				    config_setting_get_string(got[0]),
+				    listen_fields[i].name,
 				    listen_fields[i].example);
 	}
 	err = absolute_in_dir(&lc->certificate, ld->dir,
@@ -590,13 +607,19 @@ static int load_listen_entry(struct loader *ld, const config_setting_t *e,
 		return err;
 
 	for (size_t j = 0; j < cfg->listenc; j++) {
-		if (cfg->listen[j].tp == lc.tp &&
-		    sa_cmp(&cfg->listen[j].addr, &lc.addr, SA_ALL)) {
+		const struct listen_cfg *o = &cfg->listen[j];
+
+		if (!sa_cmp(&o->addr, &lc.addr, SA_ALL))
+			continue;
+		if (o->tp == lc.tp || (transport_stream(o->tp) &&
+				       transport_stream(lc.tp))) {
 			mem_deref(lc.certificate);
 			mem_deref(lc.key);
-			return fail(ld, got[1], "%s repeats listen[%zu] (same"
-				    " transport and address); remove one of"
-				    " them", gpath, j);
+			return fail(ld, got[1], "%s uses the address of"
+				    " listen[%zu]%s; give one of them another"
+				    " port", gpath, j, o->tp == lc.tp ? ""
+				    : " (tcp, tls, ws and wss each need a TCP"
+				    " port of their own)");
 		}
 	}
 	cfg->listen[cfg->listenc++] = lc;

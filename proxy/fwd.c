@@ -193,17 +193,19 @@ int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
 
 		if (hdr->id != SIP_HDR_VIA || n++ == 0)
 			continue;
-		if (sip_via_decode(&via, &hdr->val) || via.tp == SIP_TRANSP_NONE)
+		if (sip_via_decode(&via, &hdr->val))
+			return EBADMSG;
+		*tp = sipmsg_via_transport(&via);
+		if (*tp == SIP_TRANSP_NONE)
 			return EBADMSG;
 
-		*tp = via.tp;
 		if (0 == msg_param_decode(&via.params, "received", &received)) {
-			if (sa_set(dst, &received, via_port(&via, via.tp)))
+			if (sa_set(dst, &received, via_port(&via, *tp)))
 				return EBADMSG;
 			return 0;
 		}
 		*dst = via.addr;
-		sa_set_port(dst, via_port(&via, via.tp));
+		sa_set_port(dst, via_port(&via, *tp));
 		return sa_isset(dst, SA_ADDR) ? 0 : EBADMSG;
 	}
 	return ENOENT;

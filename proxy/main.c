@@ -116,6 +116,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 		.sync = d->sync,
 		.gruu_key = d->gruu_key,
 		.auth = d->auth,
+		.flows = server_flows(d->srv),
 	};
 	err = registrar_alloc(&d->reg, &deps);
 	if (!err)
@@ -125,6 +126,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 			.loc = d->loc,
 			.gruu_key = d->gruu_key,
 			.auth = d->auth,
+			.flows = server_flows(d->srv),
 		});
 	if (!err)
 		err = server_start(d->srv, d->reg, d->proxy);

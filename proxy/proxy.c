@@ -319,6 +319,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		.cfg = deps->cfg,
 		.loc = deps->loc,
 		.gruu_key = deps->gruu_key,
+		.flows = deps->flows,
 	};
 
 	err = gate_alloc(&px->gate, deps->sip, deps->cfg, deps->auth,

@@ -11,12 +11,15 @@ struct proxy;
 
 struct auth;
 
+struct flows;
+
 struct proxy_deps {
 	struct sip *sip;
 	const struct locus_config *cfg;
 	const struct location *loc;
 	const struct gruu_key *gruu_key;
 	struct auth *auth;           /* NULL: no authentication (auth off) */
+	const struct flows *flows;   /* NULL: every binding is reachable    */
 };
 
 /* Also listens for responses no transaction claims (2xx relayed

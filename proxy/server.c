@@ -5,8 +5,10 @@
 #include "common/log.h"
 #include "common/sipmsg.h"
 #include "config/config.h"
+#include "proxy/flows.h"
 #include "proxy/server.h"
 #include "proxy/proxy.h"
+#include "proxy/sipws.h"
 #include "registrar/registrar.h"
 
 /* A finished non-INVITE server transaction stays 32 s (Timer J, RFC 3261
@@ -29,6 +31,7 @@ struct server {
 	struct dnsc *dnsc;
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
+	struct flows *flows;
 	struct registrar *reg;
 	struct proxy *proxy;
 };
@@ -39,6 +42,7 @@ static void server_destructor(void *arg)
 	struct server *srv = arg;
 
 	mem_deref(srv->lsnr);
+	mem_deref(srv->flows);   /* unhooks its watches from libre's conns */
 	if (srv->sip)
 		sip_close(srv->sip, true);
 	mem_deref(srv->sip);
@@ -102,10 +106,15 @@ static int listener_add(struct server *srv, const struct listen_cfg *l,
 	struct tls *tls = NULL;
 	int err;
 
-	if (l->tp == SIP_TRANSP_TLS) {
+	if (l->tp == SIP_TRANSP_TLS || l->tp == SIP_TRANSP_WSS) {
 		err = tls_context(&tls, l, errbuf, errsz);
 		if (err)
 			return err;
+	}
+	if (l->tp == SIP_TRANSP_WS || l->tp == SIP_TRANSP_WSS) {
+		/* the files were checked above, with errors that name them */
+		mem_deref(tls);
+		return sipws_listen(srv->sip, l, errbuf, errsz);
 	}
 	err = sip_transp_add(srv->sip, l->tp, &l->addr, tls);
 	mem_deref(tls);   /* the transport holds its own reference */
@@ -184,6 +193,8 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 		re_snprintf(errbuf, errsz, "cannot create the SIP stack: %m",
 			    err);
 	else
+		err = flows_alloc(&srv->flows, srv->sip);
+	if (!err)
 		err = listeners_add(srv, errbuf, errsz);
 	if (!err && log_get_level() == LOG_LEVEL_DEBUG)
 		sip_set_trace_handler(srv->sip, sip_trace);
@@ -203,6 +214,12 @@ struct sip *server_sip(const struct server *srv)
 }
 
 
+struct flows *server_flows(const struct server *srv)
+{
+	return srv->flows;
+}
+
+
 void server_request(struct server *srv, const struct sip_msg *msg)
 {
 	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
@@ -215,6 +232,8 @@ void server_request(struct server *srv, const struct sip_msg *msg)
 	 * is still lost: libre's UDP_RXSZ_DEFAULT.) */
 	if (msg->tp == SIP_TRANSP_UDP)
 		udp_rxsz_set(msg->sock, UDP_RX_MAX);
+	else if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
+		sipws_received(srv->sip, msg);
 
 	problem = sipmsg_request_problem(msg);
 	if (problem) {

@@ -5,6 +5,7 @@
 
 #include <re.h>
 
+struct flows;
 struct locus_config;
 struct proxy;
 struct registrar;
@@ -15,6 +16,8 @@ struct server;
 int  server_alloc(struct server **srvp, const struct locus_config *cfg,
 		  char *errbuf, size_t errsz);
 struct sip *server_sip(const struct server *srv);
+/* The connections devices registered over (proxy/flows.h). */
+struct flows *server_flows(const struct server *srv);
 /* Starts dispatching requests: REGISTERs to REG, the rest to PROXY. */
 int  server_start(struct server *srv, struct registrar *reg,
 		  struct proxy *proxy);

@@ -4,6 +4,7 @@
 #include "location/contact.h"
 #include "location/gruu.h"
 #include "location/location.h"
+#include "proxy/flows.h"
 #include "proxy/route.h"
 #include "proxy/target.h"
 
@@ -107,9 +108,11 @@ static int target_from_binding(struct target_set *ts, const struct binding *b)
 }
 
 
-static bool binding_live(const struct binding *b, int64_t now)
+/* Not expired, and its flow open if it needs one (proxy/flows.c). */
+static bool binding_live(const struct target_deps *d, const struct binding *b,
+			 int64_t now)
 {
-	return b->expires > now;
+	return b->expires > now && flows_reachable(d->flows, b);
 }
 
 
@@ -155,7 +158,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	ts->kind = TARGET_AOR;
 	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
 		const struct binding *b = le->data;
-		if (binding_live(b, now))
+		if (binding_live(d, b, now))
 			err = target_from_binding(ts, b);
 	}
 	if (!err && !ts->targets.head)
@@ -167,8 +170,8 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 
 /* RFC 5627 §5.3: every binding of the instance, most recently refreshed
  * first; never another instance of the AOR. */
-static int instance_targets(struct target_set *ts, const struct aor *aor,
-			    const char *instance)
+static int instance_targets(struct target_set *ts, const struct target_deps *d,
+			    const struct aor *aor, const char *instance)
 {
 	int64_t now = location_now();
 	int err = 0;
@@ -177,10 +180,26 @@ static int instance_targets(struct target_set *ts, const struct aor *aor,
 	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
 		const struct binding *b = le->data;
 		if (b->instance && 0 == strcmp(b->instance, instance) &&
-		    binding_live(b, now))
+		    binding_live(d, b, now))
 			err = target_from_binding(ts, b);
 	}
 	return err;
+}
+
+
+/* An unexpired binding of the instance exists, reachable or not (its
+ * flow may be closed until it registers again: 480, not 404). */
+static bool instance_registered(const struct aor *aor, const char *instance)
+{
+	int64_t now = location_now();
+
+	for (struct le *le = aor->bindings.head; le; le = le->next) {
+		const struct binding *b = le->data;
+		if (b->instance && 0 == strcmp(b->instance, instance) &&
+		    b->expires > now)
+			return true;
+	}
+	return false;
 }
 
 
@@ -200,7 +219,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 		err = answer(ts, 404, "Unknown GRUU");
 		goto out;
 	}
-	err = instance_targets(ts, aor, instance);
+	err = instance_targets(ts, d, aor, instance);
 	/* §5.3: a valid public GRUU of a device that is offline */
 	if (!err && !ts->targets.head)
 		err = answer(ts, 480, "Temporarily Unavailable");
@@ -235,9 +254,11 @@ static int resolve_temp_gruu(struct target_set *ts,
 	if (!is || is->generation != generation)
 		err = answer(ts, 404, "GRUU No Longer Valid");
 	else
-		err = instance_targets(ts, aor, instance);
+		err = instance_targets(ts, d, aor, instance);
 	if (!err && !ts->scode && !ts->targets.head)
-		err = answer(ts, 404, "GRUU No Longer Valid");
+		err = instance_registered(aor, instance)
+			? answer(ts, 480, "Temporarily Unavailable")
+			: answer(ts, 404, "GRUU No Longer Valid");
 
 	mem_deref(aor_key);
 	mem_deref(instance);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <re.h>
 
+struct flows;
 struct gruu_key;
 struct location;
 struct locus_config;
@@ -38,6 +39,7 @@ struct target_deps {
 	const struct locus_config *cfg;
 	const struct location *loc;
 	const struct gruu_key *gruu_key;
+	const struct flows *flows;     /* NULL: every binding is reachable */
 };
 
 /* Fills TS for MSG after route pre-processing RI.  TS->scode is non-zero

@@ -21,6 +21,7 @@
 #include "location/db.h"
 #include "location/location.h"
 #include "location/sync.h"
+#include "proxy/flows.h"
 #include "registrar/registrar.h"
 #include "registrar/replay.h"
 #include "registrar/regreq.h"
@@ -194,6 +195,7 @@ static void reply_ok(struct reg_ctx *ctx)
 		.aor = location_aor_find(d->loc, req->aor),
 		.key = d->gruu_key,
 		.gruu = req->gruu,
+		.outbound = req->outbound,
 		.now = (int64_t)time(NULL),
 	};
 	struct mbuf *mb = mbuf_alloc(1024);
@@ -404,6 +406,31 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 }
 
 
+/* A device that must be reached through its connection (WebSocket,
+ * RFC 5626 outbound) is a target while that connection is open: watch
+ * it from the first REGISTER on. */
+static void flow_track(struct registrar *reg, const struct regreq *req,
+		       const struct sip_msg *msg)
+{
+	bool needed = false;
+	int err;
+
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		const struct reg_contact *rc = le->data;
+		needed |= rc->expires > 0 &&
+			flows_required(req->tp, rc->reg_id,
+				       req->path != NULL);
+	}
+	if (!needed || !reg->deps.flows)
+		return;
+	err = flows_track(reg->deps.flows, msg);
+	if (err)
+		log_warn("registrar: cannot watch the %s connection of %J for"
+			 " %s (%m): its bindings will not be reachable",
+			 sip_transp_name(msg->tp), &msg->src, req->aor, err);
+}
+
+
 static void auth_done(const struct auth_result *res, void *arg)
 {
 	auth_resolved(arg, res);
@@ -442,6 +469,7 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		mem_deref(slot);
 		return;
 	}
+	flow_track(reg, req, msg);
 	ctx->reg = mem_ref(reg);
 	ctx->req = req;
 	ctx->received_ms = tmr_jiffies();

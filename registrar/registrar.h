@@ -21,6 +21,7 @@ struct registrar_deps {
 	struct sync *sync;
 	const struct gruu_key *gruu_key;
 	struct auth *auth;           /* NULL: no authentication (auth off) */
+	struct flows *flows;         /* connections devices registered over */
 };
 
 struct registrar_stats {

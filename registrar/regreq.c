@@ -8,7 +8,8 @@
 #include "registrar/regreq.h"
 
 /* Option tags a REGISTER may Require of us. */
-static const char *const registrar_options[] = {"gruu", "path", NULL};
+static const char *const registrar_options[] = {"gruu", "path", "outbound",
+						 NULL};
 
 
 int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
@@ -448,6 +449,71 @@ static int path_collect(struct regreq *req, const struct sip_msg *msg,
 }
 
 
+static uint32_t via_count(const struct sip_msg *msg)
+{
+	uint32_t n = 0;
+
+	for (struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_VIA));
+	     le; le = le->next)
+		n += ((const struct sip_hdr *)le->data)->id == SIP_HDR_VIA;
+	return n;
+}
+
+
+/* The first Path value is an edge proxy that keeps the flow: ";ob". */
+static bool path_edge_outbound(const struct sip_msg *msg)
+{
+	const struct sip_hdr *path = sip_msg_hdr(msg, SIP_HDR_PATH);
+	struct sip_addr addr;
+	struct pl ob;
+
+	return path && 0 == sip_addr_decode(&addr, &path->val) &&
+		0 == msg_param_exists(&addr.uri.params, "ob", &ob);
+}
+
+
+/*
+ * RFC 5626 §6.  Outbound applies to a Contact with +sip.instance and
+ * reg-id when we are the UA's first hop (one Via) or its edge proxy
+ * flagged the Path with ";ob"; otherwise the reg-id is ignored, or 439
+ * when the UA asked for outbound.  One reg-id binding per REGISTER.
+ */
+static int outbound_check(struct regreq *req, const struct sip_msg *msg,
+			  struct reg_error *rerr)
+{
+	uint32_t adding = 0;
+	bool reg_id = false, adding_reg_id = false;
+
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		const struct reg_contact *rc = le->data;
+		adding += rc->expires > 0;
+		reg_id |= rc->reg_id != 0;
+		adding_reg_id |= rc->reg_id && rc->expires > 0;
+	}
+	if (!reg_id)
+		return 0;
+
+	/* The SHOULD of §6 (400 for a reg-id among several bindings) is
+	 * applied to UAs that claim outbound; to others a reg-id is only
+	 * part of the binding's identity, as before RFC 5626. */
+	bool supported = sipmsg_has_option(msg, SIP_HDR_SUPPORTED,
+					   "outbound");
+	if (supported && adding > 1 && adding_reg_id)
+		return reg_refuse(rerr, 400, "reg-id With More Than One "
+				  "Contact");
+	if (via_count(msg) > 1 && !path_edge_outbound(msg)) {
+		if (supported)
+			return reg_refuse(rerr, 439, "First Hop Lacks "
+					  "Outbound Support");
+		for (struct le *le = req->contacts.head; le; le = le->next)
+			((struct reg_contact *)le->data)->reg_id = 0;
+		return 0;
+	}
+	req->outbound = supported;
+	return 0;
+}
+
+
 /* "Unsupported: a, b\r\n" into RERR's headers; cut at a whole tag when
  * there are more than fit, so that the header block stays well-formed. */
 static void unsupported_header(struct reg_error *rerr,
@@ -550,6 +616,8 @@ int regreq_decode(struct regreq **reqp, const struct sip_msg *msg,
 		err = value_check(req->path, PATH_MAX_LEN, "Path", rerr);
 	if (!err)
 		err = contacts_decode(req, msg, cfg, rerr);
+	if (!err)
+		err = outbound_check(req, msg, rerr);
 
 	if (err)
 		mem_deref(req);

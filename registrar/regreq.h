@@ -47,6 +47,7 @@ struct regreq {
 	bool wildcard;          /* Contact: * (with Expires: 0)             */
 	struct list contacts;   /* struct reg_contact, in request order     */
 	bool gruu;              /* Supported: gruu                          */
+	bool outbound;          /* RFC 5626 §6 applies: Require: outbound  */
 	char *path;             /* Path values in order, or NULL            */
 	char *callid;
 	uint32_t cseq;

@@ -189,7 +189,10 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 	/* RFC 3327 §5.3: the Path of the request is echoed in the 2xx. */
 	if (path)
 		err |= put(mb, "Path: ") | put(mb, path) | put(mb, "\r\n");
-	err |= put(mb, "Supported: gruu, path\r\nDate: ") |
+	/* RFC 5626 §6: the UA learns its flow is what reaches it */
+	if (l->outbound)
+		err |= put(mb, "Require: outbound\r\n");
+	err |= put(mb, "Supported: gruu, path, outbound\r\nDate: ") |
 		put(mb, date_now((time_t)l->now)) |
 		put(mb, "\r\nContent-Length: 0\r\n\r\n");
 	return err;

@@ -14,6 +14,7 @@ struct reg_listing {
 	const struct aor *aor;        /* NULL: no bindings                 */
 	const struct gruu_key *key;
 	bool gruu;                    /* the REGISTER said Supported: gruu */
+	bool outbound;                /* RFC 5626 §6 applied: Require it   */
 	int64_t now;                  /* seconds, for expires=<remaining>  */
 };
 

@@ -430,7 +430,47 @@ static void test_tls_listener(void **state)
 	expect_error(L1_DOMAINS "listen = ( { transport = \"udp\"; address ="
 		     " \"127.0.0.1:5061\"; key = \"k.pem\"; } );\n"
 		     L3_DATABASE L4_GRUU, 2, "listen[0].key is only for"
-		     " transport \"tls\"", "remove it");
+		     " transports \"tls\" and \"wss\"", "remove it");
+}
+
+
+static void test_websocket_listeners(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok(L1_DOMAINS "listen = ( { transport = \"ws\"; address ="
+		      " \"127.0.0.1:8080\"; }, { transport = \"wss\";"
+		      " address = \"127.0.0.1:8443\"; certificate ="
+		      " \"c.pem\"; key = \"k.pem\"; } );\n"
+		      L3_DATABASE L4_GRUU);
+	assert_int_equal(cfg->listen[0].tp, SIP_TRANSP_WS);
+	assert_null(cfg->listen[0].certificate);
+	assert_int_equal(cfg->listen[1].tp, SIP_TRANSP_WSS);
+	assert_non_null(strstr(cfg->listen[1].key, "/k.pem"));
+	mem_deref(cfg);
+
+	expect_error(L1_DOMAINS "listen = ( { transport = \"wss\"; address ="
+		     " \"127.0.0.1:8443\"; key = \"k.pem\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2, "listen[0] has transport \"wss\""
+		     " but no certificate", "add certificate = ");
+	expect_error(L1_DOMAINS "listen = ( { transport = \"ws\"; address ="
+		     " \"127.0.0.1:8080\"; certificate = \"c.pem\"; } );\n"
+		     L3_DATABASE L4_GRUU, 2, "listen[0].certificate is only"
+		     " for transports", "remove it");
+	/* a WebSocket listener is a TCP socket: not on a TCP listener's
+	 * port, but UDP may share it */
+	expect_error(L1_DOMAINS "listen = ( { transport = \"tcp\"; address ="
+		     " \"127.0.0.1:5060\"; },\n { transport = \"ws\"; address"
+		     " = \"127.0.0.1:5060\"; } );\n" L3_DATABASE L4_GRUU, 3,
+		     "listen[1] uses the address of listen[0] (tcp, tls, ws"
+		     " and wss each need a TCP port of their own)",
+		     "give one of them another port");
+	cfg = load_ok(L1_DOMAINS "listen = ( { transport = \"udp\"; address ="
+		      " \"127.0.0.1:5060\"; }, { transport = \"ws\";"
+		      " address = \"127.0.0.1:5060\"; } );\n"
+		      L3_DATABASE L4_GRUU);
+	mem_deref(cfg);
 }
 
 
@@ -480,7 +520,8 @@ static void test_wildcard_address(void **state)
 static void test_duplicates(void **state)
 {
 	(void)state;
-	listen_error("127.0.0.2:5060", "listen[1] repeats listen[0]", NULL);
+	listen_error("127.0.0.2:5060", "listen[1] uses the address of listen[0];",
+		     "give one of them another port");
 	expect_error("domains = [ \"example.com\",\n"
 		     "  \"EXAMPLE.com\" ];\n"
 		     L2_LISTEN L3_DATABASE L4_GRUU, 2,
@@ -756,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_registrar_values),
 		cmocka_unit_test(test_bad_transport),
 		cmocka_unit_test(test_tls_listener),
+		cmocka_unit_test(test_websocket_listeners),
 		cmocka_unit_test(test_bad_address),
 		cmocka_unit_test(test_wildcard_address),
 		cmocka_unit_test(test_duplicates),

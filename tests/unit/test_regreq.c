@@ -542,6 +542,74 @@ static void test_decode_duplicates(void **state)
 }
 
 
+/* RFC 5626 §6: when outbound applies, and what else happens. */
+static void test_decode_outbound(void **state)
+{
+	struct regreq *req;
+	(void)state;
+
+	/* first hop, instance and reg-id, Supported: outbound */
+	req = accepted("Supported: outbound\r\n"
+		       "Contact: <sip:a@192.0.2.1;ob>" INST1_PARAM
+		       ";reg-id=1\r\n");
+	assert_true(req->outbound);
+	assert_int_equal(1, ut_contact(req, 0)->reg_id);
+	mem_deref(req);
+
+	/* the UA did not say it supports outbound: no Require for it */
+	req = accepted("Contact: <sip:a@192.0.2.1>" INST1_PARAM
+		       ";reg-id=1\r\n");
+	assert_false(req->outbound);
+	assert_int_equal(1, ut_contact(req, 0)->reg_id);
+	mem_deref(req);
+
+	/* no reg-id, no outbound, whatever the UA supports */
+	req = accepted("Supported: outbound\r\n"
+		       "Contact: <sip:a@192.0.2.1>" INST1_PARAM "\r\n");
+	assert_false(req->outbound);
+	mem_deref(req);
+
+	/* not the first hop and no ";ob" edge proxy in the Path */
+	refused_hdrs("Via: SIP/2.0/UDP edge.example.net;branch=z9hG4bKe1\r\n"
+		     "Supported: outbound\r\n"
+		     "Contact: <sip:a@192.0.2.1>" INST1_PARAM ";reg-id=1\r\n",
+		     439, "First Hop Lacks Outbound Support", NULL);
+	req = accepted("Via: SIP/2.0/UDP edge.example.net;branch=z9hG4bKe1\r\n"
+		       "Contact: <sip:a@192.0.2.1>" INST1_PARAM
+		       ";reg-id=1\r\n");
+	assert_false(req->outbound);
+	assert_int_equal(0, ut_contact(req, 0)->reg_id);   /* ignored */
+	mem_deref(req);
+
+	/* an edge proxy that keeps the flow says so with ;ob */
+	req = accepted("Via: SIP/2.0/UDP edge.example.net;branch=z9hG4bKe1\r\n"
+		       "Supported: outbound, path\r\n"
+		       "Path: <sip:edge.example.net;lr;ob>\r\n"
+		       "Contact: <sip:a@192.0.2.1>" INST1_PARAM
+		       ";reg-id=1\r\n");
+	assert_true(req->outbound);
+	mem_deref(req);
+
+	/* one flow per REGISTER; removing others alongside is fine */
+	refused_hdrs("Supported: outbound\r\n"
+		     "Contact: <sip:a@192.0.2.1>" INST1_PARAM ";reg-id=1\r\n"
+		     "Contact: <sip:b@192.0.2.2>\r\n",
+		     400, "reg-id With More Than One Contact", NULL);
+	req = accepted("Supported: outbound\r\n"
+		       "Contact: <sip:a@192.0.2.1>" INST1_PARAM ";reg-id=1\r\n"
+		       "Contact: <sip:b@192.0.2.2>;expires=0\r\n");
+	assert_true(req->outbound);
+	mem_deref(req);
+
+	/* Require: outbound is understood */
+	req = accepted("Require: outbound\r\nSupported: outbound\r\n"
+		       "Contact: <sip:a@192.0.2.1>" INST1_PARAM
+		       ";reg-id=1\r\n");
+	assert_true(req->outbound);
+	mem_deref(req);
+}
+
+
 static void test_decode_bad_params(void **state)
 {
 	struct regreq *req;
@@ -840,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_decode_path),
 		cmocka_unit_test(test_decode_too_many_contacts),
 		cmocka_unit_test(test_decode_duplicates),
+		cmocka_unit_test(test_decode_outbound),
 		cmocka_unit_test(test_decode_bad_params),
 		cmocka_unit_test(test_decode_empty_values),
 		cmocka_unit_test(test_decode_positive),

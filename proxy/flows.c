@@ -1,0 +1,176 @@
+/*
+ * Open flows (RFC 5626 §3.1): the connections devices registered over.
+ *
+ * A WebSocket device's Contact ("*.invalid", RFC 7118 §5) can be reached
+ * through its own connection only, and an outbound device (reg-id) asks
+ * to be reached through the flow it registered over.  When libre closes
+ * such a connection (peer close, error, idle), its bindings stop being
+ * targets: an INVITE to the AOR leaves them out, their GRUU answers 480,
+ * until the device registers again over a new connection.  The table is
+ * of connections, not of bindings, so it stays right whatever the
+ * location index reloads from PostgreSQL.
+ */
+#include <re.h>
+#include "common/log.h"
+#include "location/location.h"
+#include "proxy/flows.h"
+#include "proxy/sipws.h"
+
+enum {
+	FLOW_BUCKETS = 1u << 12,
+	/* sip_keepalive_start() is libre 1.1.0's only close notification
+	 * for TCP/TLS; it also sends CRLF pings every INTERVAL seconds
+	 * (times 0.8..1.0, in 32-bit ms).  The largest that does not wrap:
+	 * about 40 days, i.e. never.  The devices ping us (RFC 5626 §4.4). */
+	NO_PING_INTERVAL = UINT32_MAX / 1000,
+};
+
+struct flows {
+	struct sip *sip;
+	struct hash *ht;      /* struct flow by transport and peer address */
+};
+
+struct flow {
+	struct le he;
+	enum sip_transp tp;
+	struct sa peer;
+	void *watch;          /* libre's close notification, NULL once fired */
+};
+
+
+static void flows_destructor(void *arg)
+{
+	struct flows *fl = arg;
+
+	hash_flush(fl->ht);
+	mem_deref(fl->ht);
+}
+
+
+int flows_alloc(struct flows **flp, struct sip *sip)
+{
+	struct flows *fl = mem_zalloc(sizeof(*fl), flows_destructor);
+	int err;
+
+	if (!fl)
+		return ENOMEM;
+	fl->sip = sip;
+	err = hash_alloc(&fl->ht, FLOW_BUCKETS);
+	if (err)
+		mem_deref(fl);
+	else
+		*flp = fl;
+	return err;
+}
+
+
+static void flow_destructor(void *arg)
+{
+	struct flow *f = arg;
+
+	hash_unlink(&f->he);
+	mem_deref(f->watch);
+}
+
+
+static uint32_t flow_hash(enum sip_transp tp, const struct sa *peer)
+{
+	return sa_hash(peer, SA_ALL) ^ (uint32_t)tp;
+}
+
+
+struct flow_key {
+	enum sip_transp tp;
+	const struct sa *peer;
+};
+
+
+static bool flow_cmp(struct le *le, void *arg)
+{
+	const struct flow *f = le->data;
+	const struct flow_key *k = arg;
+
+	return f->tp == k->tp && sa_cmp(&f->peer, k->peer, SA_ALL);
+}
+
+
+static struct flow *flow_find(const struct flows *fl, enum sip_transp tp,
+			      const struct sa *peer)
+{
+	struct flow_key k = {tp, peer};
+	struct le *le = hash_lookup(fl->ht, flow_hash(tp, peer), flow_cmp, &k);
+
+	return le ? le->data : NULL;
+}
+
+
+/* libre closed the connection (and already freed the watch). */
+static void flow_closed(int err, void *arg)
+{
+	struct flow *f = arg;
+
+	log_info("flow: %s connection of %J closed (%m); its bindings are"
+		 " no targets until they register again",
+		 sip_transp_name(f->tp), &f->peer, err);
+	mem_deref(f);
+}
+
+
+int flows_track(struct flows *fl, const struct sip_msg *msg)
+{
+	struct flow *f;
+	int err;
+
+	if (!fl || !msg)
+		return EINVAL;
+	if (msg->tp == SIP_TRANSP_UDP || flow_find(fl, msg->tp, &msg->src))
+		return 0;
+
+	f = mem_zalloc(sizeof(*f), flow_destructor);
+	if (!f)
+		return ENOMEM;
+	f->tp = msg->tp;
+	f->peer = msg->src;
+	if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
+		err = sipws_watch(&f->watch, fl->sip, msg, flow_closed, f);
+	else
+		err = sip_keepalive_start((struct sip_keepalive **)&f->watch,
+					  fl->sip, msg, NO_PING_INTERVAL,
+					  flow_closed, f);
+	if (err) {
+		mem_deref(f);
+		return err;
+	}
+	hash_append(fl->ht, flow_hash(f->tp, &f->peer), &f->he, f);
+	return 0;
+}
+
+
+bool flows_required(enum sip_transp tp, uint32_t reg_id, bool has_path)
+{
+	/* with a Path, the edge proxy holds the flow (RFC 5626 §5) */
+	if (has_path)
+		return false;
+	switch (tp) {
+
+	case SIP_TRANSP_WS:
+	case SIP_TRANSP_WSS:
+		return true;
+
+	case SIP_TRANSP_TCP:
+	case SIP_TRANSP_TLS:
+		return reg_id != 0;
+
+	default:
+		return false;
+	}
+}
+
+
+bool flows_reachable(const struct flows *fl, const struct binding *b)
+{
+	if (!fl || !sa_isset(&b->received, SA_ADDR) ||
+	    !flows_required(b->tp, b->reg_id, b->path != NULL))
+		return true;
+	return flow_find(fl, b->tp, &b->received) != NULL;
+}
