@@ -110,18 +110,25 @@ new_db() {
 
 # write_config [extra registrar settings...]: locus.conf for this test.
 # Picks LOCUS_PORT (UDP and TCP on 127.0.0.1) unless already set; with
-# TLS_PORT set, also TLS there with $WORK/cert.pem and key.pem.
+# TLS_PORT set, also TLS there with $WORK/cert.pem and key.pem; with
+# WS_PORT, SIP over WebSocket (RFC 7118) there; with WSS_PORT, over
+# secure WebSocket there with the same certificate and key.
 write_config() {
 	LOCUS_PORT=${LOCUS_PORT:-$(free_port)}
-	local tls=
-	[ -n "${TLS_PORT:-}" ] && tls=",
+	local extra=
+	[ -n "${TLS_PORT:-}" ] && extra+=",
               { transport = \"tls\"; address = \"127.0.0.1:$TLS_PORT\";
+                certificate = \"$WORK/cert.pem\"; key = \"$WORK/key.pem\"; }"
+	[ -n "${WS_PORT:-}" ] && extra+=",
+              { transport = \"ws\"; address = \"127.0.0.1:$WS_PORT\"; }"
+	[ -n "${WSS_PORT:-}" ] && extra+=",
+              { transport = \"wss\"; address = \"127.0.0.1:$WSS_PORT\";
                 certificate = \"$WORK/cert.pem\"; key = \"$WORK/key.pem\"; }"
 	local registrar="min_expires = ${MIN_EXPIRES:-60}; default_expires = ${DEFAULT_EXPIRES:-3600}; max_expires = ${MAX_EXPIRES:-3600}; max_contacts = ${MAX_CONTACTS:-16};"
 	cat >"$WORK/locus.conf" <<CONF
 domains   = [ "example.com", "127.0.0.1" ];
 listen    = ( { transport = "udp"; address = "127.0.0.1:$LOCUS_PORT"; },
-              { transport = "tcp"; address = "127.0.0.1:$LOCUS_PORT"; }$tls );
+              { transport = "tcp"; address = "127.0.0.1:$LOCUS_PORT"; }$extra );
 database  = { conninfo = "host=$PG_DIR/run dbname=$DB user=locus"; };
 registrar = { $registrar };
 gruu      = { key_file = "$WORK/gruu.key"; };
