@@ -8,7 +8,9 @@
 #     single CRLF (§3.5.1); an INVITE to its GRUU and one to its AOR reach
 #     it over that connection (it answers 486, which comes back to us).
 #  3. The device's connection closes: its GRUU and its AOR answer 480,
-#     although the binding has not expired (the row is still there).
+#     although the binding has not expired (the row is still there), and
+#     locus does not dial the device's old address: a listener that took
+#     that port over receives nothing (§5.3, flows are never re-dialled).
 #  4. It registers again over a new connection: reachable again.
 . "$(dirname "$0")/lib.sh"
 
@@ -54,7 +56,7 @@ Contact: <sip:bob@127.0.0.1:5997>
 Content-Length: 0
 
 SIP
-	FINAL=$(grep -E '^SIP/2\.0 [2-6][0-9][0-9] ' "$WORK/inv" | head -n 1 | tr -d '\r')
+	FINAL=$(sed -n '/^SIP\/2\.0 [2-6][0-9][0-9] /{s/\r$//;p;q}' "$WORK/inv")
 }
 INVITES=0
 
@@ -77,8 +79,22 @@ device_stop() {
 	wait "$DEVICE_PID" 2>/dev/null || true
 	DEVICE_PID=
 }
-DEVICE_PID=
-trap 'device_stop; cleanup' EXIT
+impostor_stop() {
+	kill "$IMPOSTOR_PID" 2>/dev/null || true
+	wait "$IMPOSTOR_PID" 2>/dev/null || true
+	IMPOSTOR_PID=
+}
+# cleanup takes the test's status from $?: keep it across the stops
+outbound_exit() {
+	local status=$1
+	set +e
+	device_stop
+	impostor_stop
+	(exit "$status")
+	cleanup
+}
+DEVICE_PID= IMPOSTOR_PID=
+trap 'outbound_exit $?' EXIT
 
 log "2. TCP device: Require: outbound, CRLF keep-alive, reached over its flow"
 device_start "$WORK/d1"
@@ -104,6 +120,12 @@ for _ in $(seq 1 50); do
 done
 grep -q "flow: TCP connection of .* closed" "$WORK/locus.log" ||
 	fail "locus did not notice the closed connection"
+mkdir -p "$WORK/imp"
+python3 "$TOP/tests/tools/flowdev.py" --impostor "$(cat "$WORK/d1/port")" \
+	"$WORK/imp" 2>"$WORK/imp/stderr" &
+IMPOSTOR_PID=$!
+for _ in $(seq 1 50); do [ -f "$WORK/imp/ready" ] && break; sleep 0.1; done
+[ -f "$WORK/imp/ready" ] || fail "impostor: $(cat "$WORK/imp/stderr")"
 [ "$(psql_q "SELECT count(*) FROM locus.bindings WHERE aor = '$AOR'")" = 1 ] ||
 	fail "the binding should still be stored"
 invite "$GRUU"
@@ -112,6 +134,9 @@ invite "$GRUU"
 invite "sip:$AOR"
 [ "$FINAL" = "SIP/2.0 480 Temporarily Unavailable" ] ||
 	fail "INVITE to the AOR of a closed flow: '$FINAL', expected 480"
+[ ! -s "$WORK/imp/impostor" ] ||
+	fail "locus re-dialled the closed flow: $(head -n 1 "$WORK/imp/impostor")"
+impostor_stop
 
 log "4. registered again over a new connection: reachable again"
 device_start "$WORK/d2"

@@ -2,6 +2,7 @@
 """An RFC 5626 outbound device over one TCP connection, for tests.
 
     flowdev.py HOST PORT AOR INSTANCE OUTDIR [--no-reg-id]
+    flowdev.py --impostor PORT OUTDIR
 
 Connects to HOST:PORT, REGISTERs AOR with +sip.instance=INSTANCE and
 reg-id=1 (Supported: outbound, gruu) and writes the response to
@@ -10,7 +11,13 @@ and writes what came back, as hex, to OUTDIR/pong.  Then answers every
 INVITE that arrives on the connection with 486 Busy Here (so a caller
 knows it got here) and appends its request line to OUTDIR/invites,
 until it is killed: its connection then closes with it.  OUTDIR/ready
-appears once the registration and the ping are done.
+appears once the registration and the ping are done; OUTDIR/port holds
+the connection's local port.
+
+With --impostor it listens on 127.0.0.1:PORT instead (a device's old
+port, after its connection closed) and appends whatever any connection
+brings to OUTDIR/impostor: a server that re-dials a closed flow reaches
+whoever holds the port now (RFC 5626 §5.3: it must not).
 """
 import os
 import socket
@@ -66,10 +73,40 @@ def busy_here(invite):
             to + b";tag=flowdev\r\nContent-Length: 0\r\n\r\n")
 
 
+def impostor(port, outdir):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", int(port)))
+    srv.listen(8)
+    open(os.path.join(outdir, "ready"), "w").close()
+    while True:
+        conn, _ = srv.accept()
+        with conn, open(os.path.join(outdir, "impostor"), "ab") as f:
+            conn.settimeout(2)
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    f.write(data)
+                    f.flush()
+            except socket.timeout:
+                pass
+
+
 def main():
+    if sys.argv[1] == "--impostor":
+        return impostor(sys.argv[2], sys.argv[3])
     host, port, aor, instance, outdir = sys.argv[1:6]
     reg_id = "--no-reg-id" not in sys.argv[6:]
-    sock = socket.create_connection((host, int(port)), timeout=5)
+    sock = socket.socket()
+    # so that --impostor can take the port over while this one's
+    # TIME_WAIT lasts (Linux wants SO_REUSEADDR on both)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.settimeout(5)
+    sock.connect((host, int(port)))
+    with open(os.path.join(outdir, "port"), "w") as f:
+        f.write(str(sock.getsockname()[1]))
     register(sock, aor, instance, reg_id)
     resp, rest = read_message(sock, b"")
     with open(os.path.join(outdir, "register.txt"), "wb") as f:
