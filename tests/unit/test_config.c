@@ -150,14 +150,22 @@ static void test_example_loads(void **state)
 	assert_string_equal(cfg->domains[2], "127.0.0.1");
 
 	assert_int_equal(sa_set_str(&a, "127.0.0.1", 5060), 0);
-	assert_int_equal(cfg->listenc, 3);
+	assert_int_equal(cfg->listenc, 5);
 	assert_int_equal(cfg->listen[0].tp, SIP_TRANSP_UDP);
 	assert_int_equal(cfg->listen[1].tp, SIP_TRANSP_TCP);
 	assert_int_equal(cfg->listen[2].tp, SIP_TRANSP_TLS);
+	assert_int_equal(cfg->listen[3].tp, SIP_TRANSP_WS);
+	assert_int_equal(cfg->listen[4].tp, SIP_TRANSP_WSS);
 	assert_true(sa_cmp(&cfg->listen[0].addr, &a, SA_ALL));
 	assert_true(sa_cmp(&cfg->listen[1].addr, &a, SA_ALL));
 	sa_set_port(&a, 5061);
 	assert_true(sa_cmp(&cfg->listen[2].addr, &a, SA_ALL));
+	sa_set_port(&a, 8080);
+	assert_true(sa_cmp(&cfg->listen[3].addr, &a, SA_ALL));
+	assert_null(cfg->listen[3].certificate);
+	sa_set_port(&a, 8443);
+	assert_true(sa_cmp(&cfg->listen[4].addr, &a, SA_ALL));
+	assert_string_equal(cfg->listen[4].key, cfg->listen[2].key);
 
 	strcpy(dir, path);
 	assert_non_null(realpath(dirname(dir), cdir));
