@@ -1,7 +1,7 @@
 /* The connections devices registered over (RFC 5626 flows), as long as
  * they are open at this node.  A binding that must be reached through its
- * flow (sipmsg: WebSocket, or outbound over TCP/TLS) is a target only
- * while its flow is open. */
+ * flow (WebSocket, or outbound over TCP/TLS: flows_required()) is a
+ * target only while its flow is open. */
 #ifndef LOCUS_FLOWS_H
 #define LOCUS_FLOWS_H
 

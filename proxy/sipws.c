@@ -23,6 +23,7 @@
  * Upstream fixed 1 and 2 in later versions; drop this file with 1.1.0.
  */
 #define _GNU_SOURCE   /* memfd_create() */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>

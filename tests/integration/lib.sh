@@ -153,14 +153,21 @@ wait_ready() {
 	fail "$what not ready after 15 s"
 }
 
+# process_exited PID: waits until PID is gone, at most 10 s; false if it
+# still runs then.
+process_exited() {
+	for _ in $(seq 1 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # process_stop PID [SIGNAL]: TERM by default, at most 10 s, then KILL.
 process_stop() {
 	local pid=$1
 	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	process_exited "$pid" || true
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }

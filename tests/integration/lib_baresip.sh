@@ -283,11 +283,7 @@ bs_stop() {
 	[ -z "$fd" ] || exec {fd}>&-
 	BS_FD[$name]=
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! process_exited "$pid"; then
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		BS_PID[$name]=

@@ -36,10 +36,7 @@ BR_STATUS=
 br__reap() {
 	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	process_exited "$pid" || true
 	pkill -KILL -s "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
@@ -141,11 +138,7 @@ br_stop() {
 	local name=$1 pid=${BR_PID[$1]}
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! process_exited "$pid"; then
 		br__reap "$pid"
 		BR_PID[$name]=
 		fail "browser $name did not close within 10 s of SIGTERM"

@@ -333,10 +333,7 @@ ld_stop() {
 	local name=$1 pid=${LD_PID[$1]} fd=${LD_FD[$1]}
 	[ -n "$pid" ] || return 0
 	{ printf 'quit\n' >&"$fd"; } 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	process_exited "$pid" || true
 	exec {fd}>&-
 	LD_FD[$name]=
 	if kill -0 "$pid" 2>/dev/null; then
