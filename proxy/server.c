@@ -1,4 +1,5 @@
 #include <string.h>
+#include <sys/socket.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <re.h>
@@ -24,6 +25,14 @@ enum {
 	/* a UDP datagram's largest payload: libre reads 8 KiB by default and
 	 * drops a longer message, truncated, without a word */
 	UDP_RX_MAX     = 65535,
+	/* a UDP socket's receive buffer: the kernel's default (208 KiB, some
+	 * 160 REGISTERs) fills in 16 ms at 10,000/s, so any hiccup longer
+	 * than that (the loop descheduled, a burst from a client catching
+	 * up, a group commit's answers going out) drops requests, each one
+	 * costing its UA a retransmission 500 ms later.  4 MiB (the kernel
+	 * doubles it) holds over half a second of them. */
+	UDP_RCVBUF     = 4 << 20,
+	UDP_SOCKS_MAX  = 16,
 };
 
 struct server {
@@ -34,6 +43,8 @@ struct server {
 	struct flows *flows;
 	struct registrar *reg;
 	struct proxy *proxy;
+	void *udp_socks[UDP_SOCKS_MAX];  /* receive buffers grown already */
+	size_t udp_sockc;
 };
 
 
@@ -220,6 +231,37 @@ struct flows *server_flows(const struct server *srv)
 }
 
 
+/* Once per UDP socket, from its first message (libre 1.1.0 offers its
+ * sockets no other way): a receive buffer that rides out a long turn of
+ * the loop.  SO_RCVBUFFORCE passes net.core.rmem_max where we may. */
+static void udp_rcvbuf_grow(struct server *srv, const struct sip_msg *msg)
+{
+	struct udp_sock *us = msg->sock;
+	int size = UDP_RCVBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	for (size_t i = 0; i < srv->udp_sockc; i++) {
+		if (srv->udp_socks[i] == us)
+			return;
+	}
+	if (srv->udp_sockc == UDP_SOCKS_MAX)
+		return;
+	srv->udp_socks[srv->udp_sockc++] = us;
+
+#ifdef SO_RCVBUFFORCE
+	if (!udp_setsockopt(us, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			    sizeof(size)))
+		size = 0;
+#endif
+	if (size)
+		(void)udp_setsockopt(us, SOL_SOCKET, SO_RCVBUF, &size,
+				     sizeof(size));
+	(void)getsockopt(udp_sock_fd(us, sa_af(&msg->dst)), SOL_SOCKET,
+			 SO_RCVBUF, &got, &len);
+	log_info("UDP %J: receive buffer %d bytes", &msg->dst, got);
+}
+
+
 void server_request(struct server *srv, const struct sip_msg *msg)
 {
 	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
@@ -230,8 +272,10 @@ void server_request(struct server *srv, const struct sip_msg *msg)
 	 * read whole, so that an oversized header gets its 400 instead of
 	 * vanishing.  (A datagram over 8 KiB before any other on a socket
 	 * is still lost: libre's UDP_RXSZ_DEFAULT.) */
-	if (msg->tp == SIP_TRANSP_UDP)
+	if (msg->tp == SIP_TRANSP_UDP) {
 		udp_rxsz_set(msg->sock, UDP_RX_MAX);
+		udp_rcvbuf_grow(srv, msg);
+	}
 	else if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
 		sipws_received(srv->sip, msg);
 
