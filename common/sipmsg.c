@@ -332,9 +332,11 @@ enum sip_transp sipmsg_via_transport(const struct sip_via *via)
 
 	if (via->tp != SIP_TRANSP_NONE)
 		return via->tp;
-	/* RFC 3261 §25.1: "SIP" LWS? "/" LWS? "2.0" LWS? "/" transport */
+	/* RFC 3261 §25.1: "SIP" LWS? "/" LWS? "2.0" LWS? "/" transport;
+	 * every [] of re_regex() takes an argument, the LWS ones NULL */
 	if (re_regex(via->val.p, via->val.l, "SIP[ \t\r\n]*/[ \t\r\n]*"
-		     "2.0[ \t\r\n]*/[ \t\r\n]*[A-Za-z]+", &tp))
+		     "2.0[ \t\r\n]*/[ \t\r\n]*[A-Za-z]+", NULL, NULL, NULL,
+		     NULL, &tp))
 		return SIP_TRANSP_NONE;
 	if (0 == pl_strcasecmp(&tp, "WS"))
 		return SIP_TRANSP_WS;
