@@ -43,7 +43,8 @@ struct server {
 	struct flows *flows;
 	struct registrar *reg;
 	struct proxy *proxy;
-	void *udp_socks[UDP_SOCKS_MAX];  /* receive buffers grown already */
+	/* UDP sockets udp_socket_prepare() has seen */
+	struct udp_sock *udp_socks[UDP_SOCKS_MAX];
 	size_t udp_sockc;
 };
 
@@ -231,10 +232,16 @@ struct flows *server_flows(const struct server *srv)
 }
 
 
-/* Once per UDP socket, from its first message (libre 1.1.0 offers its
- * sockets no other way): a receive buffer that rides out a long turn of
- * the loop.  SO_RCVBUFFORCE passes net.core.rmem_max where we may. */
-static void udp_rcvbuf_grow(struct server *srv, const struct sip_msg *msg)
+/*
+ * Once per UDP socket, from its first message: libre 1.1.0 gives no
+ * access to its UDP sockets but through the messages they received.
+ * From then on every datagram is read whole, so that an oversized header
+ * gets its 400 instead of vanishing (one over 8 KiB before any other on a
+ * socket is still lost: libre's UDP_RXSZ_DEFAULT), and the receive
+ * buffer rides out a long turn of the loop (SO_RCVBUFFORCE passes
+ * net.core.rmem_max where we may).
+ */
+static void udp_socket_prepare(struct server *srv, const struct sip_msg *msg)
 {
 	struct udp_sock *us = msg->sock;
 	int size = UDP_RCVBUF, got = 0;
@@ -244,6 +251,7 @@ static void udp_rcvbuf_grow(struct server *srv, const struct sip_msg *msg)
 		if (srv->udp_socks[i] == us)
 			return;
 	}
+	udp_rxsz_set(us, UDP_RX_MAX);
 	if (srv->udp_sockc == UDP_SOCKS_MAX)
 		return;
 	srv->udp_socks[srv->udp_sockc++] = us;
@@ -267,15 +275,8 @@ void server_request(struct server *srv, const struct sip_msg *msg)
 	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
 	const char *problem;
 
-	/* libre 1.1.0 gives no access to its UDP sockets but through the
-	 * messages they received: from the first one on, every datagram is
-	 * read whole, so that an oversized header gets its 400 instead of
-	 * vanishing.  (A datagram over 8 KiB before any other on a socket
-	 * is still lost: libre's UDP_RXSZ_DEFAULT.) */
-	if (msg->tp == SIP_TRANSP_UDP) {
-		udp_rxsz_set(msg->sock, UDP_RX_MAX);
-		udp_rcvbuf_grow(srv, msg);
-	}
+	if (msg->tp == SIP_TRANSP_UDP)
+		udp_socket_prepare(srv, msg);
 	else if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
 		sipws_received(srv->sip, msg);
 
