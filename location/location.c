@@ -345,9 +345,13 @@ int64_t location_next_expiry(const struct location *loc, int64_t now)
 }
 
 
+/* From the same clock as location_now_ms(): glibc's time() reads the
+ * coarse clock, up to a tick behind, so near a second's turn a binding
+ * stored at now_ms / 1000 = T+1 was listed at time() = T as expiring a
+ * second later than max_expires allows. */
 int64_t location_now(void)
 {
-	return (int64_t)time(NULL);
+	return location_now_ms() / 1000;
 }
 
 

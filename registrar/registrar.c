@@ -12,7 +12,6 @@
  * processed twice.
  */
 #include <string.h>
-#include <time.h>
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
@@ -196,7 +195,7 @@ static void reply_ok(struct reg_ctx *ctx)
 		.key = d->gruu_key,
 		.gruu = req->gruu,
 		.outbound = req->outbound,
-		.now = (int64_t)time(NULL),
+		.now = location_now(),
 	};
 	struct mbuf *mb = mbuf_alloc(1024);
 	int err = mb ? 0 : ENOMEM;
