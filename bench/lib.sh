@@ -1,5 +1,7 @@
-# bench/run.sh's machinery (sourced).  Everything on 127.0.0.1; every
-# server started here is stopped at exit.
+# bench/run.sh's machinery (sourced): settings, PostgreSQL, the two
+# servers and sipp.  Everything on 127.0.0.1; every server started here is
+# stopped at exit.  The loads are in loads.sh, the scale measurements in
+# scale.sh, the report in report.sh.
 set -euo pipefail
 
 B=$top/bench
@@ -9,15 +11,24 @@ PG_DIR=$STATE/pg
 LOCUS_PORT=25060
 KAMAILIO_PORT=25070
 SIPP_PORT=25080
+CALLEE_PORT=25090
 SERVER_PID=
+CALLEE_PID=
+# Registering what a step needs first (not measured): well below each
+# server's clean rate, so that no prefill REGISTER is lost (a lost one
+# would make its refresh a new binding and skew the step).
 PREFILL_RATE=2000
-declare -A MAX RUNS
+LOCUS_PREFILL_RATE=8000
+# Kamailio's shared memory: enough for a million bindings.  Pages it never
+# touches cost nothing (memory is measured as PSS, scale.sh).
+KAMAILIO_SHM=${KAMAILIO_SHM:-2048}
 # Both servers reach PostgreSQL alike, over TCP on loopback (Kamailio's
 # db_postgres has no unix-socket URL); a port of its own.
 export PGPORT=25432
 DB_TCP="host=127.0.0.1 port=$PGPORT user=locus"
 
 bench_cleanup() {
+	callees_stop
 	server_stop
 	"$top/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
 	[ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"
@@ -66,7 +77,7 @@ CONF
 	psql_db postgres -c "CREATE DATABASE kamailio" >/dev/null
 	psql_db kamailio -f /usr/share/kamailio/postgres/standard-create.sql >/dev/null
 	psql_db kamailio -f /usr/share/kamailio/postgres/usrloc-create.sql >/dev/null
-	mkdir -p "$RESULTS"
+	mkdir -p "$RESULTS/data"
 }
 
 # ---- servers --------------------------------------------------------------
@@ -91,7 +102,7 @@ kamailio_start() {
 	    -e "s|@CHILDREN@|${KAMAILIO_CHILDREN:-8}|" \
 	    -e "s|@DB_URL@|postgres://locus@127.0.0.1:$PGPORT/kamailio|" \
 	    "$B/kamailio.cfg.in" >"$STATE/kamailio.cfg"
-	kamailio -f "$STATE/kamailio.cfg" -DD -E -m 512 -M 32 \
+	kamailio -f "$STATE/kamailio.cfg" -DD -E -m "$KAMAILIO_SHM" -M 32 \
 		>>"$STATE/kamailio.log" 2>&1 &
 	SERVER_PID=$!
 	SERVER_PORT=$KAMAILIO_PORT
@@ -110,172 +121,63 @@ server_stop() {
 	pkill -f "kamailio -f $STATE" 2>/dev/null || true
 }
 
-# A fresh server on empty tables, answering OPTIONS-less: waits until a
-# REGISTER gets an answer.
-server_start() {
+# server_launch SERVER: starts it on whatever the tables hold and waits
+# until it answers; LAUNCH_S is the seconds that took (start-up, with
+# loading the bindings).
+server_launch() {
+	START_NS=$(date +%s%N)
+	export START_NS
+	"${1}_start"
+	if ! LAUNCH_S=$(python3 "$B/ready.py" "$SERVER_PORT" 600); then
+		echo "bench: $1 did not come up; see $STATE/$1.log" >&2
+		exit 1
+	fi
+}
+
+server_truncate() {
 	psql_db locus -c "TRUNCATE locus.location, locus.instance"
 	psql_db kamailio -c "TRUNCATE location, location_attrs"
-	"${1}_start"
-	for _ in $(seq 1 100); do
-		if sipp_once "$B/sipp/reg_new.xml" -m 1 >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "bench: $1 did not come up; see $STATE/$1.log" >&2
-	exit 1
 }
+
+# A fresh server on empty tables.
+server_start() {
+	server_truncate
+	server_launch "$1"
+}
+
+# ---- sipp -----------------------------------------------------------------
 
 # sipp's own socket buffer is 64 KB by default: a burst of 200 OKs (a
 # group commit answers many at once) would overflow it and count as
 # retransmissions of the server's.  4 MB, for both servers alike.
-sipp_once() {   # sipp_once SCENARIO [args]: a short run against the server
+sipp_once() {   # sipp_once SCENARIO [args]: a run against the server
 	local scen=$1; shift
 	local limit=${SIPP_LIMIT:-90}
 	( cd "$STATE" && timeout $((limit + 30)) sipp -sf "$scen" -i 127.0.0.1 \
-		-p $SIPP_PORT -nostdin -timeout "${limit}s" -timeout_error \
-		-buff_size 4194304 "$@" \
+		-p "${SIPP_LOCAL_PORT:-$SIPP_PORT}" -nostdin \
+		-timeout "${limit}s" -timeout_error -buff_size 4194304 -trace_err "$@" \
 		"127.0.0.1:$SERVER_PORT" )
 }
 
-# ---- loads ----------------------------------------------------------------
-
-# The refresh load: call N of both runs registers AOR rN with Call-ID
-# rcid-N@bench (-cid_str; sipp matches responses by the Call-IDs it
-# makes), first with CSeq 1, then once more with a higher CSeq.
-refresh_aors_write() {   # refresh_aors_write COUNT
-	awk -v n="$1" 'BEGIN { print "SEQUENTIAL"
-		for (i = 1; i <= n; i++)
-			printf "r%d;unused;00000000-0000-4000-8000-%012d\n", i, i }' \
-		>"$STATE/refresh.csv"
+# Retransmissions in sipp's closing screen, over every message of the
+# scenario, sent or received.  A client's lines read
+#   "REGISTER ---------->  B-RTD1  messages  retrans  timeout"
+#   "     200 <----------  E-RTD1  messages  retrans  timeout  unexpected"
+# a server's "----------> INVITE  messages  retrans ...": the second
+# number after the arrow and the message's name is the retransmissions.
+sipp_retrans() {   # sipp_retrans OUTPUT
+	awk '/Messages +Retrans/ { sum = 0 }
+	     /-+>|<-+/ {
+		n = 0; past = 0
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^(-+>|<-+)$/) { past = 1; if (i == 1) i++; continue }
+			if (past && $i ~ /^[0-9]+$/ && ++n == 2) { sum += $i; break }
+		}
+	     }
+	     END { print sum + 0 }' "$1"
 }
 
-load_prepare() {   # load_prepare LOAD RATE: what LOAD needs registered first
-	local n=$(($2 * DURATION))
-	case $1 in
-	reg_refresh)
-		refresh_aors_write $n
-		# below either server's clean rate, so that no prefill
-		# REGISTER is lost: a lost one would make its refresh a new
-		# binding and skew the step
-		SIPP_LIMIT=$((n / PREFILL_RATE + 60)) sipp_once \
-			"$B/sipp/reg_prefill.xml" -inf "$STATE/refresh.csv" \
-			-cid_str "rcid-%u@bench" -r $PREFILL_RATE -m $n \
-			>"$STATE/prefill.out" 2>&1 ;;
-	esac
-}
-
-load_args() {
-	case $1 in
-	reg_refresh) echo "-inf $STATE/refresh.csv -cid_str rcid-%u@bench" ;;
-	esac
-}
-
-# run_step SERVER LOAD RATE: DURATION seconds at RATE/s against a fresh
-# server.  Sets STEP_OK (no failed call, no retransmission, all calls
-# made), STEP_RATE (achieved), STEP_RETRANS, STEP_FAILED.
-run_step() {
-	local server=$1 load=$2 rate=$3 out=$STATE/step.out
-	server_start "$server"
-	if ! load_prepare "$load" "$rate"; then
-		server_stop
-		echo "bench: prefill for $server $load at $rate/s failed:" >&2
-		tail -5 "$STATE/prefill.out" >&2
-		exit 1
-	fi
-	# shellcheck disable=SC2046
-	sipp_once "$B/sipp/$load.xml" $(load_args "$load") -r "$rate" \
-		-m $((rate * DURATION)) -l $((rate * 4)) >"$out" 2>&1 || true
-	server_stop
-	# "REGISTER ---------->  [B-RTD1]  messages  retrans  timeout"
-	STEP_RETRANS=$(awk '/REGISTER -+>/ { n = 0; for (i = 1; i <= NF; i++)
-		if ($i ~ /^[0-9]+$/ && ++n == 2) { print $i; exit } }' "$out")
-	STEP_FAILED=$(awk -F'|' '/Failed call/ { gsub(/ /, "", $3); v = $3 } END { print v + 0 }' "$out")
-	local ok_calls
-	ok_calls=$(awk -F'|' '/Successful call/ { gsub(/ /, "", $3); v = $3 } END { print v + 0 }' "$out")
-	STEP_RATE=$(awk -F'|' '/Call Rate/ { gsub(/[ a-z]/, "", $3); v = $3 } END { print v + 0 }' "$out")
-	STEP_OK=0
-	[ "${STEP_RETRANS:-1}" = 0 ] && [ "$STEP_FAILED" = 0 ] &&
-		[ "$ok_calls" = $((rate * DURATION)) ] && STEP_OK=1
-	RUNS[$server/$load]+="$rate:$STEP_OK:$STEP_RETRANS:$STEP_FAILED:$STEP_RATE "
-	say "$server $load $rate/s for ${DURATION}s: $([ $STEP_OK = 1 ] && echo ok || echo no)" \
-		"(achieved ${STEP_RATE}/s, $STEP_RETRANS retransmissions, $STEP_FAILED failed)"
-}
-
-# find_max SERVER LOAD: the highest rate that passes, doubling from 1000,
-# then bisecting three times.
-find_max() {
-	local server=$1 load=$2 lo=0 hi=0 rate=1000
-	while :; do
-		run_step "$server" "$load" $rate
-		if [ $STEP_OK = 1 ]; then
-			lo=$rate
-			[ $rate -ge 64000 ] && break
-			rate=$((rate * 2))
-		else
-			hi=$rate
-			break
-		fi
-	done
-	for _ in 1 2 3; do
-		[ $hi -gt 0 ] || break
-		rate=$(( (lo + hi) / 2 / 100 * 100 ))
-		[ $rate -gt $lo ] || break
-		run_step "$server" "$load" $rate
-		if [ $STEP_OK = 1 ]; then lo=$rate; else hi=$rate; fi
-	done
-	MAX[$server/$load]=$lo
-	say "$server $load: highest clean rate $lo/s"
-}
-
-# ---- results --------------------------------------------------------------
-
-results_write() {
-	local md=$RESULTS/register.md
-	{
-		echo "# REGISTER throughput, locus and Kamailio, same run"
-		echo
-		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r);"
-		echo "PostgreSQL $(psql -V | awk '{print $3}'), fsync and synchronous_commit on;"
-		echo "Kamailio $(kamailio -v | awk 'NR==1{print $3}') (usrloc db_mode=1, ${KAMAILIO_CHILDREN:-8} children);"
-		echo "locus $(git -C "$top" describe --always --dirty 2>/dev/null)."
-		echo "Highest rate sustained for ${DURATION} s with no failed call and no"
-		echo "retransmission (sipp on the same machine).  Command: \`bench/run.sh\`."
-		echo
-		echo "| load | locus | Kamailio | ratio |"
-		echo "|---|---:|---:|---:|"
-		for load in ${LOADS//,/ }; do
-			local l=${MAX[locus/$load]:-} k=${MAX[kamailio/$load]:-} ratio=-
-			[ -n "$l" ] && [ -n "$k" ] && [ "$k" -gt 0 ] &&
-				ratio=$(awk -v a="$l" -v b="$k" 'BEGIN { printf "%.1fx", a / b }')
-			echo "| $load | ${l:--} | ${k:--} | $ratio |"
-		done
-		echo
-		echo "Every step (rate/s: pass, retransmissions, failed, achieved/s):"
-		echo
-		for key in "${!RUNS[@]}"; do
-			echo "- $key: ${RUNS[$key]}"
-		done
-	} >"$md"
-	cat "$md"
-	chart_write
-}
-
-chart_write() {
-	local dat=$STATE/chart.dat
-	command -v gnuplot >/dev/null || return 0
-	for load in ${LOADS//,/ }; do
-		echo "$load ${MAX[locus/$load]:-0} ${MAX[kamailio/$load]:-0}"
-	done >"$dat"
-	gnuplot <<PLOT
-set terminal png size 800,480
-set output "$RESULTS/register.png"
-set title "Durable REGISTER/s, highest clean rate (same machine, same PostgreSQL)"
-set style data histograms
-set style fill solid 0.8
-set boxwidth 0.9
-set yrange [0:*]
-set ylabel "REGISTER/s"
-plot "$dat" using 2:xtic(1) title "locus", "" using 3 title "Kamailio"
-PLOT
+sipp_counter() {   # sipp_counter OUTPUT NAME: a cumulative statistic
+	awk -F'|' -v name="$2" 'index($1, name) { gsub(/[ a-z]/, "", $3); v = $3 }
+		END { print v + 0 }' "$1"
 }

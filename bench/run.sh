@@ -1,30 +1,41 @@
 #!/usr/bin/env bash
 # Benchmarks, locus and Kamailio side by side, in one run on this machine.
 #
-#   bench/run.sh [--quick] [--loads reg_new,reg_refresh] [--servers locus,kamailio]
+#   bench/run.sh [--quick] [--loads L,..] [--servers S,..] [--no-scale]
 #
 # Installs what it needs from Debian (sip-tester, kamailio,
 # kamailio-postgres-modules, gnuplot), builds locus, starts one private
-# PostgreSQL (fsync and synchronous_commit on), and for each load and each
-# server finds the highest rate sustained for DURATION seconds (30; 10 with
-# --quick) with no failed call and no retransmission: doubling from 1000/s,
-# then bisecting.  Both servers write through to the same PostgreSQL
-# server: locus commits before its 200 OK; Kamailio runs usrloc with
-# db_mode=1 (write-through).  Results: bench/results/register.md and .png.
+# PostgreSQL (fsync and synchronous_commit on) and runs each load against
+# each server alternately (bench/loads.sh):
+#   reg_new, reg_refresh   durable REGISTERs: locus commits before its
+#                          200 OK; Kamailio runs usrloc db_mode=1
+#   call_aor, call_gruu    INVITE-200-ACK-BYE-200 through the stateful,
+#                          record-routing proxy to registered sipp callees
+# finding the highest rate sustained for DURATION seconds (30; 10 with
+# --quick) with no failed call and no retransmission, then the p50/p99
+# response time at half that rate.  Then the scale figures
+# (bench/scale.sh): memory per binding and start-up time with 100,000 and
+# 1,000,000 bindings in PostgreSQL.
+# Results: bench/results/results.md and results.png (bench/report.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
+. "$top/bench/loads.sh"
+. "$top/bench/scale.sh"
+. "$top/bench/report.sh"
 
 DURATION=30
-LOADS=reg_new,reg_refresh
+LOADS=reg_new,reg_refresh,call_aor,call_gruu
 SERVERS=locus,kamailio
+SCALE=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) DURATION=10 ;;
 	--loads) LOADS=$2; shift ;;
 	--servers) SERVERS=$2; shift ;;
-	*) echo "usage: bench/run.sh [--quick] [--loads L,..] [--servers S,..]" >&2
+	--no-scale) SCALE=0 ;;
+	*) echo "usage: bench/run.sh [--quick] [--loads L,..] [--servers S,..] [--no-scale]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -35,5 +46,13 @@ for load in ${LOADS//,/ }; do
 	for server in ${SERVERS//,/ }; do
 		find_max "$server" "$load"
 	done
+	for server in ${SERVERS//,/ }; do
+		measure_latency "$server" "$load"
+	done
+	load_save "$load"
 done
+if [ $SCALE = 1 ]; then
+	scale_run
+	scale_save
+fi
 results_write

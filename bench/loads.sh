@@ -1,0 +1,170 @@
+# bench/run.sh's loads (sourced after lib.sh): what each needs registered
+# first, a step of DURATION seconds at one rate, the search for the
+# highest clean rate, and the response times at half of it.
+#
+#   reg_new      new bindings: a new AOR per REGISTER, +sip.instance,
+#                reg-id, Supported: gruu
+#   reg_refresh  refreshes of bindings registered before the step
+#   call_aor     INVITE-200-ACK-BYE-200 through the proxy to an AOR,
+#                record-routed, to CALLEES registered sipp callees
+#   call_gruu    the same to each callee's public GRUU
+set -euo pipefail
+
+CALLEES=1000
+declare -A MAX RUNS P50 P99
+
+# The refresh load: call N of both runs registers AOR rN with Call-ID
+# rcid-N@bench (-cid_str; sipp matches responses by the Call-IDs it
+# makes), first with CSeq 1, then once more with a higher CSeq.
+aors_write() {   # aors_write FILE PREFIX COUNT
+	awk -v n="$3" -v p="$2" 'BEGIN { print "SEQUENTIAL"
+		for (i = 1; i <= n; i++)
+			printf "%s%d;unused;00000000-0000-4000-8000-%012d\n", p, i, i }' \
+		>"$1"
+}
+
+prefill() {   # prefill CSV COUNT [sipp args]: registers COUNT AORs of CSV
+	local csv=$1 n=$2; shift 2
+	local rate=$PREFILL_RATE
+	[ "$SERVER_PORT" = "$LOCUS_PORT" ] && rate=$LOCUS_PREFILL_RATE
+	SIPP_LIMIT=$((n / rate + 60)) sipp_once \
+		"$B/sipp/reg_prefill.xml" -inf "$csv" -r $rate -m "$n" \
+		"$@" >"$STATE/prefill.out" 2>&1
+}
+
+is_call() { case $1 in call_*) return 0 ;; esac; return 1; }
+
+# The callees: one sipp server on CALLEE_PORT answers for all of them.
+# They register from that port first, so that their Contacts (and the
+# servers' received addresses) name it.
+callees_start() {   # callees_start CALLS
+	aors_write "$STATE/callees.csv" c $CALLEES
+	SIPP_LOCAL_PORT=$CALLEE_PORT prefill "$STATE/callees.csv" $CALLEES ||
+		return 1
+	( cd "$STATE" && exec sipp -sf "$B/sipp/call_uas.xml" -i 127.0.0.1 \
+		-p $CALLEE_PORT -nostdin -buff_size 4194304 -m "$1" \
+		-recv_timeout 10s -timeout $((DURATION + 60))s -trace_err \
+		>"$STATE/callees.out" 2>&1 ) &
+	CALLEE_PID=$!
+}
+
+callees_stop() {   # waits up to 15 s for the callees to count their calls
+	[ -n "$CALLEE_PID" ] || return 0
+	for _ in $(seq 1 150); do
+		kill -0 "$CALLEE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	pkill -f "call_uas.xml -i 127.0.0.1 -p $CALLEE_PORT" 2>/dev/null || true
+	wait "$CALLEE_PID" 2>/dev/null || true
+	CALLEE_PID=
+}
+
+load_prepare() {   # load_prepare LOAD RATE: what LOAD needs first
+	local n=$(($2 * DURATION))
+	case $1 in
+	reg_refresh)
+		aors_write "$STATE/refresh.csv" r $n
+		prefill "$STATE/refresh.csv" $n -cid_str "rcid-%u@bench" ;;
+	call_*)
+		callees_start $n ;;
+	esac
+}
+
+# The scenario file of LOAD; the call loads' are made from one template.
+load_scenario() {
+	local ruri
+	case $1 in
+	call_aor)  ruri='sip:[field0]@example.com' ;;
+	call_gruu) ruri='sip:[field0]@example.com;gr=urn:uuid:[field2]' ;;
+	*) echo "$B/sipp/$1.xml"; return ;;
+	esac
+	sed -e "s|@LOAD@|$1|" -e "s|@RURI@|$ruri|" "$B/sipp/call_uac.xml.in" \
+		>"$STATE/$1.xml"
+	echo "$STATE/$1.xml"
+}
+
+load_args() {
+	case $1 in
+	reg_refresh) echo "-inf $STATE/refresh.csv -cid_str rcid-%u@bench" ;;
+	call_*) echo "-inf $STATE/callees.csv" ;;
+	esac
+}
+
+# run_step SERVER LOAD RATE [sipp args]: DURATION seconds at RATE/s
+# against a fresh server.  Sets STEP_OK (no failed call, no
+# retransmission on either side, every call made), STEP_RATE (achieved),
+# STEP_RETRANS, STEP_FAILED.
+run_step() {
+	local server=$1 load=$2 rate=$3 out=$STATE/step.out ok_calls
+	shift 3
+	server_start "$server"
+	if ! load_prepare "$load" "$rate"; then
+		echo "bench: preparing $load for $server at $rate/s failed:" >&2
+		tail -5 "$STATE/prefill.out" >&2
+		exit 1
+	fi
+	# shellcheck disable=SC2046
+	sipp_once "$(load_scenario "$load")" $(load_args "$load") -r "$rate" \
+		-m $((rate * DURATION)) -l $((rate * 4)) "$@" >"$out" 2>&1 || true
+	callees_stop
+	server_stop
+	STEP_RETRANS=$(sipp_retrans "$out")
+	STEP_FAILED=$(sipp_counter "$out" "Failed call")
+	ok_calls=$(sipp_counter "$out" "Successful call")
+	STEP_RATE=$(sipp_counter "$out" "Call Rate")
+	if is_call "$load"; then
+		STEP_RETRANS=$((STEP_RETRANS + $(sipp_retrans "$STATE/callees.out")))
+		STEP_FAILED=$((STEP_FAILED + $(sipp_counter "$STATE/callees.out" "Failed call")))
+	fi
+	STEP_OK=0
+	[ "$STEP_RETRANS" = 0 ] && [ "$STEP_FAILED" = 0 ] &&
+		[ "$ok_calls" = $((rate * DURATION)) ] && STEP_OK=1
+	RUNS[$server/$load]+="$rate:$STEP_OK:$STEP_RETRANS:$STEP_FAILED:$STEP_RATE "
+	say "$server $load $rate/s for ${DURATION}s: $([ $STEP_OK = 1 ] && echo ok || echo no)" \
+		"(achieved ${STEP_RATE}/s, $STEP_RETRANS retransmissions, $STEP_FAILED failed)"
+}
+
+# find_max SERVER LOAD: the highest rate that passes, doubling from 1000,
+# then bisecting three times.
+find_max() {
+	local server=$1 load=$2 lo=0 hi=0 rate=1000
+	while :; do
+		run_step "$server" "$load" $rate
+		if [ $STEP_OK = 1 ]; then
+			lo=$rate
+			[ $rate -ge 64000 ] && break
+			rate=$((rate * 2))
+		else
+			hi=$rate
+			break
+		fi
+	done
+	for _ in 1 2 3; do
+		[ $hi -gt 0 ] || break
+		rate=$(( (lo + hi) / 2 / 100 * 100 ))
+		[ $rate -gt $lo ] || break
+		run_step "$server" "$load" $rate
+		if [ $STEP_OK = 1 ]; then lo=$rate; else hi=$rate; fi
+	done
+	MAX[$server/$load]=$lo
+	say "$server $load: highest clean rate $lo/s"
+}
+
+# measure_latency SERVER LOAD: p50 and p99 of the first response time
+# (REGISTER to 200, INVITE to 200) at half the highest clean rate, from
+# every call's sipp -trace_rtt record.  sipp's clock counts whole
+# milliseconds: a reading of k means between k-1 and k+1 ms.
+measure_latency() {
+	local server=$1 load=$2 rate=$(( ${MAX[$1/$2]:-0} / 2 ))
+	[ "$rate" -gt 0 ] || return 0
+	rm -f "$STATE"/*_rtt.csv
+	run_step "$server" "$load" "$rate" -trace_rtt -rtt_freq 1000
+	read -r P50[$server/$load] P99[$server/$load] < <(
+		cat "$STATE"/*_rtt.csv | awk -F';' '$3 == 1 { print $2 }' |
+		sort -n | awk '{ v[NR] = $1 }
+			END { if (!NR) { print "- -"; exit }
+			      p50 = int((NR * 50 + 99) / 100); p99 = int((NR * 99 + 99) / 100)
+			      print v[p50], v[p99] }')
+	[ "$STEP_OK" = 1 ] || P99[$server/$load]+=" (step not clean)"
+	say "$server $load at $rate/s: p50 ${P50[$server/$load]} ms, p99 ${P99[$server/$load]} ms"
+}

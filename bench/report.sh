@@ -1,0 +1,148 @@
+# bench/run.sh's report (sourced last): every finished load and the scale
+# figures are kept in bench/results/data/ (a line each, with the date and
+# the locus commit they were measured with), so that a run of some loads
+# (--loads) updates their rows and keeps the others'; results.md and
+# results.png are made from all of them.
+set -euo pipefail
+
+DATA=$RESULTS/data
+
+run_stamp() {
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC') locus $(git -C "$top" describe --always --dirty 2>/dev/null)"
+}
+
+load_save() {   # load_save LOAD: its two servers' figures, as measured now
+	local l=$1
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$l" \
+		"${MAX[locus/$l]:--}" "${MAX[kamailio/$l]:--}" \
+		"${P50[locus/$l]:--}" "${P99[locus/$l]:--}" \
+		"${P50[kamailio/$l]:--}" "${P99[kamailio/$l]:--}" \
+		"$DURATION" "$(run_stamp)" >"$DATA/$l.tsv"
+	{
+		echo "- locus/$l: ${RUNS[locus/$l]:-}"
+		echo "- kamailio/$l: ${RUNS[kamailio/$l]:-}"
+	} >"$DATA/$l.steps"
+}
+
+scale_save() {
+	for n in $SCALE_COUNTS; do
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" \
+			"${STARTUP[locus/$n]:--}" "${STARTUP[kamailio/$n]:--}" \
+			"${MEM[locus/$n]:--}" "${MEM[locus/0]:--}" \
+			"${MEM[kamailio/$n]:--}" "${MEM[kamailio/0]:--}" \
+			"$(run_stamp)"
+	done >"$DATA/scale.tsv"
+}
+
+unit_of() { case $1 in call_*) echo calls/s ;; *) echo REGISTER/s ;; esac; }
+target_of() {
+	case $1 in
+	reg_*) echo "≥ 3x and ≥ 15000" ;;
+	call_*) echo "≥ 1.5x" ;;
+	esac
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else print "-" }'; }
+per_binding() {   # per_binding KB KB0 N: bytes per binding
+	awk -v a="$1" -v z="$2" -v n="$3" 'BEGIN { if (a + 0 > 0) printf "%.0f", (a - z) * 1024 / n; else print "-" }'
+}
+
+results_md() {
+	local f
+	echo "# locus and Kamailio, side by side"
+	echo
+	echo "$(nproc) cores, $(uname -r); sipp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) on the same machine;"
+	echo "PostgreSQL $(psql -V | awk '{print $3}') (fsync and synchronous_commit on), one server for both;"
+	echo "Kamailio $(kamailio -v | awk 'NR==1{print $3}'): registrar + usrloc db_mode=1 (write-through), GRUU on,"
+	echo "tm stateful relay with record_route, ${KAMAILIO_CHILDREN:-8} UDP children (bench/kamailio.cfg.in)."
+	echo "Each load runs against both servers alternately, each step on a fresh server and empty tables."
+	echo "Reproduce: \`bench/run.sh\` (everything, about 90 minutes); one part: \`bench/run.sh --loads call_aor --no-scale\`."
+	echo
+	echo "## Throughput"
+	echo
+	echo "Highest rate sustained for the step's duration with no failed call and no retransmission on"
+	echo "any side (doubling from 1000/s, then bisecting)."
+	echo
+	echo "| load | unit | locus | Kamailio | ratio | target | step | measured |"
+	echo "|---|---|---:|---:|---:|---|---:|---|"
+	for f in "$DATA"/*.tsv; do
+		[ "$(basename "$f")" = scale.tsv ] && continue
+		IFS=$'\t' read -r l lm km _ _ _ _ d stamp <"$f"
+		echo "| $l | $(unit_of "$l") | $lm | $km | $(ratio "$lm" "$km") | $(target_of "$l") | $d s | $stamp |"
+	done
+	echo
+	echo "## Response time at half the highest clean rate"
+	echo
+	echo "First response of each call (REGISTER to 200; INVITE to 200, through the proxy and the"
+	echo "callee), every call of a step, from sipp -trace_rtt.  sipp's clock counts whole"
+	echo "milliseconds: a reading of k ms means between k-1 and k+1 ms.  Target: p99 ≤ 2 ms."
+	echo
+	echo "| load | locus p50 | locus p99 | Kamailio p50 | Kamailio p99 |"
+	echo "|---|---:|---:|---:|---:|"
+	for f in "$DATA"/*.tsv; do
+		[ "$(basename "$f")" = scale.tsv ] && continue
+		IFS=$'\t' read -r l _ _ lp50 lp99 kp50 kp99 _ _ <"$f"
+		echo "| $l | $lp50 ms | $lp99 ms | $kp50 ms | $kp99 ms |"
+	done
+	if [ -f "$DATA/scale.tsv" ]; then
+		echo
+		echo "## Scale"
+		echo
+		echo "Bindings in PostgreSQL at start-up (copies of one each server registered itself)."
+		echo "Start-up: from launch to the first answer, loading included.  Memory: PSS summed over"
+		echo "the server's processes 5 s after start-up (locus is one process: its PSS is its RSS less"
+		echo "its share of the shared libraries); per binding = (memory - memory with none) / bindings."
+		echo "Targets: start-up ≤ 10 s and ≤ 1 KiB per binding at 1,000,000."
+		echo
+		echo "| bindings | locus start-up | Kamailio start-up | locus memory | locus per binding | Kamailio memory | Kamailio per binding | measured |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+		while IFS=$'\t' read -r n ls ks lkb l0 kkb k0 stamp; do
+			echo "| $n | $ls s | $ks s | $((lkb / 1024)) MiB | $(per_binding "$lkb" "$l0" "$n") B | $((kkb / 1024)) MiB | $(per_binding "$kkb" "$k0" "$n") B | $stamp |"
+		done <"$DATA/scale.tsv"
+	fi
+	echo
+	echo "## Every step"
+	echo
+	echo "rate/s : passed : retransmissions : failed calls : achieved/s (the last of a load's"
+	echo "steps is the response-time step at half the highest clean rate)."
+	echo
+	cat "$DATA"/*.steps
+	echo
+	echo "Chart: results.png."
+}
+
+chart_write() {
+	local dat=$STATE/chart.dat mem=$STATE/mem.dat f
+	command -v gnuplot >/dev/null || return 0
+	for f in "$DATA"/*.tsv; do
+		[ "$(basename "$f")" = scale.tsv ] && continue
+		IFS=$'\t' read -r l lm km _ <"$f"
+		echo "$l ${lm//-/0} ${km//-/0}"
+	done >"$dat"
+	: >"$mem"
+	[ -f "$DATA/scale.tsv" ] &&
+		while IFS=$'\t' read -r n _ _ lkb l0 kkb k0 _; do
+			echo "$n $(per_binding "$lkb" "$l0" "$n") $(per_binding "$kkb" "$k0" "$n")"
+		done <"$DATA/scale.tsv" >"$mem"
+	gnuplot <<PLOT
+set terminal png size 1000,480
+set output "$RESULTS/results.png"
+set multiplot layout 1,2
+set style data histograms
+set style fill solid 0.8
+set boxwidth 0.9
+set yrange [0:*]
+set key top right
+set title "Highest clean rate (per second, same machine)"
+plot "$dat" using 2:xtic(1) title "locus", "" using 3 title "Kamailio"
+$( [ -s "$mem" ] && echo "set title \"Memory per binding (bytes)\"
+plot \"$mem\" using 2:xtic(1) title \"locus\", \"\" using 3 title \"Kamailio\"")
+unset multiplot
+PLOT
+}
+
+results_write() {
+	results_md >"$RESULTS/results.md"
+	chart_write
+	cat "$RESULTS/results.md"
+}
