@@ -108,13 +108,17 @@ kamailio_start() {
 	SERVER_PORT=$KAMAILIO_PORT
 }
 
+wait_exit() {   # wait_exit PID SECONDS: until PID exits, at most SECONDS
+	for _ in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+}
+
 server_stop() {
 	[ -n "$SERVER_PID" ] || return 0
 	kill "$SERVER_PID" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_exit "$SERVER_PID" 10
 	kill -KILL "$SERVER_PID" 2>/dev/null || true
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=

@@ -50,10 +50,7 @@ callees_start() {   # callees_start CALLS
 
 callees_stop() {   # waits up to 15 s for the callees to count their calls
 	[ -n "$CALLEE_PID" ] || return 0
-	for _ in $(seq 1 150); do
-		kill -0 "$CALLEE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_exit "$CALLEE_PID" 15
 	pkill -f "call_uas.xml -i 127.0.0.1 -p $CALLEE_PORT" 2>/dev/null || true
 	wait "$CALLEE_PID" 2>/dev/null || true
 	CALLEE_PID=

@@ -34,6 +34,10 @@ scale_save() {
 	done >"$DATA/scale.tsv"
 }
 
+load_files() {   # the loads' figures, one file each
+	ls "$DATA"/*.tsv 2>/dev/null | grep -v '/scale\.tsv$' || true
+}
+
 unit_of() { case $1 in call_*) echo calls/s ;; *) echo REGISTER/s ;; esac; }
 target_of() {
 	case $1 in
@@ -65,8 +69,7 @@ results_md() {
 	echo
 	echo "| load | unit | locus | Kamailio | ratio | target | step | measured |"
 	echo "|---|---|---:|---:|---:|---|---:|---|"
-	for f in "$DATA"/*.tsv; do
-		[ "$(basename "$f")" = scale.tsv ] && continue
+	for f in $(load_files); do
 		IFS=$'\t' read -r l lm km _ _ _ _ d stamp <"$f"
 		echo "| $l | $(unit_of "$l") | $lm | $km | $(ratio "$lm" "$km") | $(target_of "$l") | $d s | $stamp |"
 	done
@@ -79,8 +82,7 @@ results_md() {
 	echo
 	echo "| load | locus p50 | locus p99 | Kamailio p50 | Kamailio p99 |"
 	echo "|---|---:|---:|---:|---:|"
-	for f in "$DATA"/*.tsv; do
-		[ "$(basename "$f")" = scale.tsv ] && continue
+	for f in $(load_files); do
 		IFS=$'\t' read -r l _ _ lp50 lp99 kp50 kp99 _ _ <"$f"
 		echo "| $l | $lp50 ms | $lp99 ms | $kp50 ms | $kp99 ms |"
 	done
@@ -114,8 +116,7 @@ results_md() {
 chart_write() {
 	local dat=$STATE/chart.dat mem=$STATE/mem.dat f
 	command -v gnuplot >/dev/null || return 0
-	for f in "$DATA"/*.tsv; do
-		[ "$(basename "$f")" = scale.tsv ] && continue
+	for f in $(load_files); do
 		IFS=$'\t' read -r l lm km _ <"$f"
 		echo "$l ${lm//-/0} ${km//-/0}"
 	done >"$dat"
