@@ -16,9 +16,12 @@
  * libre's own timers -- transactions, connections, DNS -- and locus's run
  * here.  The wheel has one slot per millisecond; a timer is appended to
  * the slot of its expiry (modulo the wheel) and fires when polling reaches
- * that slot in its lap; timers of later laps wait in the same slot.
- * Starting and cancelling are O(1); polling visits the milliseconds that
- * passed.  Timers due at the same millisecond fire in the order they were
+ * that slot in its lap; timers of later laps wait in the same slot.  A
+ * timer started with no delay fires at the very next poll, as with
+ * libre's list, not at the next millisecond: locus's database batches
+ * are sent by such a timer, and a millisecond lost per batch is latency
+ * for every REGISTER in it.  Starting and cancelling are O(1); polling
+ * visits the milliseconds that passed.  Timers due at the same millisecond fire in the order they were
  * started, as with libre's list.  One event loop thread, as locus has:
  * no locks.  libre's own list (tmrl_get()) stays empty.
  */
@@ -35,6 +38,7 @@ enum {
 
 static struct {
 	struct list slot[WHEEL_SLOTS];
+	struct list now;          /* due already: fire at the next poll */
 	uint64_t polled;          /* every slot up to this ms is polled */
 	uint32_t count;           /* running timers                     */
 	bool started;
@@ -58,8 +62,6 @@ static void wheel_start(void)
 
 void tmr_start(struct tmr *tmr, uint64_t delay, tmr_h *th, void *arg)
 {
-	uint64_t at;
-
 	if (!tmr)
 		return;
 	wheel_start();
@@ -77,10 +79,10 @@ void tmr_start(struct tmr *tmr, uint64_t delay, tmr_h *th, void *arg)
 	tmr->arg = arg;
 	tmr->jfs = tmr_jiffies() + delay;
 
-	/* what is due already fires at the next poll: the slot after the
-	 * last one polled (not its own, which polling has passed) */
-	at = tmr->jfs > wheel.polled ? tmr->jfs : wheel.polled + 1;
-	list_append(slot_of(at), &tmr->le, tmr);
+	/* what is due already fires at the next poll (its own slot is
+	 * polled already) */
+	list_append(tmr->jfs > wheel.polled ? slot_of(tmr->jfs) : &wheel.now,
+		    &tmr->le, tmr);
 	++wheel.count;
 }
 
@@ -102,10 +104,10 @@ uint64_t tmr_get_expire(const struct tmr *tmr)
 }
 
 
-/* Moves the timers of SLOT that are due at NOW onto DUE, in order. */
-static void slot_collect(struct list *slot, struct list *due, uint64_t now)
+/* Moves the timers of LIST that are due at NOW onto DUE, in order. */
+static void due_collect(struct list *list, struct list *due, uint64_t now)
 {
-	struct le *le = slot->head;
+	struct le *le = list->head;
 
 	while (le) {
 		struct le *next = le->next;
@@ -143,19 +145,23 @@ static void due_fire(struct list *due)
 void tmr_poll(struct list *tmrl)
 {
 	const uint64_t now = tmr_jiffies();
+	struct list due = LIST_INIT;
 
 	(void)tmrl;
 	wheel_start();
+
+	/* those due already first (they are the earliest); the ones their
+	 * handlers start with no delay wait for the next poll */
+	due_collect(&wheel.now, &due, now);
+	due_fire(&due);
 
 	/* after a stall of more than a lap, every slot once is enough */
 	if (now - wheel.polled > WHEEL_SLOTS)
 		wheel.polled = now - WHEEL_SLOTS;
 
 	while (wheel.polled < now) {
-		struct list due = LIST_INIT;
-
 		++wheel.polled;
-		slot_collect(slot_of(wheel.polled), &due, now);
+		due_collect(slot_of(wheel.polled), &due, now);
 		due_fire(&due);
 	}
 }
@@ -171,7 +177,8 @@ uint64_t tmr_next_timeout(struct list *tmrl)
 	(void)tmrl;
 	if (!wheel.count)
 		return 0;
-	if (wheel.polled < now)
+	/* 1 is as soon as libre's loop can be asked for (0 is "never") */
+	if (wheel.now.head || wheel.polled < now)
 		return 1;
 
 	for (uint64_t t = wheel.polled + 1; t <= now + NEXT_SCAN_MS; t++) {

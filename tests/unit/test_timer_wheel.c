@@ -141,6 +141,25 @@ static void test_restart_from_handler(void **state)
 }
 
 
+/* A timer started with no delay fires at the next poll, within the same
+ * millisecond: not a millisecond later, when the clock has moved on. */
+static void test_no_delay_fires_at_next_poll(void **state)
+{
+	static const char z = 'z';
+	struct tmr tz;
+	(void)state;
+
+	reset();
+	tmr_poll(NULL);
+	tmr_init(&tz);
+	tmr_start(&tz, 0, record, (void *)&z);
+	assert_int_equal(1, tmr_next_timeout(NULL));
+	tmr_poll(NULL);
+	assert_string_equal("z", fired);
+	assert_false(tmr_isrunning(&tz));
+}
+
+
 /* A timer a lap (65,536 ms) later shares a slot with a near one: the
  * near one fires, the far one waits for its own lap. */
 static void test_later_lap_waits(void **state)
@@ -192,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_and_restart),
 		cmocka_unit_test(test_handler_cancels_due_timer),
 		cmocka_unit_test(test_restart_from_handler),
+		cmocka_unit_test(test_no_delay_fires_at_next_poll),
 		cmocka_unit_test(test_later_lap_waits),
 		cmocka_unit_test(test_next_timeout),
 	};
