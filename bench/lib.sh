@@ -18,6 +18,8 @@ CALLEE_PID=
 # server's clean rate, so that no prefill REGISTER is lost (a lost one
 # would make its refresh a new binding and skew the step).
 PREFILL_RATE=2000
+# sipp's clock, made precise (bench/fineclock.c)
+SIPP_PRELOAD=$STATE/fineclock.so
 LOCUS_PREFILL_RATE=8000
 # Kamailio's shared memory: enough for a million bindings.  Pages it never
 # touches cost nothing (memory is measured as PSS, scale.sh).
@@ -64,6 +66,7 @@ bench_setup() {
 	cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release \
 		>/dev/null
 	cmake --build "$top/build-bench" -j "$(nproc)" --target locus >/dev/null
+	cc -shared -fPIC -O2 -o "$SIPP_PRELOAD" "$B/fineclock.c" -ldl
 	say "starting PostgreSQL in $PG_DIR"
 	"$top/scripts/pg.sh" init "$PG_DIR" >/dev/null
 	cat >>"$PG_DIR/data/postgresql.conf" <<CONF
@@ -125,14 +128,17 @@ server_stop() {
 	pkill -f "kamailio -f $STATE" 2>/dev/null || true
 }
 
-# server_launch SERVER: starts it on whatever the tables hold and waits
-# until it answers; LAUNCH_S is the seconds that took (start-up, with
-# loading the bindings).
+# server_launch SERVER [USER]: starts it on whatever the tables hold and
+# waits until it answers (with USER: until it routes to USER's binding,
+# whose Contact is SIPP_PORT); LAUNCH_S is the seconds that took
+# (start-up, with loading the bindings).
 server_launch() {
 	START_NS=$(date +%s%N)
 	export START_NS
 	"${1}_start"
-	if ! LAUNCH_S=$(python3 "$B/ready.py" "$SERVER_PORT" 600); then
+	# shellcheck disable=SC2046
+	if ! LAUNCH_S=$(python3 "$B/ready.py" "$SERVER_PORT" 600 \
+			$([ -n "${2:-}" ] && echo "$2 $SIPP_PORT")); then
 		echo "bench: $1 did not come up; see $STATE/$1.log" >&2
 		exit 1
 	fi
@@ -157,7 +163,7 @@ server_start() {
 sipp_once() {   # sipp_once SCENARIO [args]: a run against the server
 	local scen=$1; shift
 	local limit=${SIPP_LIMIT:-90}
-	( cd "$STATE" && timeout $((limit + 30)) sipp -sf "$scen" -i 127.0.0.1 \
+	( cd "$STATE" && LD_PRELOAD=$SIPP_PRELOAD timeout $((limit + 30)) sipp -sf "$scen" -i 127.0.0.1 \
 		-p "${SIPP_LOCAL_PORT:-$SIPP_PORT}" -nostdin \
 		-timeout "${limit}s" -timeout_error -buff_size 4194304 -trace_err "$@" \
 		"127.0.0.1:$SERVER_PORT" )

@@ -41,7 +41,7 @@ callees_start() {   # callees_start CALLS
 	aors_write "$STATE/callees.csv" c $CALLEES
 	SIPP_LOCAL_PORT=$CALLEE_PORT prefill "$STATE/callees.csv" $CALLEES ||
 		return 1
-	( cd "$STATE" && exec sipp -sf "$B/sipp/call_uas.xml" -i 127.0.0.1 \
+	( cd "$STATE" && LD_PRELOAD=$SIPP_PRELOAD exec sipp -sf "$B/sipp/call_uas.xml" -i 127.0.0.1 \
 		-p $CALLEE_PORT -nostdin -buff_size 4194304 -m "$1" \
 		-recv_timeout 10s -timeout $((DURATION + 60))s -trace_err \
 		>"$STATE/callees.out" 2>&1 ) &
@@ -149,8 +149,7 @@ find_max() {
 
 # measure_latency SERVER LOAD: p50 and p99 of the first response time
 # (REGISTER to 200, INVITE to 200) at half the highest clean rate, from
-# every call's sipp -trace_rtt record.  sipp's clock counts whole
-# milliseconds: a reading of k means between k-1 and k+1 ms.
+# every call's sipp -trace_rtt record (microseconds: bench/fineclock.c).
 measure_latency() {
 	local server=$1 load=$2 rate=$(( ${MAX[$1/$2]:-0} / 2 ))
 	[ "$rate" -gt 0 ] || return 0
@@ -161,7 +160,7 @@ measure_latency() {
 		sort -n | awk '{ v[NR] = $1 }
 			END { if (!NR) { print "- -"; exit }
 			      p50 = int((NR * 50 + 99) / 100); p99 = int((NR * 99 + 99) / 100)
-			      print v[p50], v[p99] }')
+			      printf "%.2f %.2f\n", v[p50], v[p99] }')
 	[ "$STEP_OK" = 1 ] || P99[$server/$load]+=" (step not clean)"
 	say "$server $load at $rate/s: p50 ${P50[$server/$load]} ms, p99 ${P99[$server/$load]} ms"
 }

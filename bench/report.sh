@@ -11,17 +11,41 @@ run_stamp() {
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC') locus $(git -C "$top" describe --always --dirty 2>/dev/null)"
 }
 
-load_save() {   # load_save LOAD: its two servers' figures, as measured now
+load_row() {   # load_row LOAD THROUGHPUT-STAMP: its line of figures
 	local l=$1
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$l" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$l" \
 		"${MAX[locus/$l]:--}" "${MAX[kamailio/$l]:--}" \
 		"${P50[locus/$l]:--}" "${P99[locus/$l]:--}" \
 		"${P50[kamailio/$l]:--}" "${P99[kamailio/$l]:--}" \
-		"$DURATION" "$(run_stamp)" >"$DATA/$l.tsv"
+		"$DURATION" "$2" "$(run_stamp)"
+}
+
+load_save() {   # load_save LOAD: its two servers' figures, as measured now
+	local l=$1
+	load_row "$l" "$(run_stamp)" >"$DATA/$l.tsv"
 	{
 		echo "- locus/$l: ${RUNS[locus/$l]:-}"
 		echo "- kamailio/$l: ${RUNS[kamailio/$l]:-}"
 	} >"$DATA/$l.steps"
+}
+
+# --latency-only: the highest clean rates of the last run of LOAD, its
+# response times measured again now.
+load_saved_max() {   # load_saved_max LOAD
+	local l=$1 lm km
+	[ -f "$DATA/$l.tsv" ] || { echo "bench: no figures for $l to measure at" >&2; exit 1; }
+	IFS=$'\t' read -r _ lm km _ _ _ _ DURATION THROUGHPUT_STAMP _ <"$DATA/$l.tsv"
+	MAX[locus/$l]=$lm
+	MAX[kamailio/$l]=$km
+}
+
+latency_save() {   # latency_save LOAD
+	local l=$1
+	load_row "$l" "$THROUGHPUT_STAMP" >"$DATA/$l.tsv"
+	{
+		echo "- locus/$l, response times again ($(run_stamp)): ${RUNS[locus/$l]:-}"
+		echo "- kamailio/$l, response times again ($(run_stamp)): ${RUNS[kamailio/$l]:-}"
+	} >>"$DATA/$l.steps"
 }
 
 scale_save() {
@@ -60,7 +84,7 @@ results_md() {
 	echo "Kamailio $(kamailio -v | awk 'NR==1{print $3}'): registrar + usrloc db_mode=1 (write-through), GRUU on,"
 	echo "tm stateful relay with record_route, ${KAMAILIO_CHILDREN:-8} UDP children (bench/kamailio.cfg.in)."
 	echo "Each load runs against both servers alternately, each step on a fresh server and empty tables."
-	echo "Reproduce: \`bench/run.sh\` (everything, about 90 minutes); one part: \`bench/run.sh --loads call_aor --no-scale\`."
+	echo "Reproduce: \`bench/run.sh\` (everything, about an hour); one part: \`bench/run.sh --loads call_aor --no-scale\`."
 	echo
 	echo "## Throughput"
 	echo
@@ -70,29 +94,30 @@ results_md() {
 	echo "| load | unit | locus | Kamailio | ratio | target | step | measured |"
 	echo "|---|---|---:|---:|---:|---|---:|---|"
 	for f in $(load_files); do
-		IFS=$'\t' read -r l lm km _ _ _ _ d stamp <"$f"
+		IFS=$'\t' read -r l lm km _ _ _ _ d stamp _ <"$f"
 		echo "| $l | $(unit_of "$l") | $lm | $km | $(ratio "$lm" "$km") | $(target_of "$l") | $d s | $stamp |"
 	done
 	echo
 	echo "## Response time at half the highest clean rate"
 	echo
 	echo "First response of each call (REGISTER to 200; INVITE to 200, through the proxy and the"
-	echo "callee), every call of a step, from sipp -trace_rtt.  sipp's clock counts whole"
-	echo "milliseconds: a reading of k ms means between k-1 and k+1 ms.  Target: p99 ≤ 2 ms."
+	echo "callee), every call of a step, from sipp -trace_rtt, sipp's clock made precise by"
+	echo "bench/fineclock.c (sipp reads a clock that moves in 4-ms ticks).  Target: p99 ≤ 2 ms."
 	echo
-	echo "| load | locus p50 | locus p99 | Kamailio p50 | Kamailio p99 |"
-	echo "|---|---:|---:|---:|---:|"
+	echo "| load | locus p50 | locus p99 | Kamailio p50 | Kamailio p99 | measured |"
+	echo "|---|---:|---:|---:|---:|---|"
 	for f in $(load_files); do
-		IFS=$'\t' read -r l _ _ lp50 lp99 kp50 kp99 _ _ <"$f"
-		echo "| $l | $lp50 ms | $lp99 ms | $kp50 ms | $kp99 ms |"
+		IFS=$'\t' read -r l _ _ lp50 lp99 kp50 kp99 _ stamp lstamp <"$f"
+		echo "| $l | $lp50 ms | $lp99 ms | $kp50 ms | $kp99 ms | ${lstamp:-$stamp} |"
 	done
 	if [ -f "$DATA/scale.tsv" ]; then
 		echo
 		echo "## Scale"
 		echo
 		echo "Bindings in PostgreSQL at start-up (copies of one each server registered itself)."
-		echo "Start-up: from launch to the first answer, loading included.  Memory: PSS summed over"
-		echo "the server's processes 5 s after start-up (locus is one process: its PSS is its RSS less"
+		echo "Start-up: from launch until an OPTIONS to the last binding's AOR is routed to it"
+		echo "(bench/ready.py; Kamailio answers before its usrloc has loaded).  Memory: PSS summed over"
+		echo "the server's processes 5 s after that (locus is one process: its PSS is its RSS less"
 		echo "its share of the shared libraries); per binding = (memory - memory with none) / bindings."
 		echo "Targets: start-up ≤ 10 s and ≤ 1 KiB per binding at 1,000,000."
 		echo
@@ -126,14 +151,14 @@ chart_write() {
 			echo "$n $(per_binding "$lkb" "$l0" "$n") $(per_binding "$kkb" "$k0" "$n")"
 		done <"$DATA/scale.tsv" >"$mem"
 	gnuplot <<PLOT
-set terminal png size 1000,480
+set terminal png size 1000,480 noenhanced
 set output "$RESULTS/results.png"
 set multiplot layout 1,2
 set style data histograms
 set style fill solid 0.8
 set boxwidth 0.9
 set yrange [0:*]
-set key top right
+set key below horizontal
 set title "Highest clean rate (per second, same machine)"
 plot "$dat" using 2:xtic(1) title "locus", "" using 3 title "Kamailio"
 $( [ -s "$mem" ] && echo "set title \"Memory per binding (bytes)\"

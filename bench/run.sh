@@ -15,7 +15,9 @@
 # --quick) with no failed call and no retransmission, then the p50/p99
 # response time at half that rate.  Then the scale figures
 # (bench/scale.sh): memory per binding and start-up time with 100,000 and
-# 1,000,000 bindings in PostgreSQL.
+# 1,000,000 bindings in PostgreSQL.  --latency-only keeps the highest
+# clean rates of the last run (bench/results/data) and measures the
+# response times at half of them again.
 # Results: bench/results/results.md and results.png (bench/report.sh).
 set -euo pipefail
 
@@ -35,7 +37,8 @@ while [ $# -gt 0 ]; do
 	--loads) LOADS=$2; shift ;;
 	--servers) SERVERS=$2; shift ;;
 	--no-scale) SCALE=0 ;;
-	*) echo "usage: bench/run.sh [--quick] [--loads L,..] [--servers S,..] [--no-scale]" >&2
+	--latency-only) LATENCY_ONLY=1 ;;
+	*) echo "usage: bench/run.sh [--quick] [--loads L,..] [--servers S,..] [--no-scale] [--latency-only]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -43,13 +46,21 @@ done
 
 bench_setup
 for load in ${LOADS//,/ }; do
-	for server in ${SERVERS//,/ }; do
-		find_max "$server" "$load"
-	done
+	if [ -n "${LATENCY_ONLY:-}" ]; then
+		load_saved_max "$load"
+	else
+		for server in ${SERVERS//,/ }; do
+			find_max "$server" "$load"
+		done
+	fi
 	for server in ${SERVERS//,/ }; do
 		measure_latency "$server" "$load"
 	done
-	load_save "$load"
+	if [ -n "${LATENCY_ONLY:-}" ]; then
+		latency_save "$load"
+	else
+		load_save "$load"
+	fi
 done
 if [ $SCALE = 1 ]; then
 	scale_run

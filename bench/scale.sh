@@ -5,7 +5,8 @@
 # ...999999999999) through a REGISTER; SQL copies its rows N times,
 # renamed s1..sN, so each server loads rows of its own making.  Memory is
 # the PSS summed over the server's processes (Kamailio's children share
-# its memory; PSS counts a shared page once), read 5 s after start-up;
+# its memory; PSS counts a shared page once), read 5 s after the last
+# copy routes (Kamailio answers before its usrloc has loaded);
 # per binding is (memory with N - memory with none) / N.
 set -euo pipefail
 
@@ -81,8 +82,10 @@ scale_measure() {
 		server_stop
 		"${server}_fill" "$n" >/dev/null
 	fi
-	# info: locus logs how many bindings it loaded
-	LOCUS_LOG_LEVEL=info server_launch "$server"
+	# ready when the last copy routes; info: locus logs how many
+	# bindings it loaded
+	LOCUS_LOG_LEVEL=info server_launch "$server" \
+		"$([ "$n" -gt 0 ] && echo "s$n")"
 	sleep 5
 	STARTUP[$server/$n]=$LAUNCH_S
 	MEM[$server/$n]=$(server_pss_kb)
