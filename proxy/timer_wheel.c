@@ -21,9 +21,10 @@
  * libre's list, not at the next millisecond: locus's database batches
  * are sent by such a timer, and a millisecond lost per batch is latency
  * for every REGISTER in it.  Starting and cancelling are O(1); polling
- * visits the milliseconds that passed.  Timers due at the same millisecond fire in the order they were
- * started, as with libre's list.  One event loop thread, as locus has:
- * no locks.  libre's own list (tmrl_get()) stays empty.
+ * visits the milliseconds that passed.  Timers due at the same
+ * millisecond fire in the order they were started, as with libre's list.
+ * One event loop thread, as locus has: no locks.  libre's own list
+ * (tmrl_get()) stays empty.
  */
 #include <stdbool.h>
 #include <stdint.h>
