@@ -169,37 +169,28 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 
 
 /* RFC 5627 §5.3: every binding of the instance, most recently refreshed
- * first; never another instance of the AOR. */
+ * first; never another instance of the AOR.  *REGISTERED: an unexpired
+ * binding of it exists, reachable or not (its flow may be closed until it
+ * registers again: 480, not 404). */
 static int instance_targets(struct target_set *ts, const struct target_deps *d,
-			    const struct aor *aor, const char *instance)
+			    const struct aor *aor, const char *instance,
+			    bool *registered)
 {
 	int64_t now = location_now();
 	int err = 0;
 
 	ts->kind = TARGET_GRUU;
+	*registered = false;
 	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
 		const struct binding *b = le->data;
-		if (b->instance && 0 == strcmp(b->instance, instance) &&
-		    binding_live(d, b, now))
+		if (!b->instance || 0 != strcmp(b->instance, instance) ||
+		    b->expires <= now)
+			continue;
+		*registered = true;
+		if (binding_live(d, b, now))
 			err = target_from_binding(ts, b);
 	}
 	return err;
-}
-
-
-/* An unexpired binding of the instance exists, reachable or not (its
- * flow may be closed until it registers again: 480, not 404). */
-static bool instance_registered(const struct aor *aor, const char *instance)
-{
-	int64_t now = location_now();
-
-	for (struct le *le = aor->bindings.head; le; le = le->next) {
-		const struct binding *b = le->data;
-		if (b->instance && 0 == strcmp(b->instance, instance) &&
-		    b->expires > now)
-			return true;
-	}
-	return false;
 }
 
 
@@ -208,6 +199,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 {
 	const struct aor *aor;
 	char *key = NULL, *instance = NULL;
+	bool registered;
 	int err;
 
 	if (aor_key_from_uri(&key, uri) || pl_strdup(&instance, gr)) {
@@ -219,7 +211,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 		err = answer(ts, 404, "Unknown GRUU");
 		goto out;
 	}
-	err = instance_targets(ts, d, aor, instance);
+	err = instance_targets(ts, d, aor, instance, &registered);
 	/* §5.3: a valid public GRUU of a device that is offline */
 	if (!err && !ts->targets.head)
 		err = answer(ts, 480, "Temporarily Unavailable");
@@ -239,6 +231,7 @@ static int resolve_temp_gruu(struct target_set *ts,
 	char *aor_key = NULL, *instance = NULL;
 	struct pl token = uri->user;
 	uint64_t generation;
+	bool registered = false;
 	int err = 0;
 
 	pl_advance(&token, strlen(GRUU_TEMP_PREFIX));
@@ -254,9 +247,9 @@ static int resolve_temp_gruu(struct target_set *ts,
 	if (!is || is->generation != generation)
 		err = answer(ts, 404, "GRUU No Longer Valid");
 	else
-		err = instance_targets(ts, d, aor, instance);
+		err = instance_targets(ts, d, aor, instance, &registered);
 	if (!err && !ts->scode && !ts->targets.head)
-		err = instance_registered(aor, instance)
+		err = registered
 			? answer(ts, 480, "Temporarily Unavailable")
 			: answer(ts, 404, "GRUU No Longer Valid");
 

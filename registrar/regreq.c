@@ -449,17 +449,6 @@ static int path_collect(struct regreq *req, const struct sip_msg *msg,
 }
 
 
-static uint32_t via_count(const struct sip_msg *msg)
-{
-	uint32_t n = 0;
-
-	for (struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_VIA));
-	     le; le = le->next)
-		n += ((const struct sip_hdr *)le->data)->id == SIP_HDR_VIA;
-	return n;
-}
-
-
 /* The first Path value is an edge proxy that keeps the flow: ";ob". */
 static bool path_edge_outbound(const struct sip_msg *msg)
 {
@@ -501,7 +490,8 @@ static int outbound_check(struct regreq *req, const struct sip_msg *msg,
 	if (supported && adding > 1 && adding_reg_id)
 		return reg_refuse(rerr, 400, "reg-id With More Than One "
 				  "Contact");
-	if (via_count(msg) > 1 && !path_edge_outbound(msg)) {
+	if (sip_msg_hdr_count(msg, SIP_HDR_VIA) > 1 &&
+	    !path_edge_outbound(msg)) {
 		if (supported)
 			return reg_refuse(rerr, 439, "First Hop Lacks "
 					  "Outbound Support");
