@@ -41,6 +41,10 @@ callees_start() {   # callees_start CALLS
 	aors_write "$STATE/callees.csv" c $CALLEES
 	SIPP_LOCAL_PORT=$CALLEE_PORT prefill "$STATE/callees.csv" $CALLEES ||
 		return 1
+	callees_answer "$1"
+}
+
+callees_answer() {   # callees_answer CALLS: the callee sipp, in the background
 	( cd "$STATE" && LD_PRELOAD=$SIPP_PRELOAD exec sipp -sf "$B/sipp/call_uas.xml" -i 127.0.0.1 \
 		-p $CALLEE_PORT -nostdin -buff_size 4194304 -m "$1" \
 		-recv_timeout 10s -timeout $((DURATION + 60))s -trace_err \
@@ -67,12 +71,13 @@ load_prepare() {   # load_prepare LOAD RATE: what LOAD needs first
 	esac
 }
 
-# The scenario file of LOAD; the call loads' are made from one template.
-load_scenario() {
-	local ruri
+# The scenario file of LOAD; the call loads' are made from one template
+# (RURI: another Request-URI for its INVITEs).
+load_scenario() {   # load_scenario LOAD [RURI]
+	local ruri=${2:-}
 	case $1 in
-	call_aor)  ruri='sip:[field0]@example.com' ;;
-	call_gruu) ruri='sip:[field0]@example.com;gr=urn:uuid:[field2]' ;;
+	call_aor)  ruri=${ruri:-'sip:[field0]@example.com'} ;;
+	call_gruu) ruri=${ruri:-'sip:[field0]@example.com;gr=urn:uuid:[field2]'} ;;
 	*) echo "$B/sipp/$1.xml"; return ;;
 	esac
 	sed -e "s|@LOAD@|$1|" -e "s|@RURI@|$ruri|" "$B/sipp/call_uac.xml.in" \
@@ -88,11 +93,9 @@ load_args() {
 }
 
 # run_step SERVER LOAD RATE [sipp args]: DURATION seconds at RATE/s
-# against a fresh server.  Sets STEP_OK (no failed call, no
-# retransmission on either side, every call made), STEP_RATE (achieved),
-# STEP_RETRANS, STEP_FAILED.
+# against a fresh server.  Sets what step_tally sets.
 run_step() {
-	local server=$1 load=$2 rate=$3 out=$STATE/step.out ok_calls
+	local server=$1 load=$2 rate=$3
 	shift 3
 	server_start "$server"
 	if ! load_prepare "$load" "$rate"; then
@@ -102,9 +105,20 @@ run_step() {
 	fi
 	# shellcheck disable=SC2046
 	sipp_once "$(load_scenario "$load")" $(load_args "$load") -r "$rate" \
-		-m $((rate * DURATION)) -l $((rate * 4)) "$@" >"$out" 2>&1 || true
+		-m $((rate * DURATION)) -l $((rate * 4)) "$@" >"$STATE/step.out" 2>&1 || true
 	callees_stop
 	server_stop
+	step_tally "$load" "$rate"
+	RUNS[$server/$load]+="$rate:$STEP_OK:$STEP_RETRANS:$STEP_FAILED:$STEP_RATE "
+	say "$server $load $rate/s for ${DURATION}s: $([ $STEP_OK = 1 ] && echo ok || echo no)" \
+		"(achieved ${STEP_RATE}/s, $STEP_RETRANS retransmissions, $STEP_FAILED failed)"
+}
+
+# step_tally LOAD RATE: what the sipps of the step just run counted.  Sets
+# STEP_OK (no failed call, no retransmission on either side, every call
+# made), STEP_RATE (achieved), STEP_RETRANS, STEP_FAILED.
+step_tally() {
+	local load=$1 rate=$2 out=$STATE/step.out ok_calls
 	STEP_RETRANS=$(sipp_retrans "$out")
 	STEP_FAILED=$(sipp_counter "$out" "Failed call")
 	ok_calls=$(sipp_counter "$out" "Successful call")
@@ -116,9 +130,7 @@ run_step() {
 	STEP_OK=0
 	[ "$STEP_RETRANS" = 0 ] && [ "$STEP_FAILED" = 0 ] &&
 		[ "$ok_calls" = $((rate * DURATION)) ] && STEP_OK=1
-	RUNS[$server/$load]+="$rate:$STEP_OK:$STEP_RETRANS:$STEP_FAILED:$STEP_RATE "
-	say "$server $load $rate/s for ${DURATION}s: $([ $STEP_OK = 1 ] && echo ok || echo no)" \
-		"(achieved ${STEP_RATE}/s, $STEP_RETRANS retransmissions, $STEP_FAILED failed)"
+	return 0
 }
 
 # find_max SERVER LOAD: the highest rate that passes, doubling from 1000,
@@ -147,6 +159,20 @@ find_max() {
 	say "$server $load: highest clean rate $lo/s"
 }
 
+# percentiles: "p50 p99" (nearest rank) of the numbers on standard input,
+# "- -" if there are none.
+percentiles() {
+	sort -n | awk '{ v[NR] = $1 }
+		END { if (!NR) { print "- -"; exit }
+		      p50 = int((NR * 50 + 99) / 100); p99 = int((NR * 99 + 99) / 100)
+		      printf "%.2f %.2f\n", v[p50], v[p99] }'
+}
+
+# first_rtts: the first response time (ms) of every call of the last step
+first_rtts() {
+	cat "$STATE"/*_rtt.csv | awk -F';' '$3 == 1 { print $2 }'
+}
+
 # measure_latency SERVER LOAD: p50 and p99 of the first response time
 # (REGISTER to 200, INVITE to 200) at half the highest clean rate, from
 # every call's sipp -trace_rtt record (microseconds: bench/fineclock.c).
@@ -155,12 +181,7 @@ measure_latency() {
 	[ "$rate" -gt 0 ] || return 0
 	rm -f "$STATE"/*_rtt.csv
 	run_step "$server" "$load" "$rate" -trace_rtt -rtt_freq 1000
-	read -r P50[$server/$load] P99[$server/$load] < <(
-		cat "$STATE"/*_rtt.csv | awk -F';' '$3 == 1 { print $2 }' |
-		sort -n | awk '{ v[NR] = $1 }
-			END { if (!NR) { print "- -"; exit }
-			      p50 = int((NR * 50 + 99) / 100); p99 = int((NR * 99 + 99) / 100)
-			      printf "%.2f %.2f\n", v[p50], v[p99] }')
+	read -r P50[$server/$load] P99[$server/$load] < <(first_rtts | percentiles)
 	[ "$STEP_OK" = 1 ] || P99[$server/$load]+=" (step not clean)"
 	say "$server $load at $rate/s: p50 ${P50[$server/$load]} ms, p99 ${P99[$server/$load]} ms"
 }

@@ -48,6 +48,14 @@ latency_save() {   # latency_save LOAD
 	} >>"$DATA/$l.steps"
 }
 
+floor_save() {   # floor_save LOAD: its floor, as measured now
+	[ -n "${FLOOR[$1]:-}" ] || return 0
+	local stamp
+	stamp=$(run_stamp)
+	printf '%s' "${FLOOR[$1]}" | awk -v s="$stamp" '{ print $0 "\t" s }' \
+		>"$DATA/$1.floor"
+}
+
 scale_save() {
 	for n in $SCALE_COUNTS; do
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" \
@@ -110,6 +118,23 @@ results_md() {
 		IFS=$'\t' read -r l _ _ lp50 lp99 kp50 kp99 _ stamp lstamp <"$f"
 		echo "| $l | $lp50 ms | $lp99 ms | $kp50 ms | $kp99 ms | ${lstamp:-$stamp} |"
 	done
+	if ls "$DATA"/*.floor >/dev/null 2>&1; then
+		echo
+		echo "## The floor: the same rates with no SIP server"
+		echo
+		echo "What this machine gives, at the rate of each row above (half locus's highest clean"
+		echo "rate), with no SIP server in the path (bench/floor.sh).  Calls: the caller sipp straight"
+		echo "to the callee sipp.  REGISTERs: PostgreSQL alone, durable upserts of a small row at the"
+		echo "REGISTERs' rate, 16 rows per commit from one connection (as locus commits) and one row per"
+		echo "commit from 8 connections (as Kamailio's children commit); a row's time runs from when"
+		echo "its commit was due until it returned.  Each is part of any server's path for its load."
+		echo
+		echo "| load | rate/s | what | p50 | p99 | achieved | measured |"
+		echo "|---|---:|---|---:|---:|---:|---|"
+		cat "$DATA"/*.floor | while IFS=$'\t' read -r l r what p50 p99 got stamp; do
+			echo "| $l | $r | $what | $p50 ms | $p99 ms | $got | $stamp |"
+		done
+	fi
 	if [ -f "$DATA/scale.tsv" ]; then
 		echo
 		echo "## Scale"

@@ -15,15 +15,18 @@
 # --quick) with no failed call and no retransmission, then the p50/p99
 # response time at half that rate.  Then the scale figures
 # (bench/scale.sh): memory per binding and start-up time with 100,000 and
-# 1,000,000 bindings in PostgreSQL.  --latency-only keeps the highest
-# clean rates of the last run (bench/results/data) and measures the
-# response times at half of them again.
+# 1,000,000 bindings in PostgreSQL.  After each load's response times,
+# its floor (bench/floor.sh): the same rate with no SIP server in the
+# path.  --latency-only keeps the highest clean rates of the last run
+# (bench/results/data) and measures the response times, and the floors,
+# at half of them again.
 # Results: bench/results/results.md and results.png (bench/report.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
 . "$top/bench/loads.sh"
+. "$top/bench/floor.sh"
 . "$top/bench/scale.sh"
 . "$top/bench/report.sh"
 
@@ -56,6 +59,8 @@ for load in ${LOADS//,/ }; do
 	for server in ${SERVERS//,/ }; do
 		measure_latency "$server" "$load"
 	done
+	floor_measure "$load"
+	floor_save "$load"
 	if [ -n "${LATENCY_ONLY:-}" ]; then
 		latency_save "$load"
 	else
