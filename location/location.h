@@ -44,9 +44,10 @@ struct instance_state {
 
 struct aor {
 	struct le he;           /* in location's hash                        */
-	char *key;              /* canonical "user@host"                     */
 	struct list bindings;   /* struct binding, most recently updated first */
 	struct list instances;  /* struct instance_state                     */
+	uint32_t hash;          /* of key, compared first in a lookup        */
+	char key[];             /* canonical "user@host", in the same block  */
 };
 
 int  location_alloc(struct location **locp);
