@@ -6,7 +6,9 @@
 #
 #   call loads      the caller sipp straight to the callee sipp: the same
 #                   scenario and callee, the INVITE's Request-URI is the
-#                   callee's own address
+#                   callee's own address; and the same through
+#                   bench/relay.c, a proxy with nothing in it (the two hops
+#                   a proxy adds, no SIP work)
 #   REGISTER loads  PostgreSQL alone (the same server and settings, its
 #                   own database), driven by pgbench: the REGISTERs' rate
 #                   as durable upserts of a small row (a text key, a text
@@ -42,22 +44,35 @@ SELECT 'k' || :client_id || '-' || random() || '-' || g,
 SQL
 }
 
-# floor_call LOAD RATE: the call load at RATE, caller sipp to callee sipp.
+# floor_call LOAD RATE WHAT PORT: the call load at RATE, the caller sipp
+# sending its INVITEs to 127.0.0.1:PORT, for the callee sipp.
 floor_call() {
 	local load=$1 rate=$2
 	aors_write "$STATE/callees.csv" c $CALLEES
 	callees_answer $((rate * DURATION))
 	rm -f "$STATE"/*_rtt.csv
 	# shellcheck disable=SC2046
-	SERVER_PORT=$CALLEE_PORT sipp_once \
+	SERVER_PORT=$4 sipp_once \
 		"$(load_scenario "$load" "sip:[field0]@127.0.0.1:$CALLEE_PORT")" \
 		$(load_args "$load") -r "$rate" -m $((rate * DURATION)) \
 		-l $((rate * 4)) -trace_rtt -rtt_freq 1000 >"$STATE/step.out" 2>&1 || true
 	callees_stop
 	step_tally "$load" "$rate"
-	floor_keep "$load" "$rate" "sipp to sipp" "$(first_rtts | percentiles)" \
+	floor_keep "$load" "$rate" "$3" "$(first_rtts | percentiles)" \
 		"$STEP_RATE calls/s$([ "$STEP_OK" = 1 ] ||
 			echo " (not clean: $STEP_RETRANS retransmissions, $STEP_FAILED failed)")"
+}
+
+# floor_relayed LOAD RATE: floor_call through bench/relay.c, on the port a
+# server would have.
+floor_relayed() {
+	local relay
+	cc -O2 -o "$STATE/relay" "$B/relay.c"
+	"$STATE/relay" "$LOCUS_PORT" "$CALLEE_PORT" &
+	relay=$!
+	floor_call "$1" "$2" "sipp to sipp through a relay" "$LOCUS_PORT"
+	kill "$relay"
+	wait "$relay" 2>/dev/null || true
 }
 
 # floor_commits LOAD RATE SHAPE ROWS CONNECTIONS: RATE rows/s, ROWS per
@@ -91,7 +106,8 @@ floor_measure() {
 	[ "$rate" -gt 0 ] || return 0
 	FLOOR[$load]=
 	if is_call "$load"; then
-		floor_call "$load" "$rate"
+		floor_call "$load" "$rate" "sipp to sipp" "$CALLEE_PORT"
+		floor_relayed "$load" "$rate"
 	else
 		floor_commits "$load" "$rate" "batched" $FLOOR_BATCH 1
 		floor_commits "$load" "$rate" "per row" 1 $FLOOR_CONNECTIONS

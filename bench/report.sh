@@ -7,8 +7,12 @@ set -euo pipefail
 
 DATA=$RESULTS/data
 
+# The date and the commit; "-dirty" if anything but the results differs
+# from it (a run writes its results as it goes).
 run_stamp() {
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC') locus $(git -C "$top" describe --always --dirty 2>/dev/null)"
+	local dirty=
+	git -C "$top" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null || dirty=-dirty
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC') locus $(git -C "$top" rev-parse --short HEAD 2>/dev/null)$dirty"
 }
 
 load_row() {   # load_row LOAD THROUGHPUT-STAMP: its line of figures
@@ -124,10 +128,12 @@ results_md() {
 		echo
 		echo "What this machine gives, at the rate of each row above (half locus's highest clean"
 		echo "rate), with no SIP server in the path (bench/floor.sh).  Calls: the caller sipp straight"
-		echo "to the callee sipp.  REGISTERs: PostgreSQL alone, durable upserts of a small row at the"
-		echo "REGISTERs' rate, 16 rows per commit from one connection (as locus commits) and one row per"
-		echo "commit from 8 connections (as Kamailio's children commit); a row's time runs from when"
-		echo "its commit was due until it returned.  Each is part of any server's path for its load."
+		echo "to the callee sipp, and through a relay that forwards datagrams and nothing else (the"
+		echo "two hops a proxy adds, bench/relay.c).  REGISTERs: PostgreSQL alone, durable upserts of"
+		echo "a small row at the REGISTERs' rate, 16 rows per commit from one connection (as locus"
+		echo "commits) and one row per commit from 8 connections (as Kamailio's children commit); a"
+		echo "row's time runs from when its commit was due until it returned.  Each is part of any"
+		echo "server's path for its load."
 		echo
 		echo "| load | rate/s | what | p50 | p99 | achieved | measured |"
 		echo "|---|---:|---|---:|---:|---:|---|"
