@@ -67,7 +67,6 @@ floor_call() {
 # server would have.
 floor_relayed() {
 	local relay
-	cc -O2 -o "$STATE/relay" "$B/relay.c"
 	"$STATE/relay" "$LOCUS_PORT" "$CALLEE_PORT" &
 	relay=$!
 	floor_call "$1" "$2" "sipp to sipp through a relay" "$LOCUS_PORT"

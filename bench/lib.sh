@@ -79,6 +79,7 @@ bench_setup() {
 		>/dev/null
 	cmake --build "$top/build-bench" -j "$(nproc)" --target locus >/dev/null
 	cc -shared -fPIC -O2 -o "$SIPP_PRELOAD" "$B/fineclock.c" -ldl
+	cc -O2 -o "$STATE/relay" "$B/relay.c"   # bench/floor.sh's
 	say "starting PostgreSQL in $PG_DIR"
 	"$top/scripts/pg.sh" init "$PG_DIR" >/dev/null
 	cat >>"$PG_DIR/data/postgresql.conf" <<CONF

@@ -693,6 +693,71 @@ static void test_location_many(void **state)
 }
 
 
+struct hashed_key {
+	uint32_t hash;
+	uint32_t n;
+};
+
+static int cmp_hashed_key(const void *a, const void *b)
+{
+	const struct hashed_key *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* Two AOR keys whose whole 32-bit hash is the same (found among
+ * "c<n>@example.com" by sorting 200,000 of them: about four such pairs
+ * are expected, and the search is deterministic). */
+static void colliding_keys(char a[32], char b[32])
+{
+	enum { KEYS = 200000 };
+	struct hashed_key *k = malloc(KEYS * sizeof(*k));
+
+	assert_non_null(k);
+	for (uint32_t n = 0; n < KEYS; n++) {
+		re_snprintf(a, 32, "c%u@example.com", n);
+		k[n] = (struct hashed_key){hash_joaat_str(a), n};
+	}
+	qsort(k, KEYS, sizeof(*k), cmp_hashed_key);
+	for (size_t i = 1; i < KEYS; i++) {
+		if (k[i].hash != k[i - 1].hash)
+			continue;
+		re_snprintf(a, 32, "c%u@example.com", k[i - 1].n);
+		re_snprintf(b, 32, "c%u@example.com", k[i].n);
+		free(k);
+		return;
+	}
+	free(k);
+	fail_msg("no two keys with the same hash");
+}
+
+
+/* The lookup compares the stored hash before the key: keys with the same
+ * hash are still told apart by the key. */
+static void test_aor_same_hash_different_keys(void **state)
+{
+	struct location *loc = loc_new();
+	char ka[32], kb[32];
+	struct aor *a, *b;
+	(void)state;
+
+	colliding_keys(ka, kb);
+	assert_string_not_equal(ka, kb);
+	assert_int_equal(hash_joaat_str(ka), hash_joaat_str(kb));
+
+	a = aor_get(loc, ka);
+	assert_null(location_aor_find(loc, kb));
+	b = aor_get(loc, kb);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(2, location_aor_count(loc));
+	assert_ptr_equal(a, location_aor_find(loc, ka));
+	assert_ptr_equal(b, location_aor_find(loc, kb));
+	assert_string_equal(kb, b->key);
+
+	mem_deref(loc);
+}
+
+
 /* Tearing down a populated location frees everything (valgrind). */
 static void test_location_teardown_populated(void **state)
 {
@@ -724,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_heap_update),
 		cmocka_unit_test(test_binding_key_make),
 		cmocka_unit_test(test_aor_get_find),
+		cmocka_unit_test(test_aor_same_hash_different_keys),
 		cmocka_unit_test(test_put_replaces_by_key),
 		cmocka_unit_test(test_order_most_recent_first),
 		cmocka_unit_test(test_expire_exact),

@@ -38,7 +38,8 @@ static void test_u64_draws_do_not_repeat(void **state)
 }
 
 /* Mixed sizes across refills, small ones from the pool and a large one
- * straight from the kernel: every byte value turns up. */
+ * straight from the kernel: every byte value turns up, and nothing is
+ * written past the size asked for. */
 static void test_bytes_of_every_size_are_filled(void **state)
 {
 	uint8_t buf[4096];
@@ -46,10 +47,12 @@ static void test_bytes_of_every_size_are_filled(void **state)
 
 	(void)state;
 	for (size_t n = 1; n <= 200; n++) {
-		memset(buf, 0, sizeof(buf));
+		memset(buf, 0xa5, sizeof(buf));
 		rand_bytes(buf, n);
 		for (size_t i = 0; i < n; i++)
 			++seen[buf[i]];
+		for (size_t i = n; i < 256; i++)
+			assert_int_equal(0xa5, buf[i]);
 	}
 	rand_bytes(buf, sizeof(buf));
 	for (size_t i = 0; i < sizeof(buf); i++)
