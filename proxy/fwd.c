@@ -124,41 +124,69 @@ static const char *headers_end(const struct sip_msg *msg)
 }
 
 
-int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
-		 const char *extra)
+enum { EDITS_MAX = 8 };
+
+/* Sorts the EDITC edits in place by where they start (a handful). */
+static void edits_sort(struct fwd_edit *e, size_t editc)
 {
+	for (size_t i = 1; i < editc; i++) {
+		for (size_t j = i; j > 0 && e[j].span.p < e[j - 1].span.p; j--) {
+			struct fwd_edit t = e[j];
+			e[j] = e[j - 1];
+			e[j - 1] = t;
+		}
+	}
+}
+
+
+int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
+		 const char *extra, const struct fwd_edit *edits,
+		 size_t editc)
+{
+	struct fwd_edit all[EDITS_MAX + 2];
 	const struct sip_hdr *via = NULL;
-	const char *start = resp->ver.p;
+	const char *pos = resp->ver.p;
 	const char *end = (const char *)resp->mb->buf + resp->mb->end;
 	const char *cut_from, *cut_to, *hend;
+	size_t n = 0, extra_len = extra ? strlen(extra) : 0;
 	struct mbuf *mb;
-	int err;
+	int err = 0;
 
 	/* RFC 3261 §16.7 step 3: with our Via removed, a response with no
 	 * Via left was meant for us and is not forwarded. */
 	if (!resp_top_via(&via, resp))
 		return EBADMSG;
+	if (editc > EDITS_MAX)
+		return EINVAL;
 
 	top_via_span(&cut_from, &cut_to, via, end);
 	hend = headers_end(resp);
+	all[n++] = (struct fwd_edit){{cut_from, (size_t)(cut_to - cut_from)},
+				     ""};
+	for (size_t i = 0; i < editc; i++) {
+		all[n++] = edits[i];
+		extra_len += strlen(edits[i].text);
+	}
+	if (extra && *extra)
+		all[n++] = (struct fwd_edit){{hend, 0}, extra};
+	edits_sort(all, n);
 
-	mb = mbuf_alloc((size_t)(end - start) + (extra ? strlen(extra) : 0));
+	mb = mbuf_alloc((size_t)(end - pos) + extra_len);
 	if (!mb)
 		return ENOMEM;
-
-	err = mbuf_write_mem(mb, (const uint8_t *)start,
-			     (size_t)(cut_from - start));
-	if (extra && *extra) {
-		err |= mbuf_write_mem(mb, (const uint8_t *)cut_to,
-				      (size_t)(hend - cut_to));
-		err |= mbuf_write_str(mb, extra);
-		err |= mbuf_write_mem(mb, (const uint8_t *)hend,
-				      (size_t)(end - hend));
+	for (size_t i = 0; i < n && !err; i++) {
+		if (all[i].span.p < pos || all[i].span.p + all[i].span.l > end) {
+			err = EINVAL;   /* overlapping or outside the message */
+			break;
+		}
+		err = mbuf_write_mem(mb, (const uint8_t *)pos,
+				     (size_t)(all[i].span.p - pos));
+		err |= mbuf_write_str(mb, all[i].text);
+		pos = all[i].span.p + all[i].span.l;
 	}
-	else {
-		err |= mbuf_write_mem(mb, (const uint8_t *)cut_to,
-				      (size_t)(end - cut_to));
-	}
+	if (!err)
+		err = mbuf_write_mem(mb, (const uint8_t *)pos,
+				     (size_t)(end - pos));
 	if (err) {
 		mem_deref(mb);
 		return err;

@@ -23,14 +23,25 @@ struct fwd_request_opts {
 int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 		     const struct fwd_request_opts *opts);
 
+/* Bytes of a received message (SPAN points into its buffer) to write as
+ * TEXT instead. */
+struct fwd_edit {
+	struct pl span;
+	const char *text;
+};
+
 /*
  * The response RESP as it goes upstream: byte for byte, without its top
- * Via value (ours).  EXTRA (may be NULL) is inserted as-is before the
- * blank line, e.g. challenges merged from other branches.  EBADMSG when
- * no Via would be left: such a response is not forwarded.
+ * Via value (ours), with the EDITC EDITS applied (spans in its header
+ * block, not overlapping, in any order; RFC 3261 §16.7 step 4 lets a
+ * proxy rewrite its own Record-Route).  EXTRA (may be NULL) is inserted
+ * as-is before the blank line, e.g. challenges merged from other
+ * branches.  EBADMSG when no Via would be left: such a response is not
+ * forwarded.
  */
 int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
-		 const char *extra);
+		 const char *extra, const struct fwd_edit *edits,
+		 size_t editc);
 
 /* Where a response goes after our Via is removed: the second Via value's
  * received/rport or sent-by.  ENOENT when there is no second Via. */

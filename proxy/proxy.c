@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/sipmsg.h"
 #include "config/config.h"
+#include "proxy/dialog.h"
 #include "proxy/fwd.h"
 #include "proxy/gate.h"
 #include "proxy/proxy.h"
@@ -17,6 +18,7 @@ static const char *const proxy_options[] = {NULL};
 struct proxy {
 	struct proxy_deps deps;
 	struct stamp *stamp;
+	struct dialogs *dialogs;
 	struct txn_env env;
 	struct target_deps tdeps;
 	struct sip_lsnr *resp_lsnr;
@@ -192,11 +194,61 @@ static void local_request(struct proxy *px, const struct sip_msg *msg)
 }
 
 
-static void proxy_route(const struct sip_msg *msg, void *arg);
+/* RFC 3261 §16.4 pre-processing, and whether the request belongs to a
+ * dialog we record-routed.  False after answering a malformed Route. */
+static bool route_prepare(struct proxy *px, struct route_info *ri,
+			  const struct sip_msg *msg)
+{
+	if (route_preprocess(ri, msg, px->deps.cfg)) {
+		reply(px, msg, 400, "Malformed Route");
+		return false;
+	}
+	(void)dialog_vouch(px->dialogs, msg, ri);
+	return true;
+}
+
+
+/* RFC 3261 §16.5 onwards: where the request goes, and going there. */
+static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
+			  const struct route_info *ri)
+{
+	struct target_set ts;
+	char hash[MD5_STR_SIZE];
+	int err;
+
+	err = target_resolve(&ts, &px->tdeps, msg, ri);
+	if (err)
+		reply(px, msg, 500, "Server Internal Error");
+	else if (ts.scode)
+		reply(px, msg, ts.scode, ts.reason);
+	else if (ts.kind == TARGET_LOCAL)
+		local_request(px, msg);
+	else if (0 == pl_strcmp(&msg->met, "ACK"))
+		ack_forward(px, msg, ri, &ts);
+	else {
+		loop_hash(hash, msg, &msg->via);
+		if (txn_start(&px->env, msg, ri, &ts, hash))
+			reply(px, msg, 500, "Server Internal Error");
+	}
+	target_set_flush(&ts);
+}
+
+
+/* The gate let MSG pass after authenticating it. */
+static void proxy_authenticated(const struct sip_msg *msg, void *arg)
+{
+	struct proxy *px = arg;
+	struct route_info ri;
+
+	if (route_prepare(px, &ri, msg))
+		proxy_forward(px, msg, &ri);
+}
 
 
 void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 {
+	struct route_info ri;
+
 	if (request_refused(px, msg))
 		return;
 
@@ -208,40 +260,10 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 		reply(px, msg, 481, "Call/Transaction Does Not Exist");
 		return;
 	}
-	if (!gate_hold(px->gate, msg))
-		proxy_route(msg, px);
-}
-
-
-/* RFC 3261 §16.4 onwards: where the request goes, and going there. */
-static void proxy_route(const struct sip_msg *msg, void *arg)
-{
-	struct proxy *px = arg;
-	struct route_info ri;
-	struct target_set ts;
-	char hash[MD5_STR_SIZE];
-	int err;
-
-	if (route_preprocess(&ri, msg, px->deps.cfg, px->stamp)) {
-		reply(px, msg, 400, "Malformed Route");
+	if (!route_prepare(px, &ri, msg))
 		return;
-	}
-
-	err = target_resolve(&ts, &px->tdeps, msg, &ri);
-	if (err)
-		reply(px, msg, 500, "Server Internal Error");
-	else if (ts.scode)
-		reply(px, msg, ts.scode, ts.reason);
-	else if (ts.kind == TARGET_LOCAL)
-		local_request(px, msg);
-	else if (0 == pl_strcmp(&msg->met, "ACK"))
-		ack_forward(px, msg, &ri, &ts);
-	else {
-		loop_hash(hash, msg, &msg->via);
-		if (txn_start(&px->env, msg, &ri, &ts, hash))
-			reply(px, msg, 500, "Server Internal Error");
-	}
-	target_set_flush(&ts);
+	if (!gate_hold(px->gate, msg))
+		proxy_forward(px, msg, &ri);
 }
 
 
@@ -268,6 +290,7 @@ static bool via_is_ours(const struct proxy *px, const struct sip_msg *msg)
 static bool stray_response(const struct sip_msg *msg, void *arg)
 {
 	struct proxy *px = arg;
+	struct dialog_edits ed;
 	enum sip_transp tp;
 	struct mbuf *mb;
 	struct sa dst;
@@ -278,7 +301,9 @@ static bool stray_response(const struct sip_msg *msg, void *arg)
 			  &msg->reason, &msg->src);
 		return true;
 	}
-	if (fwd_next_via_addr(&dst, &tp, msg) || fwd_response(&mb, msg, NULL))
+	if (dialog_response(px->dialogs, &ed, msg, NULL, NULL, false) ||
+	    fwd_next_via_addr(&dst, &tp, msg) ||
+	    fwd_response(&mb, msg, NULL, ed.edit, ed.n))
 		return true;
 	(void)sip_send(px->deps.sip, NULL, tp, &dst, mb);
 	mem_deref(mb);
@@ -292,6 +317,7 @@ static void proxy_destructor(void *arg)
 
 	mem_deref(px->resp_lsnr);
 	mem_deref(px->gate);
+	mem_deref(px->dialogs);
 	mem_deref(px->stamp);
 }
 
@@ -305,6 +331,8 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		return ENOMEM;
 	px->deps = *deps;
 	err = stamp_alloc(&px->stamp, deps->gruu_key);
+	if (!err)
+		err = dialogs_alloc(&px->dialogs, px->stamp, deps->cfg);
 	if (err) {
 		mem_deref(px);
 		return err;
@@ -314,6 +342,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		.timer_c_ms = deps->cfg->timer_c * 1000,
 		.cfg = deps->cfg,
 		.stamp = px->stamp,
+		.dialogs = px->dialogs,
 	};
 	px->tdeps = (struct target_deps){
 		.cfg = deps->cfg,
@@ -323,7 +352,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 	};
 
 	err = gate_alloc(&px->gate, deps->sip, deps->cfg, deps->auth,
-			 deps->gruu_key, proxy_route, px);
+			 deps->gruu_key, proxy_authenticated, px);
 	if (!err)
 		err = sip_listen(&px->resp_lsnr, deps->sip, false,
 				 stray_response, px);

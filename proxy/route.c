@@ -1,8 +1,8 @@
+#include <ctype.h>
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
 #include "proxy/route.h"
-#include "proxy/stamp.h"
 
 
 static uint16_t uri_port(const struct uri *uri)
@@ -48,19 +48,28 @@ bool route_uri_is_us(const struct locus_config *cfg, const struct uri *uri)
 }
 
 
-/* Our Record-Route carries ls=<stamp over the Call-ID> (txn.c). */
-static bool route_stamped(const struct uri *uri, const struct sip_msg *msg,
-			  const struct stamp *stamp)
+void route_hop_print(char out[ROUTE_HOP_SIZE], const struct uri *uri)
 {
-	struct pl ls;
+	struct pl host = uri->host;
+	bool v6 = uri->af == AF_INET6;
+	size_t i, n = 0;
 
-	return 0 == msg_param_decode(&uri->params, "ls", &ls) &&
-		stamp_dialog_check(stamp, &msg->callid, &ls);
+	out[0] = '\0';
+	if (host.l && host.p[host.l - 1] == '.')
+		--host.l;
+	if (!host.l || host.l > ROUTE_HOP_SIZE - 16)
+		return;
+	if (v6)
+		out[n++] = '[';
+	for (i = 0; i < host.l; i++)
+		out[n++] = (char)tolower((unsigned char)host.p[i]);
+	(void)re_snprintf(out + n, ROUTE_HOP_SIZE - n, "%s:%u", v6 ? "]" : "",
+			  uri_port(uri));
 }
 
 
-/* The URI inside one Route value ("<sip:x;lr>;param"). */
-static int route_value_uri(struct uri *uri, const struct pl *val)
+/* The URI of a name-addr header value ("<sip:x;lr>;param"). */
+static int value_uri(struct uri *uri, const struct pl *val)
 {
 	struct sip_addr addr;
 
@@ -68,6 +77,51 @@ static int route_value_uri(struct uri *uri, const struct pl *val)
 		return EBADMSG;
 	*uri = addr.uri;
 	return 0;
+}
+
+
+struct upstream {
+	const struct locus_config *cfg;
+	char *out;
+};
+
+
+/* libre lists each value of a comma-separated Record-Route on its own
+ * only through sip_msg_hdr_apply(). */
+static bool upstream_value(const struct sip_hdr *hdr,
+			   const struct sip_msg *msg, void *arg)
+{
+	struct upstream *up = arg;
+	struct uri uri;
+
+	(void)msg;
+	if (value_uri(&uri, &hdr->val))
+		return true;
+	if (route_uri_is_us(up->cfg, &uri))
+		return false;
+	route_hop_print(up->out, &uri);
+	return true;
+}
+
+
+void route_upstream_hop(char out[ROUTE_HOP_SIZE], bool *by_contact,
+			const struct sip_msg *req,
+			const struct locus_config *cfg)
+{
+	struct upstream up = {cfg, out};
+	const struct sip_hdr *contact;
+	struct uri uri;
+
+	out[0] = '\0';
+	*by_contact = false;
+	if (sip_msg_hdr_apply(req, true, SIP_HDR_RECORD_ROUTE, upstream_value,
+			      &up))
+		return;
+	contact = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	if (contact && 0 == value_uri(&uri, &contact->val)) {
+		route_hop_print(out, &uri);
+		*by_contact = true;
+	}
 }
 
 
@@ -107,8 +161,7 @@ static int strict_router_fix(struct route_info *ri, const struct sip_msg *msg,
 
 
 int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
-		     const struct locus_config *cfg,
-		     const struct stamp *stamp)
+		     const struct locus_config *cfg)
 {
 	uint32_t routes = sip_msg_hdr_count(msg, SIP_HDR_ROUTE);
 	uint32_t usable;
@@ -127,7 +180,7 @@ int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
 		const struct sip_hdr *hdr = route_nth(msg, ri->drop_routes);
 		struct uri uri;
 
-		err = route_value_uri(&uri, &hdr->val);
+		err = value_uri(&uri, &hdr->val);
 		if (err)
 			return err;
 		if (!route_uri_is_us(cfg, &uri)) {
@@ -136,8 +189,10 @@ int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
 			break;
 		}
 		++ri->drop_routes;
-		if (route_stamped(&uri, msg, stamp))
-			ri->routed_by_us = true;
+		if (!pl_isset(&ri->stamp))
+			(void)msg_param_decode(&uri.params, "ls", &ri->stamp);
 	}
+	route_hop_print(ri->hop, pl_isset(&ri->next_route) ? &ri->next_uri
+							  : &ri->uri);
 	return 0;
 }

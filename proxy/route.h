@@ -7,17 +7,23 @@
 #include <re.h>
 
 struct locus_config;
-struct stamp;
+
+/* "host:port", the host lowercased: see route_hop_print(). */
+enum { ROUTE_HOP_SIZE = 272 };
 
 struct route_info {
 	struct pl ruri;          /* effective Request-URI                   */
 	struct uri uri;          /* ... parsed                              */
 	uint32_t drop_routes;    /* leading Route values naming us          */
 	bool drop_last_route;    /* strict router: last Route is the R-URI  */
-	bool routed_by_us;       /* a Route we removed carries our dialog
-				    stamp: a dialog we record-routed      */
+	struct pl stamp;         /* the dialog stamp ("ls") of a Route value
+				    we removed, if one had it             */
+	bool in_dialog;          /* the stamp vouches for the request: a
+				    dialog of ours, to its other party
+				    (proxy/dialog.c sets it)              */
 	struct pl next_route;    /* first Route value that remains, if any  */
 	struct uri next_uri;     /* ... parsed                              */
+	char hop[ROUTE_HOP_SIZE]; /* where it goes next: next_uri or uri   */
 };
 
 /* A URI that names this locus: one of our listen addresses (port as
@@ -30,13 +36,30 @@ bool route_uri_is_our_socket(const struct locus_config *cfg,
 			     const struct uri *uri);
 
 /*
+ * The next hop named by URI as dialog stamps bind it: "host:port", the
+ * host lowercased and without a trailing dot (RFC 3261 §19.1.4 compares
+ * hosts case-insensitively; in DNS "example.com." is "example.com"), an
+ * IPv6 host in brackets, the port as given or the scheme's default.
+ * Empty when the host is too long to be one.
+ */
+void route_hop_print(char out[ROUTE_HOP_SIZE], const struct uri *uri);
+
+/* The next hop of requests that the recipient of REQ will send back to
+ * its sender within the dialog REQ makes (RFC 3261 §12.1.1, §16.12): the
+ * first Record-Route value after those naming us, or else REQ's Contact.
+ * *BY_CONTACT tells which.  Empty when REQ has neither. */
+void route_upstream_hop(char out[ROUTE_HOP_SIZE], bool *by_contact,
+			const struct sip_msg *req,
+			const struct locus_config *cfg);
+
+/*
  * §16.4: a Request-URI we record-routed means the previous hop is a strict
  * router, so the real Request-URI is the last Route value; then every
  * leading Route value that names us is removed (two with RFC 5658
- * double record-routing).  Returns EBADMSG for a malformed Route value.
+ * double record-routing), and the stamp one of them carried is kept.
+ * Returns EBADMSG for a malformed Route value.
  */
 int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
-		     const struct locus_config *cfg,
-		     const struct stamp *stamp);
+		     const struct locus_config *cfg);
 
 #endif

@@ -66,56 +66,107 @@ int stamp_alloc(struct stamp **sp, const struct gruu_key *key)
 }
 
 
-/* EVP_MAC_init() without a key starts over with the one already set. */
-static void make(char out[STAMP_LEN + 1], EVP_MAC_CTX *ctx,
-		 const struct pl *msg)
+/* EVP_MAC_init() without a key starts over with the one already set.
+ * Of several fields each goes in with its length in front, so that no two
+ * lists of fields feed the MAC the same bytes; a single one goes in as it
+ * is (the Via stamp, as every version made it). */
+static int mac(uint8_t md[32], EVP_MAC_CTX *ctx, const struct pl *fields,
+	       size_t n)
 {
-	uint8_t md[32];
 	size_t len = 0;
 
-	if (!EVP_MAC_init(ctx, NULL, 0, NULL) ||
-	    !EVP_MAC_update(ctx, (const uint8_t *)msg->p, msg->l) ||
-	    !EVP_MAC_final(ctx, md, &len, sizeof(md)))
-		memset(md, 0, sizeof(md));
-	(void)re_snprintf(out, STAMP_LEN + 1, "%w", md, STAMP_LEN / 2);
+	if (!EVP_MAC_init(ctx, NULL, 0, NULL))
+		return EIO;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t prefix[2] = {(uint8_t)(fields[i].l >> 8),
+				     (uint8_t)fields[i].l};
+
+		if (fields[i].l > 0xffff ||
+		    (n > 1 && !EVP_MAC_update(ctx, prefix, sizeof(prefix))) ||
+		    !EVP_MAC_update(ctx, (const uint8_t *)fields[i].p,
+				    fields[i].l))
+			return EIO;
+	}
+	return EVP_MAC_final(ctx, md, &len, 32) && len == 32 ? 0 : EIO;
 }
 
 
-static bool check(EVP_MAC_CTX *ctx, const struct pl *msg,
-		  const struct pl *tag)
+/* A MAC that fails to compute fails the check: never a zero stamp that
+ * anyone could write. */
+static bool hex_equal(const char *want, const struct pl *tag, size_t len)
 {
-	char want[STAMP_LEN + 1];
-
-	if (!tag || tag->l != STAMP_LEN)
-		return false;
-	make(want, ctx, msg);
-	return 0 == CRYPTO_memcmp(want, tag->p, STAMP_LEN);
+	return tag->l == len && 0 == CRYPTO_memcmp(want, tag->p, len);
 }
 
 
-void stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
-	       const struct pl *branch)
+int stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
+	      const struct pl *branch)
 {
-	make(out, s->via, branch);
+	uint8_t md[32];
+	int err = mac(md, s->via, branch, 1);
+
+	if (!err)
+		(void)re_snprintf(out, STAMP_LEN + 1, "%w", md, STAMP_LEN / 2);
+	OPENSSL_cleanse(md, sizeof(md));
+	return err;
 }
 
 
 bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 		     const struct pl *tag)
 {
-	return check(s->via, branch, tag);
+	char want[STAMP_LEN + 1];
+
+	return tag && 0 == stamp_via(want, s, branch) &&
+		hex_equal(want, tag, STAMP_LEN);
 }
 
 
-void stamp_dialog(char out[STAMP_LEN + 1], const struct stamp *s,
-		  const struct pl *callid)
+int stamp_dialog(char out[STAMP_DIALOG_LEN + 1], const struct stamp *s,
+		 enum stamp_dir dir, const struct stamp_dialog_fields *f)
 {
-	make(out, s->dialog, callid);
+	char letter = (char)dir;
+	const struct pl fields[] = {
+		{&letter, 1}, f->callid, f->caller_tag, f->hop, f->callee_tag,
+	};
+	uint8_t md[32];
+	int err;
+
+	/* a stamp for requests to the caller is made before the callee's
+	 * tag exists (it rides on the request that makes the dialog) */
+	err = mac(md, s->dialog, fields, dir == STAMP_TO_CALLER ? 4 : 5);
+	if (!err)
+		(void)re_snprintf(out, STAMP_DIALOG_LEN + 1, "%c%w", letter, md,
+				  (STAMP_DIALOG_LEN - 1) / 2);
+	OPENSSL_cleanse(md, sizeof(md));
+	return err;
 }
 
 
-bool stamp_dialog_check(const struct stamp *s, const struct pl *callid,
-			const struct pl *tag)
+bool stamp_dialog_check(const struct stamp *s, const struct pl *tag,
+			const struct sip_msg *req, const struct pl *hop,
+			enum stamp_dir *dir)
 {
-	return check(s->dialog, callid, tag);
+	struct stamp_dialog_fields f = {.callid = req->callid, .hop = *hop};
+	char want[STAMP_DIALOG_LEN + 1];
+
+	if (!tag || tag->l != STAMP_DIALOG_LEN || !pl_isset(&req->to.tag))
+		return false;
+	switch (tag->p[0]) {
+
+	case STAMP_TO_CALLER:
+		f.caller_tag = req->to.tag;
+		break;
+	case STAMP_TO_CALLEE:
+		f.caller_tag = req->from.tag;
+		f.callee_tag = req->to.tag;
+		break;
+	default:
+		return false;
+	}
+	if (stamp_dialog(want, s, (enum stamp_dir)tag->p[0], &f) ||
+	    !hex_equal(want, tag, STAMP_DIALOG_LEN))
+		return false;
+	*dir = (enum stamp_dir)tag->p[0];
+	return true;
 }

@@ -1,33 +1,59 @@
-/* Tags only a locus node can make: an HMAC-SHA256 (keyed from the shared
- * GRUU key, so every node verifies what another made) cut to 64 bits.
+/* Tags only a locus node can make: HMAC-SHA256 keyed from the shared
+ * GRUU key, so every node verifies what another made.
  *
- *  - on our Via ("lt"): a response that no transaction claims is relayed
- *    only if its top Via carries our tag (RFC 6026 §3: otherwise a proxy
- *    reflects forged 2xx to anyone);
- *  - on our Record-Route ("ls", over the Call-ID): a request routed by
- *    it is one of a dialog we record-routed, and may go to a foreign
- *    Request-URI; without it that would be relaying. */
+ *  - on our Via ("lt", over the branch, 64 bits): a response that no
+ *    transaction claims is relayed only if its top Via carries our tag
+ *    (RFC 6026 §3: otherwise a proxy reflects forged 2xx to anyone);
+ *  - on our Record-Route ("ls", 128 bits): a request routed by it belongs
+ *    to a dialog we record-routed and goes to that dialog's other party
+ *    (proxy/dialog.c says what each stamp binds, and why a stamp). */
 #ifndef LOCUS_STAMP_H
 #define LOCUS_STAMP_H
 
 #include <stdbool.h>
 #include <re.h>
 
-#define STAMP_LEN 16     /* hex digits */
+#define STAMP_LEN 16            /* hex digits of a Via stamp           */
+#define STAMP_DIALOG_LEN 33     /* a direction letter and 32 hex digits */
 
 struct gruu_key;
 struct stamp;
 
+/* Which way the requests that a dialog stamp lets through go. */
+enum stamp_dir {
+	STAMP_TO_CALLER = 'u',  /* upstream: sent by the callee            */
+	STAMP_TO_CALLEE = 'd',  /* downstream: sent by the caller          */
+};
+
+/* What a dialog stamp binds.  The caller is the UA that sent the request
+ * that made the dialog (its From tag); HOP is the next hop of requests
+ * in the stamp's direction, as route_hop_print() writes it. */
+struct stamp_dialog_fields {
+	struct pl callid;
+	struct pl caller_tag;
+	struct pl callee_tag;   /* not bound by STAMP_TO_CALLER stamps     */
+	struct pl hop;
+};
+
 int  stamp_alloc(struct stamp **sp, const struct gruu_key *key);
 
-/* OUT gets STAMP_LEN hex digits and a NUL. */
-void stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
+/* OUT gets STAMP_LEN hex digits and a NUL.  Non-zero when the MAC could
+ * not be computed: nothing may then be sent with a stamp. */
+int  stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
 	       const struct pl *branch);
 bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 		     const struct pl *tag);
-void stamp_dialog(char out[STAMP_LEN + 1], const struct stamp *s,
-		  const struct pl *callid);
-bool stamp_dialog_check(const struct stamp *s, const struct pl *callid,
-			const struct pl *tag);
+
+/* OUT gets STAMP_DIALOG_LEN characters and a NUL. */
+int  stamp_dialog(char out[STAMP_DIALOG_LEN + 1], const struct stamp *s,
+		  enum stamp_dir dir, const struct stamp_dialog_fields *f);
+
+/* Is TAG a dialog stamp of ours for a request with these fields?  The
+ * stamp's letter says the direction, and so which tag is the caller's:
+ * the To tag of a request going to the caller, the From tag of one going
+ * to the callee.  *DIR gets the direction when true. */
+bool stamp_dialog_check(const struct stamp *s, const struct pl *tag,
+			const struct sip_msg *req, const struct pl *hop,
+			enum stamp_dir *dir);
 
 #endif

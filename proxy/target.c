@@ -307,8 +307,6 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 int target_resolve(struct target_set *ts, const struct target_deps *deps,
 		   const struct sip_msg *msg, const struct route_info *ri)
 {
-	bool in_dialog = pl_isset(&msg->to.tag);
-
 	memset(ts, 0, sizeof(*ts));
 	list_init(&ts->targets);
 
@@ -316,7 +314,7 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 	 * record-routed (another proxy's Record-Route), else relaying. */
 	if (pl_isset(&ri->next_route)) {
 		struct sip_addr addr;
-		if (!ri->routed_by_us && !deps->cfg->relay)
+		if (!ri->in_dialog && !deps->cfg->relay)
 			return answer(ts, 403, "Relaying Denied");
 		if (sip_addr_decode(&addr, &ri->next_route))
 			return answer(ts, 400, "Malformed Route");
@@ -327,9 +325,10 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 	if (route_uri_is_us(deps->cfg, &ri->uri))
 		return resolve_ours(ts, deps, &ri->uri);
 
-	/* A foreign Request-URI: the far end of a dialog we record-routed,
-	 * or a relay, which is off unless configured. */
-	if ((in_dialog && ri->routed_by_us) || deps->cfg->relay)
+	/* A foreign Request-URI: the other party of a dialog we
+	 * record-routed (proxy/dialog.c), or a relay, which is off unless
+	 * configured. */
+	if (ri->in_dialog || deps->cfg->relay)
 		return forward_to(ts, TARGET_URI, &ri->ruri, &ri->ruri);
 	return answer(ts, 403, "Relaying Denied");
 }

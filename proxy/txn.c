@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/sipmsg.h"
 #include "config/config.h"
+#include "proxy/dialog.h"
 #include "proxy/fwd.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
@@ -29,6 +30,10 @@ struct txn {
 	char loop_hash[40];
 	bool invite;
 	bool record_route;
+	bool vouched;                  /* in a dialog we record-routed    */
+	char rr_stamp[STAMP_DIALOG_LEN + 1];
+	struct dialog_origin origin;   /* the caller's side, when it makes
+					  a dialog                         */
 	enum target_kind kind;
 	struct list pending;           /* struct target, not yet tried    */
 	struct list branches;          /* struct branch, live and done    */
@@ -106,9 +111,20 @@ static void reply_local(struct txn *tx, uint16_t scode, const char *reason);
 static void relay(struct txn *tx, const struct sip_msg *resp,
 		  const char *extra)
 {
+	struct dialog_edits ed;
 	struct mbuf *mb;
 
-	if (fwd_response(&mb, resp, extra)) {
+	/* our Record-Route stamp is made for downstream only: a response
+	 * that cannot have it replaced does not go up with it */
+	if (dialog_response(tx->env.dialogs, &ed, resp, tx->msg, &tx->origin,
+			    tx->vouched)) {
+		log_warn("proxy: no dialog stamp for a %u: not relayed",
+			 resp->scode);
+		if (resp->scode >= 200)
+			reply_local(tx, 500, "Server Internal Error");
+		return;
+	}
+	if (fwd_response(&mb, resp, extra, ed.edit, ed.n)) {
 		/* only our Via in it (§16.7 step 3): a final must still go
 		 * up, or the caller retransmits and forks again */
 		log_warn("proxy: %u from downstream has no Via for upstream",
@@ -203,6 +219,8 @@ static void send_best(struct txn *tx)
 	struct mbuf *extra;
 	char *lines = NULL;
 
+	if (tx->record_route)
+		dialog_request_failed(tx->env.dialogs, tx->msg);
 	if (!best) {
 		reply_local(tx, tx->canceled ? 487 : 408, tx->canceled ?
 			    "Request Terminated" : "Request Timeout");
@@ -359,7 +377,8 @@ static int via_params(struct mbuf *mb, const struct txn *tx)
 
 	if (mb->end < 2 || mb->pos != mb->end || written_branch(&branch, mb))
 		return EINVAL;
-	stamp_via(tag, tx->env.stamp, &branch);
+	if (stamp_via(tag, tx->env.stamp, &branch))
+		return EIO;   /* fail closed: nothing leaves unstamped */
 	mb->pos -= 2;
 	mb->end -= 2;
 	return mbuf_printf(mb, ";lh=%s;lt=%s\r\n", tx->loop_hash, tag);
@@ -367,7 +386,8 @@ static int via_params(struct mbuf *mb, const struct txn *tx)
 
 
 /* "<sip:ADDR;lr;ls=STAMP>", with ";transport=tcp" and the like when not
- * UDP; the stamp marks requests of this dialog as record-routed by us. */
+ * UDP; the stamp lets the callee's requests of this dialog through to the
+ * caller (proxy/dialog.c). */
 static int rr_entry_write(struct mbuf *mb, enum sip_transp tp,
 			  const struct sa *addr, const char *stamp)
 {
@@ -381,16 +401,14 @@ static int record_route_write(struct mbuf *mb, const struct txn *tx,
 			      enum sip_transp tp, const struct sa *laddr)
 {
 	const struct sip_msg *msg = tx->msg;
-	char stamp[STAMP_LEN + 1];
 	int err;
 
-	stamp_dialog(stamp, tx->env.stamp, &msg->callid);
-	err = rr_entry_write(mb, tp, laddr, stamp);
+	err = rr_entry_write(mb, tp, laddr, tx->rr_stamp);
 
 	/* RFC 5658: when the request changes transport or interface, a
 	 * second entry names the side it came in on. */
 	if (!err && (tp != msg->tp || !sa_cmp(laddr, &msg->dst, SA_ALL)))
-		err = rr_entry_write(mb, msg->tp, &msg->dst, stamp);
+		err = rr_entry_write(mb, msg->tp, &msg->dst, tx->rr_stamp);
 	return err;
 }
 
@@ -524,7 +542,14 @@ static int txn_init(struct txn *tx, const struct sip_msg *msg,
 	tx->msg = mem_ref((void *)msg);
 	tx->invite = 0 == pl_strcmp(&msg->met, "INVITE");
 	tx->record_route = forms_dialog(msg);
+	tx->vouched = ri->in_dialog;
 	str_ncpy(tx->loop_hash, loop_hash, sizeof(tx->loop_hash));
+	if (tx->record_route) {
+		err = dialog_request_stamp(tx->rr_stamp, &tx->origin,
+					   tx->env.dialogs, msg);
+		if (err)
+			return err;
+	}
 
 	err = pl_strdup(&tx->method, &msg->met);
 	if (err)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <re.h>
 
+struct dialogs;
 struct proxy;
 struct route_info;
 struct stamp;
@@ -17,6 +18,7 @@ struct txn_env {
 	uint32_t timer_c_ms;
 	const struct locus_config *cfg;
 	const struct stamp *stamp;
+	struct dialogs *dialogs;
 };
 
 /*

@@ -20,10 +20,11 @@ grep -q "ANSWERED-BY ${DEV_INST[T]}" "$UAC_BASE.log" || fail "not answered by T"
 dev=${UAS_BASE[T]}.msg
 inv=$(msg_nth "$dev" received '^INVITE ' 1)
 rr=$(hdr_of Record-Route <<<"$inv")
-# each entry carries locus's dialog stamp (ls=, 16 hex digits), the same
+# each entry carries locus's dialog stamp for the callee's requests (ls=u
+# and 32 hex digits), the same
 want="<sip:127.0.0.1:$LOCUS_PORT;lr;ls=STAMP>
 <sip:127.0.0.1:$LOCUS_PORT;transport=tcp;lr;ls=STAMP>"
-[ "$(sed -E 's/;ls=[0-9a-f]{16}>/;ls=STAMP>/' <<<"$rr")" = "$want" ] &&
+[ "$(sed -E 's/;ls=u[0-9a-f]{32}>/;ls=STAMP>/' <<<"$rr")" = "$want" ] &&
 	[ "$(grep -o 'ls=[0-9a-f]*' <<<"$rr" | sort -u | wc -l)" = 1 ] ||
 	soft_fail "Record-Route at T (want the UDP, then the TCP entry):
 $rr"

@@ -76,7 +76,7 @@ msg_nth "${UAS_BASE[V]}.msg" received '^INVITE ' 1 >"$WORK/intact.got"
 	soft_fail "forwarded INVITE: request line '$(sed -n 1p "$WORK/intact.got")'"
 grep -q "^Via: SIP/2.0/UDP 127.0.0.1:$LOCUS_PORT;branch=z9hG4bK[^;]*;" <(sed -n 2p "$WORK/intact.got") ||
 	soft_fail "forwarded INVITE: locus's Via is not on top: '$(sed -n 2p "$WORK/intact.got")'"
-[[ $(sed -n 3p "$WORK/intact.got") =~ ^Record-Route:\ \<sip:127\.0\.0\.1:$LOCUS_PORT\;lr\;ls=[0-9a-f]{16}\>$'\r'$ ]] ||
+[[ $(sed -n 3p "$WORK/intact.got") =~ ^Record-Route:\ \<sip:127\.0\.0\.1:$LOCUS_PORT\;lr\;ls=u[0-9a-f]{32}\>$'\r'$ ]] ||
 	soft_fail "forwarded INVITE: third line '$(sed -n 3p "$WORK/intact.got")', not our Record-Route"
 [ "$(grep -c '^Record-Route:' "$WORK/intact.got")" = 1 ] ||
 	soft_fail "forwarded INVITE: more than one Record-Route (UDP in, UDP out)"
@@ -123,10 +123,23 @@ log "loop detection by locus itself (§16.3 step 4), in a dialog where libre's m
 # An in-dialog BYE through locus's Route to V: V sees the Via locus added,
 # with its loop hash.  The same BYE coming back with that Via on top is a
 # loop (482); with another Request-URI it is a spiral and goes on.
-# The BYE belongs to the dialog of the INVITE above: same Call-ID, and
-# the Record-Route locus gave it (with its dialog stamp) as Route.
-rr_val=$(sed -n 3p "$WORK/intact.got" | sed 's/^Record-Route: //; s/\r$//')
-uas V p_uas_bye.xml
+# The BYE belongs to a dialog V answered: its Call-ID and tags, and the
+# Record-Route the caller got in the 200 (locus's stamp for the caller's
+# requests) as Route.
+uas V p_uas_answer.xml
+invite_final "sip:vera@example.com"
+expect "200 OK" "the call the loop test's BYEs belong to"
+dlg_callid=$(final_hdr "$INV_OUT" Call-ID)
+dlg_from=$(final_hdr "$INV_OUT" From)
+dlg_to=$(final_hdr "$INV_OUT" To)
+rr_val=$(final_hdr "$INV_OUT" Record-Route)
+[[ $rr_val =~ \;ls=d[0-9a-f]{32}\> ]] ||
+	soft_fail "the caller's 200 carries no stamp for its own requests: '$rr_val'"
+printf '%s\n' "ACK sip:dev@127.0.0.1:${DEV_PORT[V]} SIP/2.0" \
+	"Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=z9hG4bKack$$;rport" \
+	"Route: $rr_val" "Max-Forwards: 70" "From: $dlg_from" "To: $dlg_to" \
+	"Call-ID: $dlg_callid" "CSeq: 1 ACK" "Content-Length: 0" "" |
+	sip_send_text -w 200 >/dev/null || true
 bye() {   # bye RURI [extra Via on top]: the in-dialog BYE, to FILE $WORK/bye.txt
 	{
 		echo "BYE $1 SIP/2.0"
@@ -134,9 +147,9 @@ bye() {   # bye RURI [extra Via on top]: the in-dialog BYE, to FILE $WORK/bye.tx
 		echo "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=${BRANCH:-z9hG4bKloop$$};rport"
 		echo "Route: ${ROUTE:-$rr_val}"
 		echo "Max-Forwards: 70"
-		echo "From: <sip:caller@example.com>;tag=lf$$"
-		echo "To: <sip:vera@example.com>;tag=lt$$"
-		echo "Call-ID: val-$$@127.0.0.1"
+		echo "From: $dlg_from"
+		echo "To: $dlg_to"
+		echo "Call-ID: $dlg_callid"
 		echo "CSeq: 7 BYE"
 		echo "Content-Length: 0"
 		echo
@@ -159,7 +172,7 @@ log "a Route naming locus without its dialog stamp does not open a relay"
 BRANCH=z9hG4bKr1$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr>" bye "sip:dev@127.0.0.1:$(free_port)"
 [ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 403 Relaying Denied" ] ||
 	soft_fail "unstamped in-dialog Route: expected 403, got '$(final_status "$WORK/bye.txt")'"
-BRANCH=z9hG4bKr2$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr;ls=0123456789abcdef>" bye "sip:dev@127.0.0.1:$(free_port)"
+BRANCH=z9hG4bKr2$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr;ls=d0123456789abcdef0123456789abcdef>" bye "sip:dev@127.0.0.1:$(free_port)"
 [ "$(final_status "$WORK/bye.txt")" = "SIP/2.0 403 Relaying Denied" ] ||
 	soft_fail "forged dialog stamp: expected 403, got '$(final_status "$WORK/bye.txt")'"
 BRANCH=z9hG4bKr3$$ ROUTE="<sip:127.0.0.1:$LOCUS_PORT;lr>, <sip:127.0.0.1:$(free_port);lr>" bye "sip:x@foreign.example"

@@ -1,6 +1,6 @@
-/* Unit tests for proxy/stamp.c: a stamp is the first 64 bits of
- * HMAC-SHA256 under a key derived from the shared GRUU key, the same on
- * every node and in every version (a node verifies what another made). */
+/* Unit tests for proxy/stamp.c: a stamp is HMAC-SHA256 under a key derived
+ * from the shared GRUU key, cut to 64 bits (Via) or 128 bits (dialog), the
+ * same on every node (a node verifies what another made). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,22 +62,173 @@ static void test_via_stamp_is_hmac_of_derived_key(void **state)
 
 	/* twice: the context is reused, the second must equal the first */
 	for (int i = 0; i < 2; i++) {
-		stamp_via(got, f->stamp, &branch);
+		assert_int_equal(0, stamp_via(got, f->stamp, &branch));
 		expected(want, f->key, "locus via stamp", "z9hG4bK-abc123");
 		assert_string_equal(want, got);
 	}
 }
 
-static void test_dialog_stamp_is_hmac_of_derived_key(void **state)
+/* HMAC over the letter, then each field with its 16-bit length first. */
+static void expected_dialog(char out[STAMP_DIALOG_LEN + 1],
+			    const struct gruu_key *key, char letter,
+			    const char *const *fields, size_t n)
+{
+	uint8_t derived[32], md[32], buf[1024];
+	unsigned len = sizeof(md);
+	size_t used = 0;
+
+	buf[used++] = 0;
+	buf[used++] = 1;
+	buf[used++] = (uint8_t)letter;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(fields[i]);
+		buf[used++] = (uint8_t)(l >> 8);
+		buf[used++] = (uint8_t)l;
+		memcpy(buf + used, fields[i], l);
+		used += l;
+	}
+	assert_int_equal(0, gruu_key_derive(key, "locus dialog stamp",
+					    derived));
+	assert_non_null(HMAC(EVP_sha256(), derived, 32, buf, used, md, &len));
+	out[0] = letter;
+	assert_int_equal(STAMP_DIALOG_LEN - 1,
+			 re_snprintf(out + 1, STAMP_DIALOG_LEN, "%w", md,
+				     (STAMP_DIALOG_LEN - 1) / 2));
+}
+
+static void test_dialog_stamp_is_hmac_of_fields(void **state)
 {
 	struct fixture *f = *state;
-	char got[STAMP_LEN + 1], want[STAMP_LEN + 1];
-	struct pl callid = PL("a84b4c76e66710@pc33.example.com");
+	char got[STAMP_DIALOG_LEN + 1], want[STAMP_DIALOG_LEN + 1];
+	struct stamp_dialog_fields fl = {
+		.callid = PL("a84b4c76e66710@pc33.example.com"),
+		.caller_tag = PL("1928301774"),
+		.callee_tag = PL("a6c85cf"),
+		.hop = PL("192.0.2.4:5060"),
+	};
+	const char *up[] = {"a84b4c76e66710@pc33.example.com", "1928301774",
+			    "192.0.2.4:5060"};
+	const char *down[] = {"a84b4c76e66710@pc33.example.com",
+			      "1928301774", "192.0.2.4:5060", "a6c85cf"};
 
-	stamp_dialog(got, f->stamp, &callid);
-	expected(want, f->key, "locus dialog stamp",
-		 "a84b4c76e66710@pc33.example.com");
+	/* the callee's tag does not exist yet when the upstream stamp is
+	 * made: it is not part of it */
+	assert_int_equal(0, stamp_dialog(got, f->stamp, STAMP_TO_CALLER, &fl));
+	expected_dialog(want, f->key, 'u', up, 3);
 	assert_string_equal(want, got);
+	assert_int_equal(0, stamp_dialog(got, f->stamp, STAMP_TO_CALLEE, &fl));
+	expected_dialog(want, f->key, 'd', down, 4);
+	assert_string_equal(want, got);
+}
+
+/* A request decoded by libre, as the proxy sees it. */
+static struct sip_msg *request(const char *from_tag, const char *to_tag)
+{
+	struct sip_msg *msg = NULL;
+	struct mbuf *mb = mbuf_alloc(512);
+
+	assert_non_null(mb);
+	assert_int_equal(0, mbuf_printf(mb,
+		"BYE sip:bob@192.0.2.4 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK776asdhds\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:bob@example.com>;tag=%s\r\n"
+		"From: <sip:alice@example.com>;tag=%s\r\n"
+		"Call-ID: a84b4c76e66710@pc33.example.com\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n\r\n", to_tag, from_tag));
+	mb->pos = 0;
+	assert_int_equal(0, sip_msg_decode(&msg, mb));
+	mem_deref(mb);
+	return msg;
+}
+
+static void test_dialog_check_binds_tags_and_hop(void **state)
+{
+	struct fixture *f = *state;
+	char up[STAMP_DIALOG_LEN + 1], down[STAMP_DIALOG_LEN + 1];
+	struct stamp_dialog_fields fl = {
+		.callid = PL("a84b4c76e66710@pc33.example.com"),
+		.caller_tag = PL("caller"),
+		.callee_tag = PL("callee"),
+		.hop = PL("192.0.2.4:5060"),
+	};
+	struct pl hop = PL("192.0.2.4:5060"), other = PL("198.51.100.7:5060");
+	struct sip_msg *to_callee = request("caller", "callee");
+	struct sip_msg *to_caller = request("callee", "caller");
+	struct sip_msg *wrong_tag = request("caller", "someone");
+	enum stamp_dir dir;
+	struct pl t;
+
+	assert_int_equal(0, stamp_dialog(up, f->stamp, STAMP_TO_CALLER, &fl));
+	assert_int_equal(0, stamp_dialog(down, f->stamp, STAMP_TO_CALLEE,
+					 &fl));
+
+	/* the callee's request to the caller's hop */
+	pl_set_str(&t, up);
+	assert_true(stamp_dialog_check(f->stamp, &t, to_caller, &hop, &dir));
+	assert_int_equal(STAMP_TO_CALLER, dir);
+	assert_false(stamp_dialog_check(f->stamp, &t, to_caller, &other,
+					&dir));
+	/* the caller's tag is the To tag of such a request, nothing else */
+	assert_false(stamp_dialog_check(f->stamp, &t, to_callee, &hop, &dir));
+
+	/* the caller's request to the callee's hop: both tags bound */
+	pl_set_str(&t, down);
+	assert_true(stamp_dialog_check(f->stamp, &t, to_callee, &hop, &dir));
+	assert_int_equal(STAMP_TO_CALLEE, dir);
+	assert_false(stamp_dialog_check(f->stamp, &t, to_callee, &other,
+					&dir));
+	assert_false(stamp_dialog_check(f->stamp, &t, wrong_tag, &hop, &dir));
+	assert_false(stamp_dialog_check(f->stamp, &t, to_caller, &hop, &dir));
+
+	/* the letter is bound: an upstream stamp relabelled is no downstream
+	 * one, a shortened one is nothing */
+	up[0] = 'd';
+	pl_set_str(&t, up);
+	assert_false(stamp_dialog_check(f->stamp, &t, to_caller, &hop, &dir));
+	pl_set_str(&t, down);
+	t.l--;
+	assert_false(stamp_dialog_check(f->stamp, &t, to_callee, &hop, &dir));
+
+	mem_deref(to_callee);
+	mem_deref(to_caller);
+	mem_deref(wrong_tag);
+}
+
+/* A MAC that cannot be computed (here: a field too long to be prefixed
+ * with its length) is an error, never a stamp of zeros that anyone could
+ * write and that would then be accepted. */
+static void test_mac_failure_fails_closed(void **state)
+{
+	struct fixture *f = *state;
+	char out[STAMP_DIALOG_LEN + 1], via[STAMP_LEN + 1];
+	static char huge[70000];
+	struct stamp_dialog_fields fl = {.caller_tag = PL("x"),
+					 .hop = PL("192.0.2.4:5060")};
+	struct pl branch = {huge, sizeof(huge)}, zeros;
+
+	memset(huge, 'z', sizeof(huge));
+	fl.callid = branch;
+	assert_int_not_equal(0, stamp_dialog(out, f->stamp, STAMP_TO_CALLER,
+					     &fl));
+	assert_int_not_equal(0, stamp_via(via, f->stamp, &branch));
+	pl_set_str(&zeros, "0000000000000000");
+	assert_false(stamp_via_check(f->stamp, &branch, &zeros));
+}
+
+static void test_via_tag_is_no_dialog_stamp(void **state)
+{
+	struct fixture *f = *state;
+	char tag[STAMP_LEN + 1];
+	struct pl branch = PL("z9hG4bK-1"), t, hop = PL("192.0.2.4:5060");
+	struct sip_msg *msg = request("caller", "callee");
+	enum stamp_dir dir;
+
+	assert_int_equal(0, stamp_via(tag, f->stamp, &branch));
+	pl_set_str(&t, tag);
+	assert_false(stamp_dialog_check(f->stamp, &t, msg, &hop, &dir));
+	mem_deref(msg);
 }
 
 static void test_check_accepts_own_rejects_others(void **state)
@@ -86,12 +237,10 @@ static void test_check_accepts_own_rejects_others(void **state)
 	char tag[STAMP_LEN + 1];
 	struct pl branch = PL("z9hG4bK-1"), other = PL("z9hG4bK-2"), t;
 
-	stamp_via(tag, f->stamp, &branch);
+	assert_int_equal(0, stamp_via(tag, f->stamp, &branch));
 	pl_set_str(&t, tag);
 	assert_true(stamp_via_check(f->stamp, &branch, &t));
 	assert_false(stamp_via_check(f->stamp, &other, &t));
-	/* a via tag is no dialog tag: the keys differ */
-	assert_false(stamp_dialog_check(f->stamp, &branch, &t));
 	tag[0] = tag[0] == '0' ? '1' : '0';
 	assert_false(stamp_via_check(f->stamp, &branch, &t));
 	t.l = STAMP_LEN - 1;
@@ -102,7 +251,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_via_stamp_is_hmac_of_derived_key),
-		cmocka_unit_test(test_dialog_stamp_is_hmac_of_derived_key),
+		cmocka_unit_test(test_dialog_stamp_is_hmac_of_fields),
+		cmocka_unit_test(test_dialog_check_binds_tags_and_hop),
+		cmocka_unit_test(test_mac_failure_fails_closed),
+		cmocka_unit_test(test_via_tag_is_no_dialog_stamp),
 		cmocka_unit_test(test_check_accepts_own_rejects_others),
 	};
 
