@@ -1,9 +1,12 @@
 /*
- * Which requests are challenged: those that start something (no To tag),
- * claim to come from one of our domains, and do not come from a trusted
- * peer.  In-dialog requests, ACK and CANCEL never are (RFC 3261 §22.1:
- * they cannot be resubmitted with credentials).  A request from outside
- * our domains is a call to our users: nobody to authenticate.
+ * Which requests are challenged: those that start something, claim to
+ * come from one of our domains, and do not come from a trusted peer.  A
+ * request within a dialog we record-routed is not (its dialog was
+ * authorised when it began), but only when our stamp vouches for it: a
+ * To tag alone is no dialog, anyone can write one.  ACK and CANCEL never
+ * are (RFC 3261 §22.1: they cannot be resubmitted with credentials).  A
+ * request from outside our domains is a call to our users: nobody to
+ * authenticate.
  */
 #include <string.h>
 #include <re.h>
@@ -72,9 +75,9 @@ int gate_alloc(struct gate **gatep, struct sip *sip,
 
 
 static bool needs_credentials(const struct gate *gate,
-			      const struct sip_msg *msg)
+			      const struct sip_msg *msg, bool in_dialog)
 {
-	if (!gate->auth || pl_isset(&msg->to.tag) ||
+	if (!gate->auth || in_dialog ||
 	    !pl_strcmp(&msg->met, "ACK") || !pl_strcmp(&msg->met, "CANCEL"))
 		return false;
 	if (!config_is_our_domain(gate->cfg, &msg->from.uri.host))
@@ -227,12 +230,12 @@ static uint32_t held_key(const struct sip_msg *msg)
 }
 
 
-bool gate_hold(struct gate *gate, const struct sip_msg *msg)
+bool gate_hold(struct gate *gate, const struct sip_msg *msg, bool in_dialog)
 {
 	struct auth_result res;
 	struct held *h;
 
-	if (!needs_credentials(gate, msg))
+	if (!needs_credentials(gate, msg, in_dialog))
 		return false;
 	if (hash_lookup(gate->held, held_key(msg), held_cmp, (void *)msg))
 		return true;   /* a retransmission: the first is answered */

@@ -262,7 +262,9 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 	}
 	if (!route_prepare(px, &ri, msg))
 		return;
-	if (!gate_hold(px->gate, msg))
+	/* a request that only claims a dialog (a To tag, no stamp of ours
+	 * that vouches for it) is an initial request to the gate */
+	if (!gate_hold(px->gate, msg, ri.in_dialog))
 		proxy_forward(px, msg, &ri);
 }
 

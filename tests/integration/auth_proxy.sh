@@ -2,8 +2,11 @@
 # Digest authentication of requests through the proxy (RFC 3261 §22.3):
 # an initial request whose From is one of our users gets 407 (SHA-256 and
 # MD5 challenges) until it carries that user's credentials; someone
-# else's From with them → 403; requests from other domains and in-dialog
-# requests are never challenged.
+# else's From with them → 403; requests from other domains are never
+# challenged, nor are requests of a dialog locus record-routed, but a To
+# tag alone makes no dialog: without locus's stamp in its Route such a
+# request is challenged like an initial one (relay_dialog.sh has the
+# stamped case).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_proxy.sh"
 trap proxy_cleanup EXIT
@@ -61,7 +64,7 @@ Content-Length: 0
 MSG
 expect_status "$WORK/options" "407 Proxy Authentication Required" "OPTIONS"
 
-log "an in-dialog BYE is not challenged"
+log "a BYE with a To tag but no stamp of ours is challenged like an initial request"
 sip_send_text -n 1 >"$WORK/bye" <<MSG
 BYE $RURI SIP/2.0
 Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
@@ -73,7 +76,24 @@ CSeq: 2 BYE
 Content-Length: 0
 
 MSG
-expect_status "$WORK/bye" "404 Not Found" "in-dialog BYE"
+expect_status "$WORK/bye" "407 Proxy Authentication Required" \
+	"BYE with a made-up To tag"
+
+log "an INVITE from our user with a made-up To tag is an initial request: 407"
+sip_send_text -n 1 >"$WORK/totag" <<MSG
+INVITE $RURI SIP/2.0
+Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport
+Max-Forwards: 70
+From: <sip:caller@example.com>;tag=i1
+To: <$RURI>;tag=made-up
+Call-ID: totag-@TAG@
+CSeq: 1 INVITE
+Contact: <sip:caller@@LOCAL_IP@:@LOCAL_PORT@>
+Content-Length: 0
+
+MSG
+expect_status "$WORK/totag" "407 Proxy Authentication Required" \
+	"INVITE with a made-up To tag"
 
 log "someone else's GRUU as Contact: 403; one's own passes (RFC 5627 §10.2)"
 UUID=urn:uuid:00000000-0000-4000-8000-0000000000b0
