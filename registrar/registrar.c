@@ -9,7 +9,10 @@
  * Over UDP a slot of the replay cache (registrar/replay.c) exists before
  * the database is involved, so that retransmissions arriving meanwhile
  * are absorbed and those after the answer get it again, instead of being
- * processed twice.
+ * processed twice.  Only answers to requests that got past
+ * authentication, or needed none, are kept: the others (malformed,
+ * challenged, refused) changed nothing and are given afresh, and whoever
+ * can send a REGISTER could otherwise make us hold its answers for 40 s.
  */
 #include <string.h>
 #include <re.h>
@@ -381,13 +384,14 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 	switch (res->verdict) {
 
 	case AUTH_OK:
-		if (!user_owns_aor(&res->user, ctx->req->aor)) {
+		/* kept, whatever the answer: its nonce count is used up, and
+		 * the request again would look like a replay */
+		if (!user_owns_aor(&res->user, ctx->req->aor))
 			ctx_fail(ctx, 403, "Forbidden: Credentials Are Not "
 				 "for This AOR", NULL);
-			break;
-		}
-		ctx_enqueue(mem_ref(ctx));
-		break;
+		else
+			ctx_enqueue(mem_ref(ctx));
+		return;
 	case AUTH_CHALLENGE:
 		challenge_send(ctx, &ch);
 		break;
@@ -402,6 +406,7 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
 		break;
 	}
+	replay_forget(ctx->slot);   /* not authenticated: not kept */
 }
 
 
@@ -444,6 +449,8 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	struct reg_ctx *ctx;
 	struct regreq *req;
 	struct pl realm;
+	bool auth_exempt = !reg->deps.auth ||
+		config_is_trusted(reg->deps.cfg, &msg->src);
 	int err;
 
 	/* a retransmission is answered again, never processed twice */
@@ -452,19 +459,18 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		return;
 
 	err = regreq_decode(&req, msg, reg->deps.cfg, &rerr);
-	if (err == EPROTO) {
-		answer_error(reg, slot, msg, &rerr);
-		mem_deref(slot);
-		return;
-	}
 	ctx = err ? NULL : mem_zalloc(sizeof(*ctx), ctx_destructor);
 	if (!ctx) {
 		if (!err)
 			mem_deref(req);
-		rerr = (struct reg_error){.scode = 500};
-		str_ncpy(rerr.reason, "Server Internal Error",
-			 sizeof(rerr.reason));
+		if (err != EPROTO) {
+			rerr = (struct reg_error){.scode = 500};
+			str_ncpy(rerr.reason, "Server Internal Error",
+				 sizeof(rerr.reason));
+		}
 		answer_error(reg, slot, msg, &rerr);
+		if (!auth_exempt)
+			replay_forget(slot);   /* not authenticated: not kept */
 		mem_deref(slot);
 		return;
 	}
@@ -475,7 +481,7 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	ctx->msg = mem_ref((void *)msg);
 	ctx->slot = slot;
 
-	if (!reg->deps.auth || config_is_trusted(reg->deps.cfg, &msg->src)) {
+	if (auth_exempt) {
 		ctx_enqueue(ctx);
 		return;
 	}
