@@ -14,7 +14,9 @@ struct binding;
 int  flows_alloc(struct flows **flp, struct sip *sip);
 
 /* Watches the connection MSG (a request) came in on, once per
- * connection; no-op for UDP. */
+ * connection; no-op for UDP.  Only for a REGISTER that bound a device
+ * (authenticated, stored, answered 200): while it is open, every binding
+ * with its peer address is a target. */
 int  flows_track(struct flows *fl, const struct sip_msg *msg);
 
 /* Whether B can be reached: true unless it needs a flow (see above)

@@ -189,6 +189,34 @@ static void latency_note(struct reg_ctx *ctx)
 }
 
 
+/* A device that must be reached through its connection (WebSocket,
+ * RFC 5626 outbound) is a target while that connection is open: watch
+ * it once a REGISTER over it has bound the device, never before.  A
+ * connection watched on an unauthenticated or refused REGISTER would
+ * make bindings with its source address targets: whoever holds a
+ * device's old address and port could receive its calls. */
+static void flow_track(struct registrar *reg, const struct regreq *req,
+		       const struct sip_msg *msg)
+{
+	bool needed = false;
+	int err;
+
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		const struct reg_contact *rc = le->data;
+		needed |= rc->expires > 0 &&
+			flows_required(req->tp, rc->reg_id,
+				       req->path != NULL);
+	}
+	if (!needed || !reg->deps.flows)
+		return;
+	err = flows_track(reg->deps.flows, msg);
+	if (err)
+		log_warn("registrar: cannot watch the %s connection of %J for"
+			 " %s (%m): its bindings will not be reachable",
+			 sip_transp_name(msg->tp), &msg->src, req->aor, err);
+}
+
+
 static void reply_ok(struct reg_ctx *ctx)
 {
 	const struct registrar_deps *d = &ctx->reg->deps;
@@ -205,8 +233,10 @@ static void reply_ok(struct reg_ctx *ctx)
 
 	if (!err)
 		err = reg_reply_ok_write(mb, ctx->msg, &listing, req->path);
-	if (!err)
+	if (!err) {
 		answer_send(ctx->reg, ctx->slot, ctx->msg, mb);
+		flow_track(ctx->reg, req, ctx->msg);
+	}
 	else
 		log_warn("registrar: writing the 200 for %s failed: %m",
 			 req->aor, err);
@@ -410,31 +440,6 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 }
 
 
-/* A device that must be reached through its connection (WebSocket,
- * RFC 5626 outbound) is a target while that connection is open: watch
- * it from the first REGISTER on. */
-static void flow_track(struct registrar *reg, const struct regreq *req,
-		       const struct sip_msg *msg)
-{
-	bool needed = false;
-	int err;
-
-	for (struct le *le = req->contacts.head; le; le = le->next) {
-		const struct reg_contact *rc = le->data;
-		needed |= rc->expires > 0 &&
-			flows_required(req->tp, rc->reg_id,
-				       req->path != NULL);
-	}
-	if (!needed || !reg->deps.flows)
-		return;
-	err = flows_track(reg->deps.flows, msg);
-	if (err)
-		log_warn("registrar: cannot watch the %s connection of %J for"
-			 " %s (%m): its bindings will not be reachable",
-			 sip_transp_name(msg->tp), &msg->src, req->aor, err);
-}
-
-
 static void auth_done(const struct auth_result *res, void *arg)
 {
 	auth_resolved(arg, res);
@@ -474,7 +479,6 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		mem_deref(slot);
 		return;
 	}
-	flow_track(reg, req, msg);
 	ctx->reg = mem_ref(reg);
 	ctx->req = req;
 	ctx->received_ms = tmr_jiffies();
