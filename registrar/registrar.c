@@ -209,7 +209,7 @@ static void flow_track(struct registrar *reg, const struct regreq *req,
 	}
 	if (!needed || !reg->deps.flows)
 		return;
-	err = flows_track(reg->deps.flows, msg);
+	err = flows_track(reg->deps.flows, msg, req->aor);
 	if (err)
 		log_warn("registrar: cannot watch the %s connection of %J for"
 			 " %s (%m): its bindings will not be reachable",

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # A connection becomes a device's flow (RFC 5626 §3.1, proxy/flows.c) only
-# once a REGISTER over it was authenticated, stored and answered 200.  A
-# REGISTER without credentials (401) over a connection changes nothing,
-# whatever the address and port it comes from.  Authentication is on;
-# carol's device is tests/tools/flowdev.py with her credentials, the
-# intruder the same without any, registering mallory@example.com.
+# once a REGISTER over it was authenticated, stored and answered 200, and
+# only for that REGISTER's AOR.  Whoever gets hold of a device's old
+# address and port (a NAT hands them on) must not receive its calls.
+# Authentication is on; carol's device is tests/tools/flowdev.py with her
+# credentials, the intruder the same registering mallory@example.com,
+# without credentials or with mallory's own.
 #  1. carol registers over TCP with reg-id from port P and is reached
 #     there; her device goes (its connection closes): 480.  The intruder
 #     connects from that same address and port and is challenged.  Still
 #     480, and nothing reaches the intruder: a watched connection from P
 #     would have made carol's binding a target again, her calls its.
-#  2. locus listens for TCP on a second port too.  The intruder connects
+#     locus logs no flow closing when the intruder's connection does.
+#  2. mallory, a subscriber too, registers from P: she is reached there,
+#     carol is not (480) - the flow is mallory's, not P's.
+#  3. locus listens for TCP on a second port too.  The intruder connects
 #     there from port Q and is challenged; then carol registers from Q
 #     over the first port, and the intruder hangs up.  carol is still
 #     reached: a watched connection from Q would have stood for her flow,
 #     and its close made her binding no target although her connection
-#     is open.
-# In both, locus logs no flow closing when the intruder's connection does.
+#     is open.  No flow closing is logged for the intruder's connection.
 . "$(dirname "$0")/lib.sh"
 
 new_db
@@ -27,6 +30,7 @@ sed -i "s|\(transport = \"tcp\"; address = \"127.0.0.1:$LOCUS_PORT\"; }\)|\1, { 
 grep -q "127.0.0.1:$SECOND_TCP" "$WORK/locus.conf" || fail "second TCP listener not configured"
 start_locus
 psql_q "SELECT locus.add_subscriber('carol', 'example.com', 'secret')" >/dev/null
+psql_q "SELECT locus.add_subscriber('mallory', 'example.com', 'evil')" >/dev/null
 
 AOR=carol@example.com
 INST=5c0ffee0-1d2c-4c4e-9f0e-0a1b2c3d4e5f
@@ -72,16 +76,16 @@ barrier() {
 	sip_register "$WORK/q" nobody@example.com "barrier-$RANDOM" 1 || true
 }
 
-# invite: an INVITE to carol from outside our domains (not challenged);
-# the final status line in $FINAL
+# invite [AOR]: an INVITE to AOR (default carol's) from outside our
+# domains (not challenged); the final status line in $FINAL
 invite() {
-	local n=$((++INVITES))
+	local n=$((++INVITES)) to=${1:-$AOR}
 	sip_send_text -n 1 -w 3000 >"$WORK/inv" <<SIP || true
-INVITE sip:$AOR SIP/2.0
+INVITE sip:$to SIP/2.0
 Via: SIP/2.0/UDP 127.0.0.1:5997;branch=z9hG4bK-un-$n;rport
 Max-Forwards: 70
 From: <sip:bob@elsewhere.test>;tag=b$n
-To: <sip:$AOR>
+To: <sip:$to>
 Call-ID: unauth-$n@test
 CSeq: 1 INVITE
 Contact: <sip:bob@127.0.0.1:5997>
@@ -122,7 +126,21 @@ barrier
 [ "$(flows_closed "$P")" = 1 ] ||
 	fail "the unauthenticated connection was watched as a flow: its close was logged"
 
-log "2. the intruder from Q on the second port, carol from Q; the intruder hangs up"
+log "2. mallory registers from P with her own credentials: her flow, not carol's"
+dev mallory "$LOCUS_PORT" mallory@example.com --local-port="$P" --auth=mallory:evil
+expect_status "$WORK/mallory/register.txt" "200 OK" "mallory's REGISTER"
+invite
+[ "$(invites_of mallory)" = 0 ] ||
+	fail "carol's call reached mallory's connection from carol's old port"
+[ "$FINAL" = "SIP/2.0 480 Temporarily Unavailable" ] ||
+	fail "INVITE to carol after mallory registered from P: '$FINAL', expected 480"
+invite mallory@example.com
+[ "$FINAL" = "SIP/2.0 486 Busy Here" ] ||
+	fail "INVITE to mallory: '$FINAL', expected her 486"
+[ "$(invites_of mallory)" = 1 ] || fail "mallory's device saw $(invites_of mallory) INVITE(s), expected 1"
+dev_stop mallory
+
+log "3. the intruder from Q on the second port, carol from Q; the intruder hangs up"
 Q=$(free_port)
 dev intruder2 "$SECOND_TCP" mallory@example.com --local-port="$Q"
 expect_status "$WORK/intruder2/register.txt" "401 Unauthorized" "the intruder's REGISTER"
