@@ -57,7 +57,7 @@ static void answer(struct replay *rp, unsigned n, size_t bytes, bool keep)
 	struct mbuf *mb = answer_of(bytes);
 
 	if (replay_check(rp, msg, &slot))
-		fail_msg("request %u is new, but was taken for a retransmission",
+		fail_msg("request %u is new, but taken for a retransmission",
 			 n);
 	assert_non_null(slot);
 	(void)replay_answer(slot, msg, mb);   /* no SIP stack: not sent */
