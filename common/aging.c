@@ -12,6 +12,8 @@ struct aging {
 	struct list order;       /* oldest first */
 	uint32_t n;
 	uint32_t max_entries;
+	size_t bytes;            /* charged to the entries                 */
+	size_t max_bytes;        /* 0: no bound                             */
 };
 
 
@@ -57,10 +59,20 @@ void aging_entry_unlink(struct aging_entry *e)
 {
 	hash_unlink(&e->he);
 	list_unlink(&e->le);
-	if (e->table)
+	if (e->table) {
 		--e->table->n;
+		e->table->bytes -= e->bytes;
+	}
+	e->bytes = 0;
 	e->table = NULL;
 	e->key = mem_deref(e->key);
+}
+
+
+static bool full(const struct aging *a)
+{
+	return a->n >= a->max_entries ||
+		(a->max_bytes && a->bytes > a->max_bytes);
 }
 
 
@@ -71,7 +83,7 @@ static void trim(struct aging *a, uint64_t now)
 	struct le *le;
 
 	while ((le = list_head(&a->order))) {
-		if (ENTRY_OF(le, le)->until > now && a->n < a->max_entries)
+		if (ENTRY_OF(le, le)->until > now && !full(a))
 			break;
 		forget_oldest(a);
 	}
@@ -111,4 +123,34 @@ int aging_add(struct aging *a, struct aging_entry *e, void *data,
 uint32_t aging_count(const struct aging *a)
 {
 	return a->n;
+}
+
+
+void aging_set_max_bytes(struct aging *a, size_t max_bytes)
+{
+	a->max_bytes = max_bytes;
+}
+
+
+void aging_charge(struct aging_entry *e, size_t bytes)
+{
+	struct aging *a = e->table;
+
+	if (!a)
+		return;
+	e->bytes += bytes;
+	a->bytes += bytes;
+	while (list_head(&a->order) && a->max_bytes && a->bytes > a->max_bytes)
+		forget_oldest(a);
+}
+
+
+void aging_forget(struct aging_entry *e)
+{
+	void *data = e->le.data;
+
+	if (!e->table)
+		return;
+	aging_entry_unlink(e);
+	mem_deref(data);
 }

@@ -17,6 +17,7 @@
 #include "location/db.h"
 #include "location/db_txn.h"
 #include "location/pgasync.h"
+#include "location/pgconnect.h"
 
 enum {
 	RECONNECT_DELAY_MS = 1000,
@@ -665,10 +666,9 @@ int db_open(struct db **dbp, const char *conninfo,
 	if (err)
 		goto out;
 
-	db->conn = PQconnectdb(conninfo);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		re_snprintf(errbuf, errsz, "cannot connect to the database "
-			    "(%s): %s", conninfo, PQerrorMessage(db->conn));
+	db->conn = pgconnect_blocking(conninfo, "connect to the database",
+				      errbuf, errsz);
+	if (!db->conn) {
 		err = ECONNREFUSED;
 		goto out;
 	}

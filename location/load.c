@@ -13,6 +13,7 @@
 #include <re.h>
 #include "common/log.h"
 #include "location/persist.h"
+#include "location/pgconnect.h"
 
 enum {
 	COL_KIND, COL_AOR, COL_KEY, COL_CONTACT, COL_PARAMS, COL_INSTANCE,
@@ -231,13 +232,10 @@ int persist_load(struct location *loc, const char *conninfo, int64_t now,
 	int err;
 
 	errbuf[0] = '\0';
-	conn = PQconnectdb(conninfo);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		re_snprintf(errbuf, errsz, "cannot connect to the database "
-			    "(%s): %s", conninfo, PQerrorMessage(conn));
-		PQfinish(conn);
+	conn = pgconnect_blocking(conninfo, "connect to the database", errbuf,
+				  errsz);
+	if (!conn)
 		return ECONNREFUSED;
-	}
 
 	re_snprintf(nowstr, sizeof(nowstr), "%lld", (long long)now);
 

@@ -5,6 +5,7 @@
 #include "common/decimal.h"
 #include "common/log.h"
 #include "location/persist.h"
+#include "location/pgconnect.h"
 
 enum {
 	UPSERT_PARAMS = 15,
@@ -92,24 +93,19 @@ const char persist_session_sql[] = "SET locus.writer = on";
 const size_t persist_statementc = ARRAY_SIZE(persist_statements);
 
 
-static PGconn *connect_blocking(const char *conninfo, char *errbuf,
-				size_t errsz)
+/* The psql command that loads the schema where CONN is connected; the
+ * password, if any, psql asks for itself. */
+static int schema_load_print(struct re_printf *pf, const PGconn *conn)
 {
-	PGconn *conn = PQconnectdb(conninfo);
-
-	if (PQstatus(conn) != CONNECTION_OK) {
-		re_snprintf(errbuf, errsz, "cannot connect to the database "
-			    "(%s): %s", conninfo, PQerrorMessage(conn));
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
+	return re_hprintf(pf, "psql -h %s -p %s -U %s -d %s -f sql/schema.sql",
+			  PQhost(conn), PQport(conn), PQuser(conn), PQdb(conn));
 }
 
 
 int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
 {
-	PGconn *conn = connect_blocking(conninfo, errbuf, errsz);
+	PGconn *conn = pgconnect_blocking(conninfo, "connect to the database",
+					  errbuf, errsz);
 	PGresult *res;
 	int err = 0;
 
@@ -120,9 +116,9 @@ int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
 		     " WHERE key = 'schema_version'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		re_snprintf(errbuf, errsz, "the database has no locus schema "
-			    "(%s); load it with: psql '%s' -f sql/schema.sql",
+			    "(%s); load it with: %H",
 			    strtok(PQresultErrorMessage(res), "\n"),
-			    conninfo);
+			    schema_load_print, conn);
 		err = ENOENT;
 	}
 	else if (PQntuples(res) != 1 ||

@@ -20,6 +20,7 @@
 #include "location/location.h"
 #include "location/persist.h"
 #include "location/pgasync.h"
+#include "location/pgconnect.h"
 #include "location/sync.h"
 
 enum {
@@ -436,10 +437,9 @@ int sync_alloc(struct sync **syncp, struct location *loc, struct db *db,
 	if (err)
 		goto out;
 
-	sync->conn = PQconnectdb(conninfo);
-	if (PQstatus(sync->conn) != CONNECTION_OK) {
-		re_snprintf(errbuf, errsz, "cannot open the LISTEN connection "
-			    "(%s): %s", conninfo, PQerrorMessage(sync->conn));
+	sync->conn = pgconnect_blocking(conninfo, "open the LISTEN connection",
+					errbuf, errsz);
+	if (!sync->conn) {
 		err = ECONNREFUSED;
 		goto out;
 	}

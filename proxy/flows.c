@@ -9,7 +9,14 @@
  * until the device registers again over a new connection.  The table is
  * of connections, not of bindings, so it stays right whatever the
  * location index reloads from PostgreSQL.
+ *
+ * A flow serves the AORs registered over it, no others: bindings are
+ * found by their source address, and the device that held an address
+ * and port before may not be the one that holds them now (a NAT hands
+ * them on).  Whoever registers as one user from another user's old
+ * address must not receive that user's calls.
  */
+#include <string.h>
 #include <re.h>
 #include "common/log.h"
 #include "location/location.h"
@@ -34,7 +41,13 @@ struct flow {
 	struct le he;
 	enum sip_transp tp;
 	struct sa peer;
+	struct list aors;     /* struct flow_aor, registered over it       */
 	void *watch;          /* libre's close notification, NULL once fired */
+};
+
+struct flow_aor {
+	struct le le;
+	char key[];           /* canonical AOR, "user@host"                */
 };
 
 
@@ -69,6 +82,7 @@ static void flow_destructor(void *arg)
 	struct flow *f = arg;
 
 	hash_unlink(&f->he);
+	list_flush(&f->aors);
 	mem_deref(f->watch);
 }
 
@@ -116,15 +130,38 @@ static void flow_closed(int err, void *arg)
 }
 
 
-int flows_track(struct flows *fl, const struct sip_msg *msg)
+static bool flow_serves(const struct flow *f, const char *aor)
+{
+	for (struct le *le = f->aors.head; le; le = le->next) {
+		const struct flow_aor *fa = le->data;
+		if (0 == strcmp(fa->key, aor))
+			return true;
+	}
+	return false;
+}
+
+
+static int flow_serve(struct flow *f, const char *aor)
+{
+	size_t len = strlen(aor);
+	struct flow_aor *fa;
+
+	if (flow_serves(f, aor))
+		return 0;
+	fa = mem_zalloc(sizeof(*fa) + len + 1, NULL);
+	if (!fa)
+		return ENOMEM;
+	memcpy(fa->key, aor, len + 1);
+	list_append(&f->aors, &fa->le, fa);
+	return 0;
+}
+
+
+static int flow_open(struct flow **fp, struct flows *fl,
+		     const struct sip_msg *msg)
 {
 	struct flow *f;
 	int err;
-
-	if (!fl || !msg)
-		return EINVAL;
-	if (msg->tp == SIP_TRANSP_UDP || flow_find(fl, msg->tp, &msg->src))
-		return 0;
 
 	f = mem_zalloc(sizeof(*f), flow_destructor);
 	if (!f)
@@ -142,7 +179,28 @@ int flows_track(struct flows *fl, const struct sip_msg *msg)
 		return err;
 	}
 	hash_append(fl->ht, flow_hash(f->tp, &f->peer), &f->he, f);
+	*fp = f;
 	return 0;
+}
+
+
+int flows_track(struct flows *fl, const struct sip_msg *msg, const char *aor)
+{
+	struct flow *f;
+	int err;
+
+	if (!fl || !msg || !aor)
+		return EINVAL;
+	if (msg->tp == SIP_TRANSP_UDP)
+		return 0;
+
+	f = flow_find(fl, msg->tp, &msg->src);
+	if (!f) {
+		err = flow_open(&f, fl, msg);
+		if (err)
+			return err;
+	}
+	return flow_serve(f, aor);
 }
 
 
@@ -169,8 +227,11 @@ bool flows_required(enum sip_transp tp, uint32_t reg_id, bool has_path)
 
 bool flows_reachable(const struct flows *fl, const struct binding *b)
 {
+	const struct flow *f;
+
 	if (!fl || !sa_isset(&b->received, SA_ADDR) ||
 	    !flows_required(b->tp, b->reg_id, b->path != NULL))
 		return true;
-	return flow_find(fl, b->tp, &b->received) != NULL;
+	f = flow_find(fl, b->tp, &b->received);
+	return f && b->aor && flow_serves(f, b->aor->key);
 }

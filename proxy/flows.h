@@ -14,11 +14,15 @@ struct binding;
 int  flows_alloc(struct flows **flp, struct sip *sip);
 
 /* Watches the connection MSG (a request) came in on, once per
- * connection; no-op for UDP. */
-int  flows_track(struct flows *fl, const struct sip_msg *msg);
+ * connection, as a flow of AOR (a canonical key); no-op for UDP.  Only
+ * for a REGISTER that bound a device of AOR (authenticated, stored,
+ * answered 200): while it is open, AOR's bindings with its peer address
+ * are targets. */
+int  flows_track(struct flows *fl, const struct sip_msg *msg,
+		 const char *aor);
 
 /* Whether B can be reached: true unless it needs a flow (see above)
- * that is not open here. */
+ * that is not open here, for B's AOR. */
 bool flows_reachable(const struct flows *fl, const struct binding *b);
 
 /* Whether a binding with these facts is reached only through its flow:

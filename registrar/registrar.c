@@ -9,7 +9,10 @@
  * Over UDP a slot of the replay cache (registrar/replay.c) exists before
  * the database is involved, so that retransmissions arriving meanwhile
  * are absorbed and those after the answer get it again, instead of being
- * processed twice.
+ * processed twice.  Only answers to requests that got past
+ * authentication, or needed none, are kept: the others (malformed,
+ * challenged, refused) changed nothing and are given afresh, and whoever
+ * can send a REGISTER could otherwise make us hold its answers for 40 s.
  */
 #include <string.h>
 #include <re.h>
@@ -186,6 +189,34 @@ static void latency_note(struct reg_ctx *ctx)
 }
 
 
+/* A device that must be reached through its connection (WebSocket,
+ * RFC 5626 outbound) is a target while that connection is open: watch
+ * it once a REGISTER over it has bound the device, never before.  A
+ * connection watched on an unauthenticated or refused REGISTER would
+ * make bindings with its source address targets: whoever holds a
+ * device's old address and port could receive its calls. */
+static void flow_track(struct registrar *reg, const struct regreq *req,
+		       const struct sip_msg *msg)
+{
+	bool needed = false;
+	int err;
+
+	for (struct le *le = req->contacts.head; le; le = le->next) {
+		const struct reg_contact *rc = le->data;
+		needed |= rc->expires > 0 &&
+			flows_required(req->tp, rc->reg_id,
+				       req->path != NULL);
+	}
+	if (!needed || !reg->deps.flows)
+		return;
+	err = flows_track(reg->deps.flows, msg, req->aor);
+	if (err)
+		log_warn("registrar: cannot watch the %s connection of %J for"
+			 " %s (%m): its bindings will not be reachable",
+			 sip_transp_name(msg->tp), &msg->src, req->aor, err);
+}
+
+
 static void reply_ok(struct reg_ctx *ctx)
 {
 	const struct registrar_deps *d = &ctx->reg->deps;
@@ -202,8 +233,10 @@ static void reply_ok(struct reg_ctx *ctx)
 
 	if (!err)
 		err = reg_reply_ok_write(mb, ctx->msg, &listing, req->path);
-	if (!err)
+	if (!err) {
 		answer_send(ctx->reg, ctx->slot, ctx->msg, mb);
+		flow_track(ctx->reg, req, ctx->msg);
+	}
 	else
 		log_warn("registrar: writing the 200 for %s failed: %m",
 			 req->aor, err);
@@ -381,13 +414,14 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 	switch (res->verdict) {
 
 	case AUTH_OK:
-		if (!user_owns_aor(&res->user, ctx->req->aor)) {
+		/* kept, whatever the answer: its nonce count is used up, and
+		 * the request again would look like a replay */
+		if (!user_owns_aor(&res->user, ctx->req->aor))
 			ctx_fail(ctx, 403, "Forbidden: Credentials Are Not "
 				 "for This AOR", NULL);
-			break;
-		}
-		ctx_enqueue(mem_ref(ctx));
-		break;
+		else
+			ctx_enqueue(mem_ref(ctx));
+		return;
 	case AUTH_CHALLENGE:
 		challenge_send(ctx, &ch);
 		break;
@@ -402,31 +436,7 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
 		break;
 	}
-}
-
-
-/* A device that must be reached through its connection (WebSocket,
- * RFC 5626 outbound) is a target while that connection is open: watch
- * it from the first REGISTER on. */
-static void flow_track(struct registrar *reg, const struct regreq *req,
-		       const struct sip_msg *msg)
-{
-	bool needed = false;
-	int err;
-
-	for (struct le *le = req->contacts.head; le; le = le->next) {
-		const struct reg_contact *rc = le->data;
-		needed |= rc->expires > 0 &&
-			flows_required(req->tp, rc->reg_id,
-				       req->path != NULL);
-	}
-	if (!needed || !reg->deps.flows)
-		return;
-	err = flows_track(reg->deps.flows, msg);
-	if (err)
-		log_warn("registrar: cannot watch the %s connection of %J for"
-			 " %s (%m): its bindings will not be reachable",
-			 sip_transp_name(msg->tp), &msg->src, req->aor, err);
+	replay_forget(ctx->slot);   /* not authenticated: not kept */
 }
 
 
@@ -444,6 +454,8 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 	struct reg_ctx *ctx;
 	struct regreq *req;
 	struct pl realm;
+	bool auth_exempt = !reg->deps.auth ||
+		config_is_trusted(reg->deps.cfg, &msg->src);
 	int err;
 
 	/* a retransmission is answered again, never processed twice */
@@ -452,30 +464,28 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		return;
 
 	err = regreq_decode(&req, msg, reg->deps.cfg, &rerr);
-	if (err == EPROTO) {
-		answer_error(reg, slot, msg, &rerr);
-		mem_deref(slot);
-		return;
-	}
 	ctx = err ? NULL : mem_zalloc(sizeof(*ctx), ctx_destructor);
 	if (!ctx) {
 		if (!err)
 			mem_deref(req);
-		rerr = (struct reg_error){.scode = 500};
-		str_ncpy(rerr.reason, "Server Internal Error",
-			 sizeof(rerr.reason));
+		if (err != EPROTO) {
+			rerr = (struct reg_error){.scode = 500};
+			str_ncpy(rerr.reason, "Server Internal Error",
+				 sizeof(rerr.reason));
+		}
 		answer_error(reg, slot, msg, &rerr);
+		if (!auth_exempt)
+			replay_forget(slot);   /* not authenticated: not kept */
 		mem_deref(slot);
 		return;
 	}
-	flow_track(reg, req, msg);
 	ctx->reg = mem_ref(reg);
 	ctx->req = req;
 	ctx->received_ms = tmr_jiffies();
 	ctx->msg = mem_ref((void *)msg);
 	ctx->slot = slot;
 
-	if (!reg->deps.auth || config_is_trusted(reg->deps.cfg, &msg->src)) {
+	if (auth_exempt) {
 		ctx_enqueue(ctx);
 		return;
 	}

@@ -42,6 +42,8 @@ int replay_alloc(struct replay **rpp, struct sip *sip)
 		return ENOMEM;
 	rp->sip = sip;
 	err = aging_alloc(&rp->slots, SLOT_BUCKETS, MAX_SLOTS);
+	if (!err)
+		aging_set_max_bytes(rp->slots, REPLAY_MAX_BYTES);
 	if (err)
 		mem_deref(rp);
 	else
@@ -112,6 +114,7 @@ bool replay_check(struct replay *rp, const struct sip_msg *msg,
 	}
 	slot->rp = rp;
 	*slotp = mem_ref(slot);
+	aging_charge(&slot->ae, sizeof(*slot) + key.l + 1);
 	return false;
 }
 
@@ -123,13 +126,19 @@ int replay_answer(struct replay_slot *slot, const struct sip_msg *msg,
 
 	sipmsg_reply_addr(&dst, msg);
 	mb->pos = 0;
+	/* kept as long as it is: not in the room it was written in */
+	if (mb->end && mb->end < mb->size)
+		(void)mbuf_resize(mb, mb->end);
+	if (!slot->answer)
+		aging_charge(&slot->ae, sizeof(*mb) + mb->size);
 	mem_deref(slot->answer);
 	slot->answer = mem_ref(mb);
 	return sip_send(slot->rp->sip, msg->sock, msg->tp, &dst, mb);
 }
 
 
-uint32_t replay_count(const struct replay *rp)
+void replay_forget(struct replay_slot *slot)
 {
-	return aging_count(rp->slots);
+	if (slot)
+		aging_forget(&slot->ae);
 }

@@ -5,12 +5,21 @@
  * retransmissions meanwhile (the Trying state, §17.2.2).
  *
  * Lighter than libre's server transactions, which keep the whole decoded
- * request for those 32 s: here only the key and the answer's bytes. */
+ * request for those 32 s: here only the key and the answer's bytes, and
+ * no more than REPLAY_MAX_BYTES of them, oldest forgotten first.
+ *
+ * The bound: 64 MiB hold the full 40 s of answers up to about 1,500
+ * REGISTERs a second (answers of about 1 KB with the key; a million
+ * devices refreshing every ten minutes make 1,700), and at higher rates
+ * still several seconds, more than the 4 s (T2) between a client's
+ * retransmissions once its timer has backed off (§17.1.2.2). */
 #ifndef LOCUS_REPLAY_H
 #define LOCUS_REPLAY_H
 
 #include <stdbool.h>
 #include <re.h>
+
+#define REPLAY_MAX_BYTES ((size_t)64 << 20)
 
 struct replay;
 struct replay_slot;
@@ -27,6 +36,10 @@ bool replay_check(struct replay *rp, const struct sip_msg *msg,
 int  replay_answer(struct replay_slot *slot, const struct sip_msg *msg,
 		   struct mbuf *mb);
 
-uint32_t replay_count(const struct replay *rp);
+/* The cache lets go of SLOT (NULL: no-op): a retransmission of its
+ * request is processed afresh.  For answers that cost nothing to give
+ * again and that anyone can have, such as a challenge: an
+ * unauthenticated sender must not make us hold memory for 40 s. */
+void replay_forget(struct replay_slot *slot);
 
 #endif
