@@ -247,7 +247,8 @@ static void verdict(struct pending *p, struct auth_result *res)
 	}
 	if (!nonce_count_use(auth->counts, &p->creds.nonce,
 			     p->creds.nc_value,
-			     p->issued + auth->cfg->nonce_lifetime, now)) {
+			     nonce_expires(p->issued, auth->cfg->nonce_lifetime),
+			     now)) {
 		log_info("auth: %r@%r from %J: nonce count %r used before "
 			 "(replayed request?)", &p->creds.username,
 			 &p->creds.realm, &p->msg->src, &p->creds.nc);

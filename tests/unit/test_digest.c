@@ -157,6 +157,7 @@ static void test_nonce_roundtrip(void **state)
 						  300, &issued));
 	assert_int_equal(NONCE_STALE, nonce_check(&nonce, key, &realm, 1301,
 						  300, &issued));
+	assert_int_equal(1301, nonce_expires(1000, 300));
 	/* another realm, a clock far behind, a flipped digit */
 	assert_int_equal(NONCE_INVALID, nonce_check(&nonce, key, &other, 1000,
 						    300, &issued));
@@ -203,6 +204,31 @@ static void test_nonce_count_replay(void **state)
 	/* expired nonces leave */
 	assert_true(nonce_count_use(t, &n2, 2, 200, 150));
 	assert_int_equal(1, nonce_counts_size(t));
+	mem_deref(t);
+}
+
+
+/* The counts of a nonce are kept through the last second it is valid:
+ * a replay then is refused too. */
+static void test_nonce_count_last_second(void **state)
+{
+	struct nonce_counts *t = NULL;
+	char n[NONCE_LEN + 1];
+	struct pl nonce, realm = PL("example.com");
+	uint64_t issued = 0, last = 1300;
+	(void)state;
+
+	assert_int_equal(0, nonce_make(n, key, &realm, 1000));
+	pl_set_str(&nonce, n);
+	assert_int_equal(0, nonce_counts_alloc(&t, 16));
+	assert_int_equal(NONCE_VALID, nonce_check(&nonce, key, &realm, last,
+						  300, &issued));
+	assert_true(nonce_count_use(t, &nonce, 1,
+				    nonce_expires(issued, 300), last - 1));
+	assert_false(nonce_count_use(t, &nonce, 1,
+				     nonce_expires(issued, 300), last));
+	assert_int_equal(NONCE_STALE, nonce_check(&nonce, key, &realm,
+						  last + 1, 300, &issued));
 	mem_deref(t);
 }
 
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_nonce_roundtrip),
 		cmocka_unit_test(test_nonces_differ),
 		cmocka_unit_test(test_nonce_count_replay),
+		cmocka_unit_test(test_nonce_count_last_second),
 		cmocka_unit_test(test_nonce_count_bounded),
 		cmocka_unit_test(test_limiter),
 	};
