@@ -197,6 +197,13 @@ static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
 	outcome(res, AUTH_CHALLENGE);
 	if (!cs.found || !alg_enabled(auth, creds->alg))
 		return true;
+	/* RFC 3261 §22.4, RFC 7616 §3.4.6: credentials are for one
+	 * Request-URI; computed for another, they must not pass here */
+	if (!digest_uri_matches(creds, &msg->ruri, &msg->uri)) {
+		outcome(res, AUTH_BAD);
+		res->reason = "Digest URI Does Not Match Request-URI";
+		return true;
+	}
 	if (blocked(auth, msg, creds)) {
 		outcome(res, AUTH_BLOCKED);
 		return true;

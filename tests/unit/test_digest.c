@@ -140,6 +140,67 @@ static void test_decode_refusals(void **state)
 }
 
 
+static bool uri_matches(const char *digest_uri, const char *request_uri)
+{
+	struct digest_creds c;
+	struct pl raw;
+	struct uri ruri;
+
+	memset(&c, 0, sizeof(c));
+	pl_set_str(&c.uri, digest_uri);
+	pl_set_str(&raw, request_uri);
+	assert_int_equal(0, uri_decode(&ruri, &raw));
+	return digest_uri_matches(&c, &raw, &ruri);
+}
+
+
+/* RFC 3261 §22.4, RFC 7616 §3.4.6: the digest uri is the Request-URI,
+ * compared as URIs are (RFC 3261 §19.1.4). */
+static void test_digest_uri(void **state)
+{
+	(void)state;
+
+	assert_true(uri_matches("sip:example.com", "sip:example.com"));
+	assert_true(uri_matches("sip:bob@EXAMPLE.com", "sip:bob@example.COM"));
+	assert_true(uri_matches("sip:example.com.", "sip:example.com"));
+	assert_true(uri_matches("sip:bob@example.com", "sip:bob@example.com."));
+	assert_true(uri_matches("SIP:%61lice@example.com", "sip:alice@example.com"));
+	assert_true(uri_matches("sip:bob@example.com;transport=TCP;lr",
+				"sip:bob@example.com;lr;transport=tcp"));
+	/* a parameter in one only, not user/ttl/method/maddr/transport */
+	assert_true(uri_matches("sip:bob@example.com;security=on",
+				"sip:bob@example.com"));
+	assert_true(uri_matches("sip:bob@example.com?Subject=x&priority=urgent",
+				"sip:bob@example.com?priority=urgent&subject=x"));
+	assert_true(uri_matches("sip:bob@example.com?subject=%61",
+				"sip:bob@example.com?subject=a"));
+	assert_true(uri_matches("tel:+15551234", "tel:+15551234"));
+
+	assert_false(uri_matches("sip:carol@example.com", "sip:bob@example.com"));
+	assert_false(uri_matches("sip:Bob@example.com", "sip:bob@example.com"));
+	assert_false(uri_matches("sip:example.com", "sip:bob@example.com"));
+	assert_false(uri_matches("sip:example.org", "sip:example.com"));
+	assert_false(uri_matches("sip:example.com:5060", "sip:example.com"));
+	assert_false(uri_matches("sips:example.com", "sip:example.com"));
+	assert_false(uri_matches("sip:example.com;transport=tcp",
+				 "sip:example.com"));
+	assert_false(uri_matches("sip:example.com;transport=tcp",
+				 "sip:example.com;transport=udp"));
+	assert_false(uri_matches("sip:bob@example.com?subject=x",
+				 "sip:bob@example.com"));
+	assert_false(uri_matches("sip:bob@example.com?subject=x",
+				 "sip:bob@example.com?subject=y"));
+	assert_false(uri_matches("sip:bob@example.com?a=1&a=1",
+				 "sip:bob@example.com?a=1&a=2"));
+	assert_false(uri_matches("sip:a%40b@example.com",
+				 "sip:a@b@example.com"));
+	assert_false(uri_matches("sip:example.com..", "sip:example.com"));
+	assert_false(uri_matches("tel:+15551234", "sip:+15551234@example.com"));
+	assert_false(uri_matches("/dir/index.html", "sip:example.com"));
+	assert_false(uri_matches("", "sip:example.com"));
+}
+
+
 static void test_nonce_roundtrip(void **state)
 {
 	char n[NONCE_LEN + 1];
@@ -278,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_rfc7616_md5),
 		cmocka_unit_test(test_rfc7616_sha256),
 		cmocka_unit_test(test_decode_refusals),
+		cmocka_unit_test(test_digest_uri),
 		cmocka_unit_test(test_nonce_roundtrip),
 		cmocka_unit_test(test_nonces_differ),
 		cmocka_unit_test(test_nonce_count_replay),
