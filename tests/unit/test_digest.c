@@ -10,6 +10,7 @@
 #include <re.h>
 #include "auth/digest.h"
 #include "auth/limiter.h"
+#include "auth/lockout.h"
 #include "auth/nonce.h"
 #include "auth/nonce_count.h"
 
@@ -333,6 +334,178 @@ static void test_limiter(void **state)
 }
 
 
+static struct sa addr(const char *ip)
+{
+	struct sa sa;
+
+	assert_int_equal(0, sa_set_str(&sa, ip, 5060));
+	return sa;
+}
+
+
+static enum lockout_rule check(struct lockout *lo, const char *aor,
+			       const char *ip, uint64_t now)
+{
+	struct sa src = addr(ip);
+	bool first;
+
+	return lockout_check(lo, aor, &src, now, &first);
+}
+
+
+static void fail_n(struct lockout *lo, const char *aor, const char *ip,
+		   int n, uint64_t now)
+{
+	struct sa src = addr(ip);
+
+	for (int i = 0; i < n; i++)
+		lockout_attempt(lo, aor, &src, now);
+}
+
+
+static void test_limiter_forgive(void **state)
+{
+	struct limiter *l = NULL;
+	bool first;
+	(void)state;
+
+	assert_int_equal(0, limiter_alloc(&l, 2, 10, 100));
+	limiter_fail(l, "k", 100);
+	limiter_fail(l, "k", 100);
+	assert_true(limiter_blocked(l, "k", 100, &first));
+	limiter_forgive(l, "k", 101);
+	assert_false(limiter_blocked(l, "k", 101, &first));
+	limiter_forgive(l, "k", 101);
+	limiter_forgive(l, "k", 101);             /* none left: no effect */
+	limiter_forgive(l, "unknown", 101);
+	limiter_fail(l, "k", 102);
+	assert_false(limiter_blocked(l, "k", 102, &first));
+	mem_deref(l);
+}
+
+
+/* Attempts count while they are being checked: requests sent together
+ * cannot all find the counts empty.  A success, or a check that could
+ * not be made, takes its attempt back. */
+static void test_lockout_in_flight(void **state)
+{
+	struct lockout *lo = NULL;
+	struct sa src = addr("192.0.2.66");
+	(void)state;
+
+	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(LOCKOUT_NONE,
+				 check(lo, "alice@example.com", "192.0.2.66", 100));
+		lockout_attempt(lo, "alice@example.com", &src, 100);
+	}
+	assert_int_equal(LOCKOUT_PAIR,
+			 check(lo, "alice@example.com", "192.0.2.66", 100));
+	lockout_forgive(lo, "alice@example.com", &src, 101);
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.66", 101));
+	lockout_attempt(lo, "alice@example.com", &src, 101);
+	lockout_success(lo, "alice@example.com", &src, 101);
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.66", 101));
+	mem_deref(lo);
+}
+
+
+/* One address guessing: it is refused, the user elsewhere is not. */
+static void test_lockout_one_address(void **state)
+{
+	struct lockout *lo = NULL;
+	struct sa attacker = addr("192.0.2.66");
+	bool first = false;
+	(void)state;
+
+	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
+	fail_n(lo, "alice@example.com", "192.0.2.66", 2, 100);
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.66", 100));
+	fail_n(lo, "alice@example.com", "192.0.2.66", 1, 101);
+	assert_int_equal(LOCKOUT_PAIR, lockout_check(lo, "alice@example.com",
+						     &attacker, 102, &first));
+	assert_true(first);
+	assert_int_equal(LOCKOUT_PAIR, lockout_check(lo, "alice@example.com",
+						     &attacker, 103, &first));
+	assert_false(first);
+	/* alice at her own address, even never seen before */
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.10", 103));
+	/* the attacker's address for other AORs too */
+	assert_int_equal(LOCKOUT_SOURCE,
+			 check(lo, "bob@example.com", "192.0.2.66", 103));
+	/* the window (from the first failure) ends */
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.66", 160));
+	mem_deref(lo);
+}
+
+
+/* An address that authenticated as an AOR lately keeps doing so while
+ * others fail from it, but not past its own failures as that AOR. */
+static void test_lockout_shared_address(void **state)
+{
+	struct lockout *lo = NULL;
+	struct sa office = addr("198.51.100.1");
+	(void)state;
+
+	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
+	lockout_success(lo, "alice@example.com", &office, 100);
+	fail_n(lo, "bob@example.com", "198.51.100.1", 5, 101);
+	assert_int_equal(LOCKOUT_PAIR,
+			 check(lo, "bob@example.com", "198.51.100.1", 102));
+	assert_int_equal(LOCKOUT_SOURCE,
+			 check(lo, "carol@example.com", "198.51.100.1", 102));
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "198.51.100.1", 102));
+	fail_n(lo, "alice@example.com", "198.51.100.1", 3, 103);
+	assert_int_equal(LOCKOUT_PAIR,
+			 check(lo, "alice@example.com", "198.51.100.1", 104));
+	mem_deref(lo);
+}
+
+
+/* Many addresses guessing one password: bounded for the AOR, except for
+ * the addresses that authenticated as it lately. */
+static void test_lockout_many_addresses(void **state)
+{
+	struct lockout *lo = NULL;
+	struct sa phone = addr("192.0.2.10");
+	char ip[32];
+	(void)state;
+
+	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
+	lockout_success(lo, "alice@example.com", &phone, 50);
+	for (int i = 1; i < LOCKOUT_AOR_FACTOR; i++) {
+		re_snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+		fail_n(lo, "alice@example.com", ip, 3, 100);
+	}
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.99", 100));
+	fail_n(lo, "alice@example.com", "203.0.113.200", 3, 100);
+	assert_int_equal(LOCKOUT_AOR,
+			 check(lo, "alice@example.com", "192.0.2.99", 101));
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "alice@example.com", "192.0.2.10", 101));
+	assert_int_equal(LOCKOUT_NONE,
+			 check(lo, "bob@example.com", "192.0.2.99", 101));
+	/* the next window, near the end of the phone's exemption */
+	uint64_t later = 50 + LOCKOUT_TRUST_TIME - 10;
+	for (int i = 0; i < LOCKOUT_AOR_FACTOR; i++) {
+		re_snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+		fail_n(lo, "alice@example.com", ip, 3, later);
+	}
+	assert_int_equal(LOCKOUT_NONE, check(lo, "alice@example.com",
+					     "192.0.2.10", later + 9));
+	assert_int_equal(LOCKOUT_AOR, check(lo, "alice@example.com",
+					    "192.0.2.10", later + 10));
+	mem_deref(lo);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +519,11 @@ int main(void)
 		cmocka_unit_test(test_nonce_count_last_second),
 		cmocka_unit_test(test_nonce_count_bounded),
 		cmocka_unit_test(test_limiter),
+		cmocka_unit_test(test_limiter_forgive),
+		cmocka_unit_test(test_lockout_in_flight),
+		cmocka_unit_test(test_lockout_one_address),
+		cmocka_unit_test(test_lockout_shared_address),
+		cmocka_unit_test(test_lockout_many_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
