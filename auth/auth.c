@@ -3,7 +3,6 @@
  * locus.subscriber through the writer's pipeline, so a password changed
  * with psql counts from the next request on.
  */
-#include <ctype.h>
 #include <string.h>
 #include <time.h>
 #include <libpq-fe.h>
@@ -97,7 +96,8 @@ static bool alg_enabled(const struct auth *auth, enum digest_alg alg)
 
 
 struct creds_search {
-	const struct pl *realm;
+	const struct locus_config *cfg;
+	const char *realm;
 	struct digest_creds *creds;
 	const char *problem;
 	bool found;
@@ -115,8 +115,9 @@ static bool creds_match(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		cs->problem = problem;
 		return false;
 	}
-	/* credentials for another realm are another proxy's business */
-	if (pl_casecmp(&cs->creds->realm, cs->realm))
+	/* credentials for another realm are another proxy's business; ours
+	 * in any spelling of the domain are ours */
+	if (config_our_domain(cs->cfg, &cs->creds->realm) != cs->realm)
 		return false;
 	cs->found = true;
 	return true;
@@ -179,12 +180,13 @@ static void outcome(struct auth_result *res, enum auth_verdict v)
 
 /* The checks that need no database.  True when RES is final. */
 static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
-			  enum auth_kind kind, const struct pl *realm,
+			  enum auth_kind kind, const char *domain,
 			  struct digest_creds *creds, uint64_t *issued,
 			  struct auth_result *res)
 {
-	struct creds_search cs = {.realm = realm, .creds = creds};
+	struct creds_search cs = {auth->cfg, domain, creds, NULL, false};
 	uint64_t now = (uint64_t)time(NULL);
+	struct pl realm;
 
 	(void)sip_msg_hdr_apply(msg, true, kind == AUTH_WWW ?
 				SIP_HDR_AUTHORIZATION :
@@ -209,7 +211,8 @@ static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
 		return true;
 	}
 
-	switch (nonce_check(&creds->nonce, auth->nonce_key, realm, now,
+	pl_set_str(&realm, domain);
+	switch (nonce_check(&creds->nonce, auth->nonce_key, &realm, now,
 			    auth->cfg->nonce_lifetime, issued)) {
 
 	case NONCE_VALID:
@@ -294,21 +297,16 @@ static void pending_destructor(void *arg)
 }
 
 
-static int lookup_start(struct pending *p, const struct pl *realm)
+static int lookup_start(struct pending *p, const char *domain)
 {
 	struct db_txn *tx = NULL;
-	char user[256], domain[256];
+	char user[256];
 	const char *values[2] = {user, domain};
 	int err;
 
 	if (p->creds.username.l >= sizeof(user))
 		return EOVERFLOW;
 	pl_strcpy(&p->creds.username, user, sizeof(user));
-	if (realm->l >= sizeof(domain))
-		return EOVERFLOW;
-	pl_strcpy(realm, domain, sizeof(domain));
-	for (char *c = domain; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
 	err = db_txn_alloc(&tx, ha1_done, p);
 	if (!err)
 		err = db_txn_add_query(tx, "subscriber_ha1", 2, values,
@@ -324,15 +322,22 @@ void auth_check(struct auth *auth, const struct sip_msg *msg,
 		enum auth_kind kind, const struct pl *realm,
 		struct auth_result *res, auth_done_h *doneh, void *arg)
 {
+	/* the realm is the domain as configured, whatever its spelling in
+	 * the request: the HA1s in locus.subscriber are computed with it */
+	const char *domain = config_our_domain(auth->cfg, realm);
 	struct pending *p;
 	int err;
 
+	if (!domain) {
+		outcome(res, AUTH_CHALLENGE);   /* not ours: nothing to check */
+		return;
+	}
 	p = mem_zalloc(sizeof(*p), pending_destructor);
 	if (!p) {
 		outcome(res, AUTH_UNAVAILABLE);
 		return;
 	}
-	if (creds_prepare(auth, msg, kind, realm, &p->creds, &p->issued,
+	if (creds_prepare(auth, msg, kind, domain, &p->creds, &p->issued,
 			  res)) {
 		mem_deref(p);
 		return;
@@ -342,7 +347,7 @@ void auth_check(struct auth *auth, const struct sip_msg *msg,
 	p->doneh = doneh;
 	p->arg = mem_ref(arg);
 
-	err = lookup_start(p, realm);
+	err = lookup_start(p, domain);
 	if (err == EOVERFLOW) {
 		outcome(res, AUTH_CHALLENGE);   /* no such user, surely */
 		mem_deref(p);
@@ -361,16 +366,21 @@ int auth_challenge_print(struct re_printf *pf,
 			 const struct auth_challenge *ch)
 {
 	const struct locus_config *cfg = ch->auth->cfg;
+	const char *ours = config_our_domain(cfg, ch->realm);
 	char nonce[NONCE_LEN + 1];
+	struct pl realm = *ch->realm;
 	int err;
 
-	err = nonce_make(nonce, ch->auth->nonce_key, ch->realm,
+	/* the spelling the HA1s were computed with (see auth_check) */
+	if (ours)
+		pl_set_str(&realm, ours);
+	err = nonce_make(nonce, ch->auth->nonce_key, &realm,
 			 (uint64_t)time(NULL));
 	for (size_t i = 0; !err && i < cfg->auth_algc; i++) {
 		err = re_hprintf(pf, "%s: Digest realm=\"%r\", nonce=\"%s\","
 				 " algorithm=%s, qop=\"auth\"%s\r\n",
 				 ch->kind == AUTH_WWW ? "WWW-Authenticate" :
-				 "Proxy-Authenticate", ch->realm, nonce,
+				 "Proxy-Authenticate", &realm, nonce,
 				 digest_alg_name(cfg->auth_algs[i]),
 				 ch->stale ? ", stale=true" : "");
 	}
