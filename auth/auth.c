@@ -243,7 +243,7 @@ static void verdict(struct pending *p, struct auth_result *res)
 	/* the stand-in has the length of a real HA1: the same hashing */
 	const char *ha1 = p->ha1[0] ? p->ha1 : no_such_user +
 		(sizeof(no_such_user) - 1 - digest_hex_len(p->creds.alg));
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = (uint64_t)time(NULL), expires;
 	bool ok = digest_response_ok(&p->creds, ha1, &p->msg->met);
 
 	/* auth_check counted the attempt as a failure: taken back below
@@ -254,10 +254,9 @@ static void verdict(struct pending *p, struct auth_result *res)
 			  "wrong password" : "no such subscriber");
 		return;
 	}
+	expires = nonce_expires(p->issued, auth->cfg->nonce_lifetime);
 	if (!nonce_count_use(auth->counts, &p->creds.nonce,
-			     p->creds.nc_value,
-			     nonce_expires(p->issued, auth->cfg->nonce_lifetime),
-			     now)) {
+			     p->creds.nc_value, expires, now)) {
 		log_info("auth: %s from %J: nonce count %r used before "
 			 "(replayed request?)", p->aor, src, &p->creds.nc);
 		return;

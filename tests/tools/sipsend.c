@@ -540,7 +540,8 @@ static int open_udp(const struct opts *o, int family)
 		die("socket: %s", strerror(errno));
 
 	if (!bind_address(o, family, &ss, &sl))
-		sl = parse_addr(family == AF_INET ? "127.0.0.1" : "::1", 0, &ss);
+		sl = parse_addr(family == AF_INET ? "127.0.0.1" : "::1", 0,
+				&ss);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		die("bind: %s", strerror(errno));
 	return fd;

@@ -164,21 +164,25 @@ static void test_digest_uri(void **state)
 	assert_true(uri_matches("sip:example.com", "sip:example.com"));
 	assert_true(uri_matches("sip:bob@EXAMPLE.com", "sip:bob@example.COM"));
 	assert_true(uri_matches("sip:example.com.", "sip:example.com"));
-	assert_true(uri_matches("sip:bob@example.com", "sip:bob@example.com."));
-	assert_true(uri_matches("SIP:%61lice@example.com", "sip:alice@example.com"));
+	assert_true(uri_matches("sip:bob@example.com",
+				"sip:bob@example.com."));
+	assert_true(uri_matches("SIP:%61lice@example.com",
+				"sip:alice@example.com"));
 	assert_true(uri_matches("sip:bob@example.com;transport=TCP;lr",
 				"sip:bob@example.com;lr;transport=tcp"));
 	/* a parameter in one only, not user/ttl/method/maddr/transport */
 	assert_true(uri_matches("sip:bob@example.com;security=on",
 				"sip:bob@example.com"));
-	assert_true(uri_matches("sip:bob@example.com?Subject=x&priority=urgent",
-				"sip:bob@example.com?priority=urgent&subject=x"));
+	assert_true(uri_matches("sip:bob@example.com?Subject=x&priority=1",
+				"sip:bob@example.com?priority=1&subject=x"));
 	assert_true(uri_matches("sip:bob@example.com?subject=%61",
 				"sip:bob@example.com?subject=a"));
 	assert_true(uri_matches("tel:+15551234", "tel:+15551234"));
 
-	assert_false(uri_matches("sip:carol@example.com", "sip:bob@example.com"));
-	assert_false(uri_matches("sip:Bob@example.com", "sip:bob@example.com"));
+	assert_false(uri_matches("sip:carol@example.com",
+				 "sip:bob@example.com"));
+	assert_false(uri_matches("sip:Bob@example.com",
+				 "sip:bob@example.com"));
 	assert_false(uri_matches("sip:example.com", "sip:bob@example.com"));
 	assert_false(uri_matches("sip:example.org", "sip:example.com"));
 	assert_false(uri_matches("sip:example.com:5060", "sip:example.com"));
@@ -395,8 +399,8 @@ static void test_lockout_in_flight(void **state)
 
 	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(LOCKOUT_NONE,
-				 check(lo, "alice@example.com", "192.0.2.66", 100));
+		assert_int_equal(LOCKOUT_NONE, check(lo, "alice@example.com",
+						     "192.0.2.66", 100));
 		lockout_attempt(lo, "alice@example.com", &src, 100);
 	}
 	assert_int_equal(LOCKOUT_PAIR,
