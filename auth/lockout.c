@@ -127,8 +127,9 @@ static void trust_destructor(void *arg)
 }
 
 
-/* Each success starts the exemption anew: the entry is added again, so
- * that the table stays in the order its entries fall due. */
+/* A success renews the exemption once half of it has passed: the entry
+ * is then added again, so that the table stays in the order its entries
+ * fall due, but not for every request of a busy device. */
 void lockout_success(struct lockout *lo, const char *aor,
 		     const struct sa *src, uint64_t now)
 {
@@ -139,7 +140,10 @@ void lockout_success(struct lockout *lo, const char *aor,
 	lockout_forgive(lo, aor, src, now);
 	keys_print(source, pair, aor, src);
 	pl_set_str(&key, pair);
-	mem_deref(aging_find(lo->trusted, &key, now));
+	t = aging_find(lo->trusted, &key, now);
+	if (t && t->ae.until - now > LOCKOUT_TRUST_TIME / 2)
+		return;
+	mem_deref(t);
 	t = mem_zalloc(sizeof(*t), trust_destructor);
 	if (!t || aging_add(lo->trusted, &t->ae, t, &key,
 			    now + LOCKOUT_TRUST_TIME))

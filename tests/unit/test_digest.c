@@ -510,6 +510,53 @@ static void test_lockout_many_addresses(void **state)
 }
 
 
+/* Fills alice's AOR count from other addresses at NOW. */
+static void aor_fill(struct lockout *lo, uint64_t now)
+{
+	char ip[32];
+
+	for (int i = 0; i < LOCKOUT_AOR_FACTOR; i++) {
+		re_snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+		fail_n(lo, "alice@example.com", ip, 3, now);
+	}
+}
+
+
+/* Successes renew the exemption once half of it has passed. */
+static void test_lockout_renewal(void **state)
+{
+	struct lockout *lo = NULL;
+	struct sa phone = addr("192.0.2.10");
+	const uint64_t half = LOCKOUT_TRUST_TIME / 2, t0 = 100;
+	(void)state;
+
+	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
+	lockout_success(lo, "alice@example.com", &phone, t0);
+	lockout_success(lo, "alice@example.com", &phone, t0 + half - 1);
+	aor_fill(lo, t0 + LOCKOUT_TRUST_TIME - 1);
+	assert_int_equal(LOCKOUT_NONE, check(lo, "alice@example.com",
+					     "192.0.2.10",
+					     t0 + LOCKOUT_TRUST_TIME - 1));
+	assert_int_equal(LOCKOUT_AOR, check(lo, "alice@example.com",
+					    "192.0.2.10",
+					    t0 + LOCKOUT_TRUST_TIME));
+	mem_deref(lo);
+
+	assert_int_equal(0, lockout_alloc(&lo, 3, 60, 1000));
+	lockout_success(lo, "alice@example.com", &phone, t0);
+	lockout_success(lo, "alice@example.com", &phone, t0 + half + 1);
+	aor_fill(lo, t0 + LOCKOUT_TRUST_TIME);
+	assert_int_equal(LOCKOUT_NONE, check(lo, "alice@example.com",
+					     "192.0.2.10",
+					     t0 + LOCKOUT_TRUST_TIME));
+	aor_fill(lo, t0 + half + 1 + LOCKOUT_TRUST_TIME);
+	assert_int_equal(LOCKOUT_AOR, check(lo, "alice@example.com",
+					    "192.0.2.10",
+					    t0 + half + 1 + LOCKOUT_TRUST_TIME));
+	mem_deref(lo);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_lockout_one_address),
 		cmocka_unit_test(test_lockout_shared_address),
 		cmocka_unit_test(test_lockout_many_addresses),
+		cmocka_unit_test(test_lockout_renewal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
