@@ -3,14 +3,13 @@
  * locus.subscriber through the writer's pipeline, so a password changed
  * with psql counts from the next request on.
  */
-#include <ctype.h>
 #include <string.h>
 #include <time.h>
 #include <libpq-fe.h>
 #include <re.h>
 #include "auth/auth.h"
 #include "auth/digest.h"
-#include "auth/limiter.h"
+#include "auth/lockout.h"
 #include "auth/nonce.h"
 #include "auth/nonce_count.h"
 #include "common/log.h"
@@ -22,9 +21,8 @@ enum {
 	/* nonces in use at once; beyond it the oldest is forgotten (its
 	 * next use is then refused as a replay and re-challenged) */
 	NONCE_COUNTS_MAX = 1u << 20,
-	/* sources and AORs with failures being counted at once */
-	LIMITER_KEYS_MAX = 1u << 20,
-	KEY_MAX = 600,
+	/* sources, AORs and pairs of them being counted at once */
+	LOCKOUT_KEYS_MAX = 1u << 20,
 };
 
 struct auth {
@@ -34,13 +32,15 @@ struct auth {
 				        is still pending while SIP is up */
 	uint8_t nonce_key[32];
 	struct nonce_counts *counts;
-	struct limiter *failures;    /* by "src:IP" and by "aor:user@realm" */
+	struct lockout *lockout;     /* failed authentications */
 };
 
 /* A check waiting for its HA1. */
 struct pending {
 	struct auth *auth;
 	const struct sip_msg *msg;
+	const char *realm;           /* the domain of ours, as configured */
+	char *aor;                   /* user@realm: the subscriber's key */
 	struct digest_creds creds;
 	uint64_t issued;
 	auth_done_h *doneh;
@@ -59,7 +59,7 @@ static void auth_destructor(void *arg)
 	struct auth *auth = arg;
 
 	mem_deref(auth->counts);
-	mem_deref(auth->failures);
+	mem_deref(auth->lockout);
 }
 
 
@@ -77,8 +77,8 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	if (!err)
 		err = nonce_counts_alloc(&auth->counts, NONCE_COUNTS_MAX);
 	if (!err)
-		err = limiter_alloc(&auth->failures, cfg->fail_limit,
-				    cfg->fail_window, LIMITER_KEYS_MAX);
+		err = lockout_alloc(&auth->lockout, cfg->fail_limit,
+				    cfg->fail_window, LOCKOUT_KEYS_MAX);
 	if (err)
 		mem_deref(auth);
 	else
@@ -97,7 +97,8 @@ static bool alg_enabled(const struct auth *auth, enum digest_alg alg)
 
 
 struct creds_search {
-	const struct pl *realm;
+	const struct locus_config *cfg;
+	const char *realm;
 	struct digest_creds *creds;
 	const char *problem;
 	bool found;
@@ -115,58 +116,52 @@ static bool creds_match(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		cs->problem = problem;
 		return false;
 	}
-	/* credentials for another realm are another proxy's business */
-	if (pl_casecmp(&cs->creds->realm, cs->realm))
+	/* credentials for another realm are another proxy's business; ours
+	 * in any spelling of the domain are ours */
+	if (config_our_domain(cs->cfg, &cs->creds->realm) != cs->realm)
 		return false;
 	cs->found = true;
 	return true;
 }
 
 
-static void failure_keys(char src[KEY_MAX], char aor[KEY_MAX],
-			 const struct sip_msg *msg,
-			 const struct digest_creds *creds)
+/* Refused by the lockout rules (auth/lockout.h)?  One log line per rule
+ * and key and window. */
+static bool blocked(struct auth *auth, const struct pending *p)
 {
-	(void)re_snprintf(src, KEY_MAX, "src:%j", &msg->src);
-	(void)re_snprintf(aor, KEY_MAX, "aor:%r@%r", &creds->username,
-			  &creds->realm);
-}
+	const struct sa *src = &p->msg->src;
+	bool first = false;
+	enum lockout_rule rule = lockout_check(auth->lockout, p->aor, src,
+					       (uint64_t)time(NULL), &first);
+	uint32_t window = auth->cfg->fail_window;
+	uint32_t limit = auth->cfg->fail_limit;
 
+	if (!first)
+		return rule != LOCKOUT_NONE;
+	switch (rule) {
 
-/* Past auth.fail_limit failures in a window, a source address or an AOR
- * is refused outright; one log line per key and window. */
-static bool blocked(struct auth *auth, const struct sip_msg *msg,
-		    const struct digest_creds *creds)
-{
-	char src[KEY_MAX], aor[KEY_MAX];
-	uint64_t now = (uint64_t)time(NULL);
-	const char *key = NULL;
-	bool first = false, first_aor = false;
-
-	failure_keys(src, aor, msg, creds);
-	if (limiter_blocked(auth->failures, src, now, &first))
-		key = src;
-	if (limiter_blocked(auth->failures, aor, now, &first_aor)) {
-		key = key ? key : aor;
-		first = first || first_aor;
+	case LOCKOUT_PAIR:
+		log_warn("auth: src:%j refused as %s for the rest of its %u s"
+			 " window: %u failed authentications (auth.fail_limit)",
+			 src, p->aor, window, limit);
+		break;
+	case LOCKOUT_SOURCE:
+		log_warn("auth: src:%j refused for the rest of its %u s"
+			 " window, but as AORs it authenticated as lately: %u"
+			 " failed authentications (auth.fail_limit)", src,
+			 window, limit);
+		break;
+	case LOCKOUT_AOR:
+		log_warn("auth: aor:%s refused to addresses that have not"
+			 " authenticated as it lately, for the rest of its %u s"
+			 " window: %u x %u failed authentications from all"
+			 " addresses (%u x auth.fail_limit)", p->aor, window,
+			 LOCKOUT_AOR_FACTOR, limit, LOCKOUT_AOR_FACTOR);
+		break;
+	default:
+		break;
 	}
-	if (key && first)
-		log_warn("auth: %s refused for the rest of its %u s window: "
-			 "%u failed authentications (auth.fail_limit)",
-			 key, auth->cfg->fail_window, auth->cfg->fail_limit);
-	return key != NULL;
-}
-
-
-static void failure_count(struct auth *auth, const struct sip_msg *msg,
-			  const struct digest_creds *creds)
-{
-	char src[KEY_MAX], aor[KEY_MAX];
-	uint64_t now = (uint64_t)time(NULL);
-
-	failure_keys(src, aor, msg, creds);
-	limiter_fail(auth->failures, src, now);
-	limiter_fail(auth->failures, aor, now);
+	return rule != LOCKOUT_NONE;
 }
 
 
@@ -178,13 +173,14 @@ static void outcome(struct auth_result *res, enum auth_verdict v)
 
 
 /* The checks that need no database.  True when RES is final. */
-static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
-			  enum auth_kind kind, const struct pl *realm,
-			  struct digest_creds *creds, uint64_t *issued,
-			  struct auth_result *res)
+static bool creds_prepare(struct auth *auth, struct pending *p,
+			  enum auth_kind kind, struct auth_result *res)
 {
-	struct creds_search cs = {.realm = realm, .creds = creds};
+	const struct sip_msg *msg = p->msg;
+	struct digest_creds *creds = &p->creds;
+	struct creds_search cs = {auth->cfg, p->realm, creds, NULL, false};
 	uint64_t now = (uint64_t)time(NULL);
+	struct pl realm;
 
 	(void)sip_msg_hdr_apply(msg, true, kind == AUTH_WWW ?
 				SIP_HDR_AUTHORIZATION :
@@ -197,13 +193,25 @@ static bool creds_prepare(struct auth *auth, const struct sip_msg *msg,
 	outcome(res, AUTH_CHALLENGE);
 	if (!cs.found || !alg_enabled(auth, creds->alg))
 		return true;
-	if (blocked(auth, msg, creds)) {
+	/* RFC 3261 §22.4, RFC 7616 §3.4.6: credentials are for one
+	 * Request-URI; computed for another, they must not pass here */
+	if (!digest_uri_matches(creds, &msg->ruri, &msg->uri)) {
+		outcome(res, AUTH_BAD);
+		res->reason = "Digest URI Does Not Match Request-URI";
+		return true;
+	}
+	if (re_sdprintf(&p->aor, "%r@%s", &creds->username, p->realm)) {
+		outcome(res, AUTH_UNAVAILABLE);
+		return true;
+	}
+	if (blocked(auth, p)) {
 		outcome(res, AUTH_BLOCKED);
 		return true;
 	}
 
-	switch (nonce_check(&creds->nonce, auth->nonce_key, realm, now,
-			    auth->cfg->nonce_lifetime, issued)) {
+	pl_set_str(&realm, p->realm);
+	switch (nonce_check(&creds->nonce, auth->nonce_key, &realm, now,
+			    auth->cfg->nonce_lifetime, &p->issued)) {
 
 	case NONCE_VALID:
 		return false;
@@ -231,29 +239,29 @@ static void ha1_rows(const struct pg_result *pres, void *arg)
 static void verdict(struct pending *p, struct auth_result *res)
 {
 	struct auth *auth = p->auth;
+	const struct sa *src = &p->msg->src;
 	/* the stand-in has the length of a real HA1: the same hashing */
 	const char *ha1 = p->ha1[0] ? p->ha1 : no_such_user +
 		(sizeof(no_such_user) - 1 - digest_hex_len(p->creds.alg));
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = (uint64_t)time(NULL), expires;
 	bool ok = digest_response_ok(&p->creds, ha1, &p->msg->met);
 
+	/* auth_check counted the attempt as a failure: taken back below
+	 * only if it is none */
 	outcome(res, AUTH_CHALLENGE);
 	if (!ok || !p->ha1[0]) {
-		failure_count(auth, p->msg, &p->creds);
-		log_debug("auth: %r@%r from %J: %s", &p->creds.username,
-			  &p->creds.realm, &p->msg->src, p->ha1[0] ?
+		log_debug("auth: %s from %J: %s", p->aor, src, p->ha1[0] ?
 			  "wrong password" : "no such subscriber");
 		return;
 	}
+	expires = nonce_expires(p->issued, auth->cfg->nonce_lifetime);
 	if (!nonce_count_use(auth->counts, &p->creds.nonce,
-			     p->creds.nc_value,
-			     p->issued + auth->cfg->nonce_lifetime, now)) {
-		log_info("auth: %r@%r from %J: nonce count %r used before "
-			 "(replayed request?)", &p->creds.username,
-			 &p->creds.realm, &p->msg->src, &p->creds.nc);
-		failure_count(auth, p->msg, &p->creds);
+			     p->creds.nc_value, expires, now)) {
+		log_info("auth: %s from %J: nonce count %r used before "
+			 "(replayed request?)", p->aor, src, &p->creds.nc);
 		return;
 	}
+	lockout_success(auth->lockout, p->aor, src, now);
 	res->verdict = AUTH_OK;
 	res->user = p->creds.username;
 }
@@ -267,6 +275,8 @@ static void ha1_done(int err, const char *errmsg, void *arg)
 	if (err) {
 		log_warn("auth: subscriber lookup failed: %s",
 			 errmsg ? errmsg : "database connection lost");
+		lockout_forgive(p->auth->lockout, p->aor, &p->msg->src,
+				(uint64_t)time(NULL));
 		outcome(&res, AUTH_UNAVAILABLE);
 	}
 	else {
@@ -283,24 +293,20 @@ static void pending_destructor(void *arg)
 
 	mem_deref((void *)p->msg);
 	mem_deref(p->arg);
+	mem_deref(p->aor);
 }
 
 
-static int lookup_start(struct pending *p, const struct pl *realm)
+static int lookup_start(struct pending *p)
 {
 	struct db_txn *tx = NULL;
-	char user[256], domain[256];
-	const char *values[2] = {user, domain};
+	char user[256];
+	const char *values[2] = {user, p->realm};
 	int err;
 
 	if (p->creds.username.l >= sizeof(user))
 		return EOVERFLOW;
 	pl_strcpy(&p->creds.username, user, sizeof(user));
-	if (realm->l >= sizeof(domain))
-		return EOVERFLOW;
-	pl_strcpy(realm, domain, sizeof(domain));
-	for (char *c = domain; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
 	err = db_txn_alloc(&tx, ha1_done, p);
 	if (!err)
 		err = db_txn_add_query(tx, "subscriber_ha1", 2, values,
@@ -316,31 +322,43 @@ void auth_check(struct auth *auth, const struct sip_msg *msg,
 		enum auth_kind kind, const struct pl *realm,
 		struct auth_result *res, auth_done_h *doneh, void *arg)
 {
+	/* the realm is the domain as configured, whatever its spelling in
+	 * the request: the HA1s in locus.subscriber are computed with it */
+	const char *domain = config_our_domain(auth->cfg, realm);
 	struct pending *p;
 	int err;
 
+	if (!domain) {
+		outcome(res, AUTH_CHALLENGE);   /* not ours: nothing to check */
+		return;
+	}
 	p = mem_zalloc(sizeof(*p), pending_destructor);
 	if (!p) {
 		outcome(res, AUTH_UNAVAILABLE);
 		return;
 	}
-	if (creds_prepare(auth, msg, kind, realm, &p->creds, &p->issued,
-			  res)) {
+	p->auth = auth;
+	p->msg = mem_ref((void *)msg);
+	p->realm = domain;
+	if (creds_prepare(auth, p, kind, res)) {
 		mem_deref(p);
 		return;
 	}
-	p->auth = auth;
-	p->msg = mem_ref((void *)msg);
 	p->doneh = doneh;
 	p->arg = mem_ref(arg);
 
-	err = lookup_start(p, realm);
+	/* a failure until the verdict says otherwise (auth/lockout.h) */
+	lockout_attempt(auth->lockout, p->aor, &msg->src,
+			(uint64_t)time(NULL));
+	err = lookup_start(p);
 	if (err == EOVERFLOW) {
 		outcome(res, AUTH_CHALLENGE);   /* no such user, surely */
 		mem_deref(p);
 		return;
 	}
 	if (err) {
+		lockout_forgive(auth->lockout, p->aor, &msg->src,
+				(uint64_t)time(NULL));
 		outcome(res, AUTH_UNAVAILABLE);
 		mem_deref(p);
 		return;
@@ -353,16 +371,21 @@ int auth_challenge_print(struct re_printf *pf,
 			 const struct auth_challenge *ch)
 {
 	const struct locus_config *cfg = ch->auth->cfg;
+	const char *ours = config_our_domain(cfg, ch->realm);
 	char nonce[NONCE_LEN + 1];
+	struct pl realm = *ch->realm;
 	int err;
 
-	err = nonce_make(nonce, ch->auth->nonce_key, ch->realm,
+	/* the spelling the HA1s were computed with (see auth_check) */
+	if (ours)
+		pl_set_str(&realm, ours);
+	err = nonce_make(nonce, ch->auth->nonce_key, &realm,
 			 (uint64_t)time(NULL));
 	for (size_t i = 0; !err && i < cfg->auth_algc; i++) {
 		err = re_hprintf(pf, "%s: Digest realm=\"%r\", nonce=\"%s\","
 				 " algorithm=%s, qop=\"auth\"%s\r\n",
 				 ch->kind == AUTH_WWW ? "WWW-Authenticate" :
-				 "Proxy-Authenticate", ch->realm, nonce,
+				 "Proxy-Authenticate", &realm, nonce,
 				 digest_alg_name(cfg->auth_algs[i]),
 				 ch->stale ? ", stale=true" : "");
 	}

@@ -44,7 +44,9 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	       struct db *db, const struct gruu_key *key);
 
 /*
- * Checks MSG's credentials for REALM (a domain of ours, lower-case).
+ * Checks MSG's credentials for REALM (a domain of ours in any spelling:
+ * the realm is the domain as configured), within the lockout rules of
+ * auth/lockout.h.
  * Fills RES; when it says AUTH_PENDING, DONEH is called later with the
  * outcome, holding a reference to ARG (a mem object) until then.  MSG
  * must stay referenced by the caller until the outcome is known.

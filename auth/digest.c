@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <re.h>
 #include "auth/digest.h"
+#include "location/contact.h"
 
 enum {
 	FIELD_MAX = 1024,        /* longest field accepted (a long URI) */
@@ -260,4 +261,122 @@ bool digest_response_ok(const struct digest_creds *c, const char *ha1,
 	for (size_t i = 0; i < hl; i++)
 		got[i] = (char)tolower((unsigned char)c->response.p[i]);
 	return 0 == CRYPTO_memcmp(got, want, hl);
+}
+
+
+/* RFC 3261 §25.1 unreserved: the characters equivalent to their escapes
+ * (§19.1.4); an escaped reserved character is not. */
+static bool is_unreserved(int c)
+{
+	return isalnum(c) || (c && strchr("-_.!~*'()", c));
+}
+
+
+/* The next character of an escaped text, advancing *P: an escape of an
+ * unreserved character counts as that character, any other escape as
+ * 256 + its value. */
+static int escaped_unit(const char **p, const char *end)
+{
+	if (**p == '%' && end - *p >= 3 && isxdigit((unsigned char)(*p)[1]) &&
+	    isxdigit((unsigned char)(*p)[2])) {
+		int c = ch_hex((*p)[1]) << 4 | ch_hex((*p)[2]);
+
+		*p += 3;
+		return is_unreserved(c) ? c : 256 + c;
+	}
+	return (unsigned char)*(*p)++;
+}
+
+
+static bool escaped_equal(const struct pl *a, const struct pl *b)
+{
+	const char *pa = a->p, *ea = a->p + a->l;
+	const char *pb = b->p, *eb = b->p + b->l;
+
+	if (!a->l || !b->l)
+		return a->l == b->l;
+	while (pa < ea && pb < eb) {
+		if (escaped_unit(&pa, ea) != escaped_unit(&pb, eb))
+			return false;
+	}
+	return pa == ea && pb == eb;
+}
+
+
+/* The next hname=hvalue of the URI headers *REST ("?a=1&b=2"). */
+static bool header_next(struct pl *rest, struct pl *name, struct pl *val)
+{
+	const char *amp, *eq;
+	struct pl item;
+
+	if (rest->l && (*rest->p == '?' || *rest->p == '&'))
+		pl_advance(rest, 1);
+	if (!rest->l)
+		return false;
+	amp = pl_strchr(rest, '&');
+	item.p = rest->p;
+	item.l = amp ? (size_t)(amp - rest->p) : rest->l;
+	pl_advance(rest, item.l);
+	eq = pl_strchr(&item, '=');
+	name->p = item.p;
+	name->l = eq ? (size_t)(eq - item.p) : item.l;
+	val->p = eq ? eq + 1 : NULL;
+	val->l = eq ? item.l - name->l - 1 : 0;
+	return true;
+}
+
+
+static bool header_in(const struct pl *name, const struct pl *val,
+		      struct pl headers)
+{
+	struct pl n, v;
+
+	while (header_next(&headers, &n, &v)) {
+		if (0 == pl_casecmp(name, &n) && escaped_equal(val, &v))
+			return true;
+	}
+	return false;
+}
+
+
+static bool headers_within(struct pl a, const struct pl *b)
+{
+	struct pl n, v;
+
+	while (header_next(&a, &n, &v)) {
+		if (!header_in(&n, &v, *b))
+			return false;
+	}
+	return true;
+}
+
+
+/* RFC 3261 §19.1.4: URI headers are never ignored: the same ones must be
+ * in both, names in any case, values equal up to unreserved escapes. */
+static bool headers_equal(const struct pl *a, const struct pl *b)
+{
+	return headers_within(*a, b) && headers_within(*b, a);
+}
+
+
+/* A fully qualified name's trailing dot names the same host. */
+static void host_undot(struct uri *u)
+{
+	if (u->host.l > 1 && u->host.p[u->host.l - 1] == '.')
+		--u->host.l;
+}
+
+
+bool digest_uri_matches(const struct digest_creds *c, const struct pl *raw,
+			const struct uri *ruri)
+{
+	struct uri du, ru = *ruri;
+
+	if (0 == pl_cmp(&c->uri, raw))
+		return true;
+	if (uri_decode(&du, &c->uri) || !uri_is_sip(&du) || !uri_is_sip(&ru))
+		return false;
+	host_undot(&du);
+	host_undot(&ru);
+	return uri_equal(&du, &ru) && headers_equal(&du.headers, &ru.headers);
 }

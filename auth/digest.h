@@ -56,4 +56,14 @@ int digest_hex(char *out, enum digest_alg alg, const char *s, size_t len);
 bool digest_response_ok(const struct digest_creds *c, const char *ha1,
 			const struct pl *method);
 
+/*
+ * Is C's uri the Request-URI (RAW as received, RURI decoded)?  RFC 3261
+ * §22.4 and RFC 7616 §3.4.6 bind credentials to it; they are compared
+ * as URIs (RFC 3261 §19.1.4): scheme, user, password, port, parameters
+ * and headers by its rules, the host in any case and with or without a
+ * trailing dot.  A URI other than SIP or SIPS must be the same text.
+ */
+bool digest_uri_matches(const struct digest_creds *c, const struct pl *raw,
+			const struct uri *ruri);
+
 #endif

@@ -91,3 +91,15 @@ void limiter_fail(struct limiter *l, const char *key, uint64_t now)
 	}
 	e->failures = 1;
 }
+
+
+void limiter_forgive(struct limiter *l, const char *key, uint64_t now)
+{
+	struct pl k;
+	struct lim_entry *e;
+
+	pl_set_str(&k, key);
+	e = aging_find(l->table, &k, now);
+	if (e && e->failures && !--e->failures)
+		mem_deref(e);
+}

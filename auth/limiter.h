@@ -21,4 +21,8 @@ bool limiter_blocked(struct limiter *l, const char *key, uint64_t now,
 /* Counts a failure of KEY at NOW. */
 void limiter_fail(struct limiter *l, const char *key, uint64_t now);
 
+/* Takes back one failure of KEY (counted ahead of an outcome that turned
+ * out not to be one); a key left with none is forgotten. */
+void limiter_forgive(struct limiter *l, const char *key, uint64_t now);
+
 #endif

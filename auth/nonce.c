@@ -90,5 +90,11 @@ enum nonce_state nonce_check(const struct pl *nonce, const uint8_t key[32],
 	/* a nonce from the future is another node's clock: accept a little */
 	if (t > now + 5)
 		return NONCE_INVALID;
-	return now - MIN(now, t) > lifetime ? NONCE_STALE : NONCE_VALID;
+	return now < nonce_expires(t, lifetime) ? NONCE_VALID : NONCE_STALE;
+}
+
+
+uint64_t nonce_expires(uint64_t issued, uint32_t lifetime)
+{
+	return issued + lifetime + 1;
 }

@@ -27,4 +27,8 @@ enum nonce_state nonce_check(const struct pl *nonce, const uint8_t key[32],
 			     const struct pl *realm, uint64_t now,
 			     uint32_t lifetime, uint64_t *issued);
 
+/* The first second at which nonce_check() calls a nonce issued at ISSUED
+ * stale: until then its nonce counts must be remembered. */
+uint64_t nonce_expires(uint64_t issued, uint32_t lifetime);
+
 #endif

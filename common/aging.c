@@ -96,11 +96,24 @@ static bool key_cmp(struct le *le, void *arg)
 }
 
 
+/* Trimming stops at the first live entry in arrival order; one added
+ * later may be due already (a shorter life, or the clock stepped back):
+ * such an entry is forgotten here rather than returned. */
 void *aging_find(struct aging *a, const struct pl *key, uint64_t now)
 {
+	struct le *le;
+	void *data;
+
 	trim(a, now);
-	return list_ledata(hash_lookup(a->ht, hash_joaat_pl(key), key_cmp,
-				       (void *)key));
+	le = hash_lookup(a->ht, hash_joaat_pl(key), key_cmp, (void *)key);
+	if (!le)
+		return NULL;
+	data = le->data;
+	if (ENTRY_OF(le, he)->until > now)
+		return data;
+	aging_entry_unlink(ENTRY_OF(le, he));
+	mem_deref(data);
+	return NULL;
 }
 
 

@@ -1156,17 +1156,31 @@ int config_load(struct locus_config **cfgp, const char *path,
 }
 
 
+/* RFC 3261 §19.1.4 compares hosts case-insensitively; a fully qualified
+ * name with its trailing dot ("example.com.") is the same DNS name. */
+const char *config_our_domain(const struct locus_config *cfg,
+			      const struct pl *domain)
+{
+	struct pl name;
+
+	if (!cfg || !pl_isset(domain))
+		return NULL;
+	name = *domain;
+	if (name.l > 1 && name.p[name.l - 1] == '.')
+		--name.l;
+
+	for (size_t i = 0; i < cfg->domainc; i++) {
+		if (0 == pl_strcasecmp(&name, cfg->domains[i]))
+			return cfg->domains[i];
+	}
+	return NULL;
+}
+
+
 bool config_is_our_domain(const struct locus_config *cfg,
 			  const struct pl *domain)
 {
-	if (!cfg || !pl_isset(domain))
-		return false;
-
-	for (size_t i = 0; i < cfg->domainc; i++) {
-		if (0 == pl_strcasecmp(domain, cfg->domains[i]))
-			return true;
-	}
-	return false;
+	return config_our_domain(cfg, domain) != NULL;
 }
 
 

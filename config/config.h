@@ -65,8 +65,14 @@ int config_load(struct locus_config **cfgp, const char *path,
 /* True if SRC's address (any port) is a trusted peer (auth.trusted). */
 bool config_is_trusted(const struct locus_config *cfg, const struct sa *src);
 
-/* True if DOMAIN (any case) is one of ours. */
+/* True if DOMAIN is one of ours: any case, with or without the trailing
+ * dot of a fully qualified name ("EXAMPLE.COM." is example.com). */
 bool config_is_our_domain(const struct locus_config *cfg,
 			  const struct pl *domain);
+
+/* The domain of ours that DOMAIN names, as configured (lower-case, no
+ * trailing dot); NULL when DOMAIN is not ours. */
+const char *config_our_domain(const struct locus_config *cfg,
+			      const struct pl *domain);
 
 #endif

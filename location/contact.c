@@ -259,21 +259,27 @@ bool uri_equal(const struct uri *a, const struct uri *b)
 
 int aor_key_from_uri(char **keyp, const struct uri *uri)
 {
+	struct pl host;
 	char *key;
 	int err;
 
 	if (!keyp || !uri || !pl_isset(&uri->user) || !pl_isset(&uri->host))
 		return EINVAL;
 
+	/* a fully qualified name's trailing dot names the same domain */
+	host = uri->host;
+	if (host.l > 1 && host.p[host.l - 1] == '.')
+		--host.l;
+
 	/* RFC 3261 §10.3 step 5: escapes in the AOR are resolved */
 	err = re_sdprintf(&key, "%H@%r", user_canonical_print, &uri->user,
-			  &uri->host);
+			  &host);
 	if (err)
 		return err;
 
 	/* the host starts after the user part: no '@' or NUL can come out
 	 * of user_canonical_print(), but rely on the length, not on that */
-	for (char *h = key + strlen(key) - uri->host.l; *h; h++)
+	for (char *h = key + strlen(key) - host.l; *h; h++)
 		*h = (char)tolower((unsigned char)*h);
 
 	*keyp = key;

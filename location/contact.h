@@ -47,6 +47,7 @@ bool uri_equal(const struct uri *a, const struct uri *b);
 
 /*
  * Canonical AOR key of a SIP URI: "user@host" with the host lower-cased
+ * and without a trailing dot (a fully qualified name: the same domain),
  * and the user part's case kept (it is case-sensitive) but its escapes
  * made canonical (RFC 3261 §10.3 step 5, §19.1.4).  Returns
  * EINVAL when the URI has no user or no host.

@@ -239,7 +239,8 @@ sip_send_text() {
 # given header lines, and writes locus's responses to OUT; waits for one
 # final response (at most 3 s).  Returns sipsend's status (3: no answer).
 # REG_RURI overrides the Request-URI (default sip:<domain of AOR>),
-# REG_TO the To URI (default sip:AOR), REG_TRANSPORT is udp or tcp.
+# REG_TO the To URI (default sip:AOR), REG_TRANSPORT is udp or tcp,
+# REG_SRC the loopback address to send from (default 127.0.0.1).
 sip_register() {
 	local out=$1 aor=$2 callid=$3 cseq=$4; shift 4
 	local tp=${REG_TRANSPORT:-udp} status=0
@@ -255,7 +256,8 @@ sip_register() {
 		for h in "$@"; do echo "$h"; done
 		echo "Content-Length: 0"
 		echo
-	} | sip_send_text -t "$tp" -n 1 -w 3000 >"$out" || status=$?
+	} | sip_send_text -t "$tp" ${REG_SRC:+-b "$REG_SRC"} -n 1 -w 3000 \
+		>"$out" || status=$?
 	return $status
 }
 

@@ -344,7 +344,8 @@ body_of() {
 # (sipsend), plus the given header lines; waits (at most 8 s) for a final
 # response and ACKs it if it is not a 2xx.  The responses are in
 # $INV_OUT (final_status, final_hdr read it).  INV_MAXFWD sets the
-# Max-Forwards value (default 70), INV_TO the To URI (default RURI).
+# Max-Forwards value (default 70), INV_TO the To URI (default RURI),
+# INV_SRC the loopback address to send from (default 127.0.0.1).
 invite_final() {
 	local ruri=$1 branch callid tag via to status=0
 	shift
@@ -366,7 +367,8 @@ invite_final() {
 		for h in "$@"; do echo "$h"; done
 		echo "Content-Length: 0"
 		echo
-	} | sip_send_text -n 1 -w 8000 >"$INV_OUT" || status=$?
+	} | sip_send_text ${INV_SRC:+-b "$INV_SRC"} -n 1 -w 8000 >"$INV_OUT" ||
+		status=$?
 	# the non-2xx ACK is hop by hop: same branch and sent-by as the INVITE
 	via=$(final_hdr "$INV_OUT" Via | head -n 1)
 	to=$(final_hdr "$INV_OUT" To | head -n 1)
@@ -376,7 +378,8 @@ invite_final() {
 		printf '%s\n' "ACK $ruri SIP/2.0" "Via: $via" "Max-Forwards: 70" \
 			"From: <${INV_FROM:-sip:caller@example.com}>;tag=$tag" "To: $to" \
 			"Call-ID: $callid" "CSeq: 1 ACK" "Content-Length: 0" "" |
-			sip_send_text -w 200 >/dev/null || true
+			sip_send_text ${INV_SRC:+-b "$INV_SRC"} -w 200 >/dev/null ||
+			true
 		;;
 	esac
 	return $status

@@ -44,7 +44,7 @@ enum {
 
 static const char usage_text[] =
 	"usage: sipsend [-t udp|tcp] [-w TIMEOUT_MS] [-n MAX_RESPONSES] [-s]"
-	" HOST PORT [FILE|-]\n"
+	" [-b ADDRESS] HOST PORT [FILE|-]\n"
 	"\n"
 	"Send the raw bytes of FILE (or stdin; at most 256 KiB) to HOST:PORT\n"
 	"and print every SIP message received back, each followed by a line\n"
@@ -61,6 +61,9 @@ static const char usage_text[] =
 	"              provisional responses are printed but not counted.\n"
 	"              Default: wait until timeout (or TCP peer close).\n"
 	"  -s          strict: send the bytes exactly, no substitution.\n"
+	"  -b ADDRESS  send from this local address (a literal of HOST's\n"
+	"              family, e.g. 127.0.0.2), an ephemeral port, over\n"
+	"              either transport.\n"
 	"  HOST        IPv4 or IPv6 literal (brackets allowed), no DNS.\n"
 	"\n"
 	"Placeholders (replaced everywhere unless -s; each gets one value per\n"
@@ -86,6 +89,7 @@ struct opts {
 	const char *host;
 	const char *port;
 	const char *file;    /* NULL or "-": stdin */
+	const char *bind;    /* NULL: loopback for UDP, any for TCP */
 };
 
 struct buf {
@@ -201,7 +205,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .timeout_ms = DEFAULT_TIMEOUT };
 
-	while ((c = getopt(argc, argv, "t:w:n:sh")) != -1) {
+	while ((c = getopt(argc, argv, "t:w:n:sb:h")) != -1) {
 		switch (c) {
 		case 't':
 			if (!strcmp(optarg, "tcp"))
@@ -220,6 +224,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 's':
 			o->strict = true;
 			break;
+		case 'b':
+			o->bind = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_SUCCESS);
@@ -237,12 +244,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 
 /* Literal addresses only: a test must say exactly where bytes go. */
-static socklen_t parse_addr(const char *host, const char *port,
+static socklen_t parse_addr(const char *host, uint16_t p,
 			    struct sockaddr_storage *ss)
 {
 	char h[INET6_ADDRSTRLEN + 2];
 	size_t n = strlen(host);
-	uint16_t p = (uint16_t)parse_num(port, 1, 65535, "port");
 
 	/* Accept "[::1]" too, since that is how SIP URIs spell it. */
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
@@ -509,9 +515,22 @@ static void set_connect_timeout(int fd, long timeout_ms)
 }
 
 
-/* UDP binds to loopback explicitly so @LOCAL_IP@ is a concrete address
- * the server can answer to, never the wildcard. */
-static int open_udp(int family)
+/* The -b address, port 0; false without one. */
+static bool bind_address(const struct opts *o, int family,
+			 struct sockaddr_storage *ss, socklen_t *sl)
+{
+	if (!o->bind)
+		return false;
+	*sl = parse_addr(o->bind, 0, ss);
+	if (ss->ss_family != family)
+		usage_error("-b ADDRESS must be of HOST's address family");
+	return true;
+}
+
+
+/* UDP binds to loopback explicitly (or to -b) so @LOCAL_IP@ is a
+ * concrete address the server can answer to, never the wildcard. */
+static int open_udp(const struct opts *o, int family)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -520,35 +539,28 @@ static int open_udp(int family)
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
 
-	memset(&ss, 0, sizeof ss);
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof *sin;
-	}
-	else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		sl = sizeof *sin6;
-	}
+	if (!bind_address(o, family, &ss, &sl))
+		sl = parse_addr(family == AF_INET ? "127.0.0.1" : "::1", 0,
+				&ss);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		die("bind: %s", strerror(errno));
 	return fd;
 }
 
 
-static int open_tcp(const struct sockaddr_storage *dst, socklen_t dlen,
-		    long timeout_ms)
+static int open_tcp(const struct opts *o, const struct sockaddr_storage *dst,
+		    socklen_t dlen)
 {
+	struct sockaddr_storage local;
+	socklen_t llen;
 	int fd = socket(dst->ss_family, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
-	set_connect_timeout(fd, timeout_ms);
+	if (bind_address(o, dst->ss_family, &local, &llen) &&
+	    bind(fd, (struct sockaddr *)&local, llen) < 0)
+		die("bind: %s", strerror(errno));
+	set_connect_timeout(fd, o->timeout_ms);
 	if (connect(fd, (const struct sockaddr *)dst, dlen) < 0)
 		die("connect: %s", strerror(errno));
 	return fd;
@@ -761,11 +773,11 @@ int main(int argc, char **argv)
 	int fd;
 
 	parse_args(argc, argv, &o);
-	dlen = parse_addr(o.host, o.port, &dst);
+	dlen = parse_addr(o.host, (uint16_t)parse_num(o.port, 1, 65535, "port"),
+			  &dst);
 	read_input(o.file, &msg);
 
-	fd = o.tcp ? open_tcp(&dst, dlen, o.timeout_ms)
-		   : open_udp(dst.ss_family);
+	fd = o.tcp ? open_tcp(&o, &dst, dlen) : open_udp(&o, dst.ss_family);
 	if (!o.strict)
 		expand_placeholders(fd, &msg);
 

@@ -771,6 +771,12 @@ static void test_is_our_domain(void **state)
 	assert_true(config_is_our_domain(cfg, &pl));
 	pl_set_str(&pl, "127.0.0.1");
 	assert_true(config_is_our_domain(cfg, &pl));
+	/* RFC 3261 §19.1.4 and DNS: the trailing dot names the same host */
+	pl_set_str(&pl, "example.com.");
+	assert_true(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "EXAMPLE.COM.");
+	assert_true(config_is_our_domain(cfg, &pl));
+	assert_string_equal("example.com", config_our_domain(cfg, &pl));
 
 	pl_set_str(&pl, "example.co");
 	assert_false(config_is_our_domain(cfg, &pl));
@@ -778,6 +784,11 @@ static void test_is_our_domain(void **state)
 	assert_false(config_is_our_domain(cfg, &pl));
 	pl_set_str(&pl, "xexample.com");
 	assert_false(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, "example.com..");
+	assert_false(config_is_our_domain(cfg, &pl));
+	pl_set_str(&pl, ".");
+	assert_false(config_is_our_domain(cfg, &pl));
+	assert_null(config_our_domain(cfg, &pl));
 	pl_set_str(&pl, "");
 	assert_false(config_is_our_domain(cfg, &pl));
 	assert_false(config_is_our_domain(cfg, NULL));

@@ -480,6 +480,8 @@ static void test_aor_key(void **state)
 	key_is("sips:BOB@Example.ORG:5061;lr?subject=x", "BOB@example.org");
 	key_is("sip:+1555;phone-context=X@GW.example.com;user=phone",
 	       "+1555;phone-context=X@gw.example.com");
+	key_is("sip:alice@Example.COM.", "alice@example.com");
+	key_is("sip:alice@example.com.:5060", "alice@example.com");
 
 	pl_set_str(&pl, "sip:example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
