@@ -147,6 +147,7 @@ static bool contact_is_foreign_gruu(const struct gate *gate,
 				    const struct pl *user)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	const char *domain;
 	struct sip_addr addr;
 	char *owner;
 	bool foreign;
@@ -156,10 +157,13 @@ static bool contact_is_foreign_gruu(const struct gate *gate,
 	owner = gruu_owner(gate, &addr.uri);
 	if (!owner)
 		return false;
-	foreign = !(strlen(owner) > user->l && owner[user->l] == '@' &&
+	/* the owner's AOR key has the domain as configured; so has the
+	 * From's, in whatever spelling it came ("EXAMPLE.COM.") */
+	domain = config_our_domain(gate->cfg, &msg->from.uri.host);
+	foreign = !(domain && strlen(owner) > user->l &&
+		    owner[user->l] == '@' &&
 		    0 == memcmp(owner, user->p, user->l) &&
-		    0 == pl_strcasecmp(&msg->from.uri.host,
-				       owner + user->l + 1));
+		    0 == strcmp(owner + user->l + 1, domain));
 	mem_deref(owner);
 	return foreign;
 }

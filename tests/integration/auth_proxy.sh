@@ -105,6 +105,10 @@ INV_CONTACT="sip:caller@example.com;gr=$UUID" invite_final $RURI \
 	"$(digest_credentials Proxy-Authorization "$WORK/challenge" SHA-256 \
 	caller pw1 INVITE $RURI 00000006)"
 expect_final "404 Not Found" "the caller's own GRUU"
+INV_FROM="sip:caller@EXAMPLE.com." INV_CONTACT="sip:caller@example.com;gr=$UUID" \
+	invite_final $RURI "$(digest_credentials Proxy-Authorization \
+	"$WORK/challenge" SHA-256 caller pw1 INVITE $RURI 0000000e)"
+expect_final "404 Not Found" "the caller's own GRUU, From spelled EXAMPLE.com."
 
 log "bob's temp-gruu as Contact: 403 too"
 BOB_CONTACT='Contact: <sip:bob@127.0.0.1:5996>;+sip.instance="<urn:uuid:00000000-0000-4000-8000-0000000000b1>";reg-id=1'
