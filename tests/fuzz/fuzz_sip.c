@@ -29,6 +29,7 @@
 #include "location/location.h"
 #include "proxy/proxy.h"
 #include "proxy/server.h"
+#include "proxy/stamp.h"
 #include "registrar/registrar.h"
 
 enum {
@@ -190,6 +191,126 @@ static void config_make(void)
 }
 
 
+/* ---- seeds with stamps of this harness's key ------------------------ */
+
+static void seed_write(const char *dir, const char *name, const char *msg)
+{
+	for (int tp = 0; tp < 2; tp++) {
+		char path[512];
+		FILE *f;
+
+		(void)re_snprintf(path, sizeof(path), "%s/stamped-%s-%s", dir,
+				  name, tp ? "tcp" : "udp");
+		f = fopen(path, "wb");
+		if (!f)
+			fatal(path, errno);
+		fputc(tp, f);
+		fputs(msg, f);
+		fclose(f);
+	}
+}
+
+
+/* A request of the dialog "fz-dialog" between alice's tag "fa" and bob's
+ * device (tag "fb"), routed by our stamp (DIR, over HOP) as the
+ * harness's proxy made it: the fuzzer cannot forge a MAC, so without
+ * these it would never get past the stamp check into in-dialog
+ * forwarding, target refreshes and the dialogs in memory. */
+static void seed_request(const char *dir, const struct stamp *st,
+			 const char *name, const char *method,
+			 enum stamp_dir dir_, const char *ruri,
+			 const char *extra_route, const char *extra)
+{
+	struct stamp_dialog_fields f = {
+		.callid = PL("fz-dialog"), .caller_tag = PL("fa"),
+		.callee_tag = PL("fb"), .hop = PL("127.0.0.1:9"),
+	};
+	bool up = dir_ == STAMP_TO_CALLER;
+	char ls[STAMP_DIALOG_LEN + 1], *msg = NULL;
+
+	if (stamp_dialog(ls, st, dir_, &f))
+		fatal("stamp", EIO);
+	(void)re_sdprintf(&msg,
+		"%s %s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfz%s\r\n"
+		"Route: <sip:example.com;lr;ls=%s>%s\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: <sip:%s@example.com>;tag=%s\r\n"
+		"To: <sip:%s@example.com>;tag=%s\r\n"
+		"Call-ID: fz-dialog\r\nCSeq: 2 %s\r\n%s"
+		"Content-Length: 0\r\n\r\n",
+		method, ruri, name, ls, extra_route,
+		up ? "bob" : "alice", up ? "fb" : "fa",
+		up ? "alice" : "bob", up ? "fa" : "fb", method, extra);
+	if (!msg)
+		fatal("seed", ENOMEM);
+	seed_write(dir, name, msg);
+	mem_deref(msg);
+}
+
+
+/* A 2xx no transaction claims (relayed statelessly if our Via stamp is
+ * right), carrying our Record-Route with a stamp to be replaced. */
+static void seed_stray_2xx(const char *dir, const struct stamp *st)
+{
+	struct stamp_dialog_fields f = {
+		.callid = PL("fz-dialog"), .caller_tag = PL("fa"),
+		.hop = PL("127.0.0.1:9"),
+	};
+	struct pl branch = PL("z9hG4bKfzstray");
+	char ls[STAMP_DIALOG_LEN + 1], lt[STAMP_LEN + 1], *msg = NULL;
+
+	if (stamp_dialog(ls, st, STAMP_TO_CALLER, &f) ||
+	    stamp_via(lt, st, &branch))
+		fatal("stamp", EIO);
+	(void)re_sdprintf(&msg,
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP %J;branch=%r;lt=%s\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfzcaller\r\n"
+		"From: <sip:alice@example.com>;tag=fa\r\n"
+		"To: <sip:bob@example.com>;tag=fb2\r\n"
+		"Call-ID: fz-dialog\r\nCSeq: 1 INVITE\r\n"
+		"Record-Route: <sip:example.com;lr;ls=%s>\r\n"
+		"Contact: <sip:dev1@127.0.0.1:9>\r\n"
+		"Content-Length: 0\r\n\r\n", &w.laddr, &branch, lt, ls);
+	if (!msg)
+		fatal("seed", ENOMEM);
+	seed_write(dir, "stray-2xx", msg);
+	mem_deref(msg);
+}
+
+
+/* LOCUS_FUZZ_SEEDS=DIR: the stamped seeds go to DIR (scripts/fuzz.sh
+ * points it at the run's own corpus). */
+static void seeds_write(void)
+{
+	const char *dir = getenv("LOCUS_FUZZ_SEEDS");
+	struct stamp *st = NULL;
+
+	if (!dir)
+		return;
+	if (stamp_alloc(&st, w.key))
+		fatal("stamp", EIO);
+	seed_request(dir, st, "bye", "BYE", STAMP_TO_CALLEE,
+		     "sip:dev1@127.0.0.1:9", "", "");
+	seed_request(dir, st, "ack", "ACK", STAMP_TO_CALLEE,
+		     "sip:dev1@127.0.0.1:9", "", "");
+	seed_request(dir, st, "reinvite", "INVITE", STAMP_TO_CALLEE,
+		     "sip:dev1@127.0.0.1:9", "",
+		     "Contact: <sip:alice@127.0.0.1:9>\r\n");
+	seed_request(dir, st, "beyond", "MESSAGE", STAMP_TO_CALLEE,
+		     "sip:bob@elsewhere.example", ", <sip:127.0.0.1:9;lr>",
+		     "Content-Type: text/plain\r\n");
+	seed_request(dir, st, "to-caller", "INFO", STAMP_TO_CALLER,
+		     "sip:alice@127.0.0.1:9", "", "");
+	seed_request(dir, st, "notify", "NOTIFY", STAMP_TO_CALLER,
+		     "sip:alice@127.0.0.1:9", "",
+		     "Event: refer\r\nSubscription-State: active\r\n");
+	seed_stray_2xx(dir, st);
+	mem_deref(st);
+}
+
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const uint8_t raw[32] = {42};
@@ -205,6 +326,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_level(LOG_LEVEL_ERROR);
 	config_make();
 	world_make();
+	seeds_write();
 	return 0;
 }
 
