@@ -153,6 +153,15 @@ static const char *addr_syntax_problem(const struct pl *val,
 }
 
 
+/* An unknown scheme in From or To is refused (RFC 4475 §3.1.4.4), but
+ * one in the Request-URI first gets its 416 (RFC 3261 §8.2.2.1), which
+ * the proxy answers after route processing. */
+static bool scheme_check(const struct sip_msg *req, const struct pl *auri)
+{
+	return scheme_known(auri) || !scheme_known(&req->ruri);
+}
+
+
 static const char *to_problem(const struct sip_msg *req,
 			      const struct sip_hdr *hdr)
 {
@@ -165,7 +174,7 @@ static const char *to_problem(const struct sip_msg *req,
 				      "Malformed To URI");
 	if (problem)
 		return problem;
-	if (!scheme_known(&req->to.auri))
+	if (!scheme_check(req, &req->to.auri))
 		return "Unsupported URI Scheme in To";
 	return pl_isset(&req->to.uri.scheme) ? NULL : "Malformed To URI";
 }
@@ -183,7 +192,7 @@ static const char *from_problem(const struct sip_msg *req,
 				      "Malformed From URI");
 	if (problem)
 		return problem;
-	if (!scheme_known(&req->from.auri))
+	if (!scheme_check(req, &req->from.auri))
 		return "Unsupported URI Scheme in From";
 	return pl_isset(&req->from.uri.scheme) ? NULL : "Malformed From URI";
 }

@@ -259,6 +259,12 @@ static void test_addresses(void **state)
 		   "To: isbn:2983792873\r\n"
 		   "Call-ID: c1\r\n" TAIL_OPTIONS, 400,
 		   "Unsupported URI Scheme in To");
+	/* but an unknown Request-URI scheme gets its 416 from the proxy */
+	problem_is("OPTIONS mailto:bob@example.com SIP/2.0\r\n"
+		   "Via: SIP/2.0/UDP 192.0.2.1:5060" BRANCH "\r\n"
+		   "From: <sip:alice@example.com>;tag=a1\r\n"
+		   "To: <mailto:bob@example.com>\r\n"
+		   "Call-ID: c1\r\n" TAIL_OPTIONS, 0, NULL);
 	/* a URI libre's parser refuses: the message is kept, and refused */
 	problem_is(HEAD(OPTIONS_RL, BRANCH)
 		   "From: <http://www.example.com>;tag=a1\r\n"
