@@ -113,54 +113,6 @@ int sip_param_get(const struct pl *params, const char *name,
 }
 
 
-static bool all_digits(const struct pl *pl)
-{
-	if (!pl->l || pl->l > 10)
-		return false;
-	for (size_t i = 0; i < pl->l; i++) {
-		if (!isdigit((unsigned char)pl->p[i]))
-			return false;
-	}
-	return true;
-}
-
-
-/* CSeq must be "number method" with the request's method (§8.1.1.5) and
- * a number below 2^31. */
-static const char *cseq_problem(const struct sip_msg *req)
-{
-	const struct sip_hdr *hdr = sip_msg_hdr(req, SIP_HDR_CSEQ);
-	struct pl num;
-
-	if (!hdr || !pl_isset(&req->cseq.met))
-		return "Missing or Malformed CSeq";
-	if (re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &num) ||
-	    !all_digits(&num) || pl_u64(&num) > 0x7fffffffu)
-		return "Malformed CSeq Number";
-	if (pl_cmp(&req->cseq.met, &req->met))
-		return "CSeq Method Does Not Match Request";
-	return NULL;
-}
-
-
-const char *sipmsg_request_problem(const struct sip_msg *req)
-{
-	if (!pl_isset(&req->via.sentby))
-		return "Missing Via";
-	if (!pl_isset(&req->via.branch))
-		return "Missing Via Branch";
-	if (!sip_msg_hdr(req, SIP_HDR_FROM) || !pl_isset(&req->from.auri))
-		return "Missing or Malformed From";
-	if (!sip_msg_hdr(req, SIP_HDR_TO) || !pl_isset(&req->to.auri))
-		return "Missing or Malformed To";
-	if (!pl_isset(&req->callid))
-		return "Missing Call-ID";
-	if (pl_isset(&req->maxfwd) && !all_digits(&req->maxfwd))
-		return "Malformed Max-Forwards";
-	return cseq_problem(req);
-}
-
-
 static bool option_handler(const struct sip_hdr *hdr,
 			   const struct sip_msg *msg, void *arg)
 {

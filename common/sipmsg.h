@@ -27,11 +27,33 @@ int sip_param_get(const struct pl *params, const char *name,
 
 /*
  * libre parses but does not validate: a request may arrive without To,
- * From, Call-ID or CSeq.  Returns NULL when REQ has what RFC 3261 §8.1.1
- * requires of every request, else a reason phrase naming what is wrong,
- * for a 400 response.
+ * From, Call-ID or CSeq, with two of them, with a NUL byte in a header or
+ * with a Content-Length its body does not have.  Returns NULL when REQ
+ * has what RFC 3261 §8.1.1 requires of every request and is framed as
+ * §18.3 and §20 require, else a reason phrase naming what is wrong, with
+ * the status code to answer in *SCODE (400, or 505 for a SIP version
+ * other than 2.0).  One pass over the headers, no allocation.
  */
-const char *sipmsg_request_problem(const struct sip_msg *req);
+const char *sipmsg_request_problem(const struct sip_msg *req,
+				   uint16_t *scode);
+
+/*
+ * The name of the note compat/sip_decode.c leaves in a request it had to
+ * repair for libre to parse it at all (a malformed Request-Line, a SIP
+ * version other than 2.0): a header in REQ's hash table only, never in
+ * its list, whose value is "SCODE Reason phrase" (empty when there is no
+ * problem).  No header on the wire can have this name: it holds a ':'.
+ */
+#define SIPMSG_NOTE_NAME "X-:locus-decode-note"
+
+/* The length of MSG's body: its Content-Length when that is valid and no
+ * more than what arrived (a datagram may carry octets after the message,
+ * RFC 3261 §18.3), else what arrived. */
+size_t sipmsg_body_len(const struct sip_msg *msg);
+
+/* True if the branch of VIA identifies its transaction (RFC 3261
+ * §17.2.3: it starts with the magic cookie "z9hG4bK" and has more). */
+bool sipmsg_branch_is_rfc3261(const struct pl *branch);
 
 /* True if option-tag TAG (case-insensitive) is listed in header ID. */
 bool sipmsg_has_option(const struct sip_msg *msg, enum sip_hdrid id,

@@ -243,6 +243,66 @@ bool instance_wellformed(const struct pl *inst)
 }
 
 
+/* Splits the next "name=value" off the front of *REST, a URI's headers
+ * ("?a=1&b=2", libre keeps the "?"); false when none is left. */
+static bool header_next(struct pl *rest, struct pl *name, struct pl *val)
+{
+	const char *end = rest->p + rest->l, *amp, *eq;
+
+	while (rest->l && (*rest->p == '?' || *rest->p == '&'))
+		pl_advance(rest, 1);
+	if (!rest->l)
+		return false;
+	amp = memchr(rest->p, '&', rest->l);
+	if (!amp)
+		amp = end;
+	eq = memchr(rest->p, '=', (size_t)(amp - rest->p));
+	name->p = rest->p;
+	name->l = (size_t)((eq ? eq : amp) - rest->p);
+	val->p = eq ? eq + 1 : amp;
+	val->l = (size_t)(amp - val->p);
+	rest->p = amp;
+	rest->l = (size_t)(end - amp);
+	return true;
+}
+
+
+/* How many headers of H are NAME=VAL: names compared without case,
+ * values as escaped text (an escaped unreserved character equals it). */
+static size_t header_count(const struct pl *h, const struct pl *name,
+			   const struct pl *val)
+{
+	struct pl rest = *h, n, v;
+	size_t count = 0;
+
+	while (header_next(&rest, &n, &v)) {
+		if (0 == pl_casecmp(&n, name) && unescaped_equal(&v, val))
+			++count;
+	}
+	return count;
+}
+
+
+/* RFC 3261 §19.1.4: "URI header components are never ignored. Any
+ * present header component MUST be present in both URIs and match";
+ * their order does not matter. */
+static bool headers_equal(const struct pl *a, const struct pl *b)
+{
+	struct pl rest = *a, n, v;
+	size_t na = 0, nb = 0;
+
+	while (header_next(&rest, &n, &v)) {
+		if (header_count(a, &n, &v) != header_count(b, &n, &v))
+			return false;
+		++na;
+	}
+	rest = *b;
+	while (header_next(&rest, &n, &v))
+		++nb;
+	return na == nb;
+}
+
+
 bool uri_equal(const struct uri *a, const struct uri *b)
 {
 	if (!a || !b)
@@ -253,7 +313,8 @@ bool uri_equal(const struct uri *a, const struct uri *b)
 		unescaped_equal(&a->password, &b->password) &&
 		0 == pl_casecmp(&a->host, &b->host) &&
 		a->port == b->port &&
-		params_equal(&a->params, &b->params);
+		params_equal(&a->params, &b->params) &&
+		headers_equal(&a->headers, &b->headers);
 }
 
 

@@ -41,7 +41,8 @@ bool uri_is_sip(const struct uri *uri);
  * character, an escaped reserved one does not), host case-insensitive,
  * port compared as written, parameters present in both must match,
  * user/ttl/method/maddr/transport must match when present in either, and
- * URI headers are ignored (contacts never carry meaningful ones).
+ * URI headers must be the same in both, in any order (a Contact may carry
+ * some: RFC 4475 §3.1.4.14).
  */
 bool uri_equal(const struct uri *a, const struct uri *b);
 

@@ -1,4 +1,5 @@
 #include <string.h>
+#include <netinet/in.h>
 #include <re.h>
 #include "common/sipmsg.h"
 #include "proxy/fwd.h"
@@ -57,14 +58,17 @@ int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 	if (!err && !pl_isset(&req->maxfwd))
 		err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
 				  DEFAULT_MAX_FORWARDS);
+	/* the body as long as its Content-Length says: octets after it in
+	 * a datagram are not part of the request (RFC 3261 §18.3) and
+	 * would break a stream's framing downstream */
 	if (!err && !pl_isset(&req->clen))
 		err = mbuf_printf(mb, "Content-Length: %zu\r\n",
-				  mbuf_get_left(req->mb));
+				  sipmsg_body_len(req));
 	if (!err)
 		err = mbuf_write_str(mb, "\r\n");
 	if (!err)
 		err = mbuf_write_mem(mb, mbuf_buf(req->mb),
-				     mbuf_get_left(req->mb));
+				     sipmsg_body_len(req));
 	return err;
 }
 
@@ -146,7 +150,9 @@ int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
 	struct fwd_edit all[EDITS_MAX + 2];
 	const struct sip_hdr *via = NULL;
 	const char *pos = resp->ver.p;
-	const char *end = (const char *)resp->mb->buf + resp->mb->end;
+	/* RFC 3261 §18.3: what follows the body in a datagram is not sent */
+	const char *end = (const char *)mbuf_buf(resp->mb) +
+		sipmsg_body_len(resp);
 	const char *cut_from, *cut_to, *hend;
 	size_t n = 0, extra_len = extra ? strlen(extra) : 0;
 	struct mbuf *mb;
@@ -209,6 +215,21 @@ static uint16_t via_port(const struct sip_via *via, enum sip_transp tp)
 }
 
 
+/* RFC 4475 §3.1.4.10: a Via naming a broadcast (or multicast, or
+ * unspecified) address would make us a reflector; such a response is
+ * dropped. */
+static bool unicast(const struct sa *sa)
+{
+	if (!sa_isset(sa, SA_ADDR) || sa_is_any(sa))
+		return false;
+	if (sa_af(sa) == AF_INET) {
+		uint32_t a = sa_in(sa);
+		return a != 0xffffffffu && (a >> 28) != 0xe;
+	}
+	return !IN6_IS_ADDR_MULTICAST(&sa->u.in6.sin6_addr);
+}
+
+
 int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
 		      const struct sip_msg *resp)
 {
@@ -230,11 +251,12 @@ int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
 		if (0 == msg_param_decode(&via.params, "received", &received)) {
 			if (sa_set(dst, &received, via_port(&via, *tp)))
 				return EBADMSG;
-			return 0;
 		}
-		*dst = via.addr;
-		sa_set_port(dst, via_port(&via, *tp));
-		return sa_isset(dst, SA_ADDR) ? 0 : EBADMSG;
+		else {
+			*dst = via.addr;
+			sa_set_port(dst, via_port(&via, *tp));
+		}
+		return unicast(dst) ? 0 : EBADMSG;
 	}
 	return ENOENT;
 }

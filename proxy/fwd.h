@@ -17,7 +17,8 @@ struct fwd_request_opts {
  * Writes the headers and body of REQ as they are forwarded: every header
  * in order except the Route values dropped, Max-Forwards decremented (70
  * when absent), the top Via given received/rport (RFC 3261 §18.2.1, RFC
- * 3581), Content-Length added when absent.  The request line and our own
+ * 3581), Content-Length added when absent, the body only as long as
+ * its Content-Length (RFC 3261 §18.3).  The request line and our own
  * Via are libre's to write, in front of this.
  */
 int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
@@ -44,7 +45,8 @@ int fwd_response(struct mbuf **mbp, const struct sip_msg *resp,
 		 size_t editc);
 
 /* Where a response goes after our Via is removed: the second Via value's
- * received/rport or sent-by.  ENOENT when there is no second Via. */
+ * received/rport or sent-by.  ENOENT when there is no second Via, EBADMSG
+ * when it is not a unicast address (a broadcast one, RFC 4475 §3.1.4.10). */
 int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
 		      const struct sip_msg *resp);
 

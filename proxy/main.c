@@ -6,6 +6,7 @@
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
+#include "compat/sip_decode.h"
 #include "config/config.h"
 #include "location/db.h"
 #include "location/gruu.h"
@@ -95,7 +96,9 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 	struct registrar_deps deps;
 	int err;
 
-	err = daemon_load(d, errbuf, errsz);
+	err = compat_decode_check(errbuf, errsz);
+	if (!err)
+		err = daemon_load(d, errbuf, errsz);
 	if (err)
 		return err;
 

@@ -274,19 +274,20 @@ void server_request(struct server *srv, const struct sip_msg *msg)
 {
 	bool ack = 0 == pl_strcmp(&msg->met, "ACK");
 	const char *problem;
+	uint16_t scode;
 
 	if (msg->tp == SIP_TRANSP_UDP)
 		udp_socket_prepare(srv, msg);
 	else if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
 		sipws_received(srv->sip, msg);
 
-	problem = sipmsg_request_problem(msg);
+	problem = sipmsg_request_problem(msg, &scode);
 	if (problem) {
-		log_debug("400 %s to %r from %J", problem, &msg->met,
+		log_debug("%u %s to %r from %J", scode, problem, &msg->met,
 			  &msg->src);
 		/* RFC 3261 §17.1.1.3: an ACK is never answered */
 		if (!ack)
-			(void)sip_reply(srv->sip, msg, 400, problem);
+			(void)sip_reply(srv->sip, msg, scode, problem);
 		return;
 	}
 

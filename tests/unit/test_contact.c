@@ -301,10 +301,8 @@ static void test_uri_equal_rfc3261_examples(void **state)
 	EQ("sip:carol@chicago.com;newparam=5",
 	   "sip:carol@chicago.com;security=on");
 
-	/* The next two sets carry identical (or reordered) URI headers.
-	 * uri_equal ignores headers by design (contact.h), so these hold
-	 * for that reason; the parameter reordering in the first one is
-	 * what is actually compared. */
+	/* The next two sets carry identical or reordered URI headers:
+	 * equal, headers in any order. */
 	EQ("sip:biloxi.com;transport=tcp;method=REGISTER"
 	   "?to=sip:bob%40biloxi.com",
 	   "sip:biloxi.com;method=REGISTER;transport=tcp"
@@ -318,11 +316,9 @@ static void test_uri_equal_rfc3261_examples(void **state)
 	NE("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060");
 	NE("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp");
 	NE("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp");
-	/* Skipped: sip:carol@chicago.com vs
-	 * sip:carol@chicago.com?Subject=next%20meeting ("different header
-	 * component").  uri_equal deliberately ignores URI headers
-	 * (contact.h: contacts never carry meaningful ones), so it calls
-	 * these equal. */
+	/* "URI header components are never ignored" */
+	NE("sip:carol@chicago.com",
+	   "sip:carol@chicago.com?Subject=next%20meeting");
 	NE("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4");
 
 	/* "Note that equality is not transitive" */
@@ -412,6 +408,26 @@ static void test_uri_equal_params(void **state)
 	NE("sip:bob@example.com;foo=1", "sip:bob@example.com;foo=2");
 	/* a valueless parameter differs from one with a value */
 	NE("sip:bob@example.com;lr", "sip:bob@example.com;lr=on");
+}
+
+
+/* RFC 3261 §19.1.4: headers must be present in both and match; names
+ * without case, values as escaped text, in any order.  A Contact that
+ * differs from its AOR only there is another URI (RFC 4475 §3.1.4.14). */
+static void test_uri_equal_headers(void **state)
+{
+	(void)state;
+
+	NE("sip:user@example.com",
+	   "sip:user@example.com?Route=%3Csip:sip.example.com%3E");
+	EQ("sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+	   "sip:user@example.com?route=%3Csip:sip.example.com%3E");
+	NE("sip:user@example.com?Route=%3Csip:a.example.com%3E",
+	   "sip:user@example.com?Route=%3Csip:b.example.com%3E");
+	EQ("sip:a@example.com?x=%61", "sip:a@example.com?x=a");
+	NE("sip:a@example.com?x=1&y=2", "sip:a@example.com?x=1");
+	NE("sip:a@example.com?x=1&x=1", "sip:a@example.com?x=1&y=1");
+	EQ("sip:a@example.com?x=1&y=2", "sip:a@example.com?y=2&x=1");
 }
 
 
@@ -620,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_uri_equal_rfc3261_examples),
 		cmocka_unit_test(test_uri_equal_components),
 		cmocka_unit_test(test_uri_equal_params),
+		cmocka_unit_test(test_uri_equal_headers),
 		cmocka_unit_test(test_uri_equal_null),
 		cmocka_unit_test(test_uri_equal_reserved_escape_differs),
 		cmocka_unit_test(test_aor_key),
