@@ -14,7 +14,7 @@
 #include "auth/nonce_count.h"
 #include "common/log.h"
 #include "config/config.h"
-#include "location/db.h"
+#include "db/db.h"
 #include "location/gruu.h"
 
 enum {

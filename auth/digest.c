@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <re.h>
 #include "auth/digest.h"
-#include "location/contact.h"
+#include "sip/uri.h"
 
 enum {
 	FIELD_MAX = 1024,        /* longest field accepted (a long URI) */

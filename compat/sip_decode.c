@@ -46,7 +46,7 @@
  * Upstream: baresip/re still decodes the same way (v3.21); there is no
  * fix to take.  Drop this file once libre decodes branchless Vias and
  * malformed Request-Lines into messages that can be answered: remove it,
- * its exports in CMakeLists.txt and the check in proxy/main.c, and run
+ * its exports in CMakeLists.txt and the check in daemon/main.c, and run
  * tests/integration/torture.sh.
  */
 #define _GNU_SOURCE   /* RTLD_NEXT, RTLD_DEFAULT */
@@ -54,7 +54,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <re.h>
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "compat/sip_decode.h"
 
 typedef int (msg_decode_f)(struct sip_msg **msgp, struct mbuf *mb);

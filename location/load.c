@@ -13,7 +13,7 @@
 #include <re.h>
 #include "common/log.h"
 #include "location/persist.h"
-#include "location/pgconnect.h"
+#include "db/pgconnect.h"
 
 enum {
 	COL_KIND, COL_AOR, COL_KEY, COL_CONTACT, COL_PARAMS, COL_INSTANCE,

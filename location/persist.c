@@ -5,7 +5,7 @@
 #include "common/decimal.h"
 #include "common/log.h"
 #include "location/persist.h"
-#include "location/pgconnect.h"
+#include "db/pgconnect.h"
 
 enum {
 	UPSERT_PARAMS = 15,

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "location/db.h"
+#include "db/db.h"
 #include "location/location.h"
 
 #define PERSIST_SCHEMA_VERSION "1"

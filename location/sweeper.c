@@ -2,7 +2,7 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
-#include "location/db.h"
+#include "db/db.h"
 #include "location/location.h"
 #include "location/persist.h"
 #include "location/sweeper.h"

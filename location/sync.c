@@ -16,11 +16,11 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
-#include "location/db.h"
+#include "db/db.h"
 #include "location/location.h"
 #include "location/persist.h"
-#include "location/pgasync.h"
-#include "location/pgconnect.h"
+#include "db/pgasync.h"
+#include "db/pgconnect.h"
 #include "location/sync.h"
 
 enum {

@@ -1,7 +1,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <re.h>
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "proxy/fwd.h"
 
 enum { DEFAULT_MAX_FORWARDS = 70 };

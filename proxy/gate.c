@@ -13,7 +13,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "config/config.h"
-#include "location/contact.h"
+#include "sip/uri.h"
 #include "location/gruu.h"
 #include "proxy/gate.h"
 

@@ -1,7 +1,7 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "config/config.h"
 #include "proxy/dialog.h"
 #include "proxy/fwd.h"

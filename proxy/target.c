@@ -1,10 +1,10 @@
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
-#include "location/contact.h"
+#include "sip/uri.h"
 #include "location/gruu.h"
 #include "location/location.h"
-#include "proxy/flows.h"
+#include "transport/flows.h"
 #include "proxy/route.h"
 #include "proxy/target.h"
 
@@ -108,7 +108,7 @@ static int target_from_binding(struct target_set *ts, const struct binding *b)
 }
 
 
-/* Not expired, and its flow open if it needs one (proxy/flows.c). */
+/* Not expired, and its flow open if it needs one (transport/flows.c). */
 static bool binding_live(const struct target_deps *d, const struct binding *b,
 			 int64_t now)
 {

@@ -1,9 +1,9 @@
 #include <ctype.h>
 #include <string.h>
 #include <re.h>
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "config/config.h"
-#include "location/contact.h"
+#include "sip/uri.h"
 #include "location/gruu.h"
 #include "registrar/regreq.h"
 

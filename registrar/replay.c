@@ -1,7 +1,7 @@
 #include <time.h>
 #include <re.h>
 #include "common/aging.h"
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "registrar/replay.h"
 
 enum {

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <re.h>
 #include "common/decimal.h"
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "location/gruu.h"
 #include "location/location.h"
 #include "registrar/reply.h"

@@ -1,7 +1,7 @@
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
-#include "location/contact.h"
+#include "sip/uri.h"
 #include "location/location.h"
 #include "location/persist.h"
 #include "registrar/regreq.h"

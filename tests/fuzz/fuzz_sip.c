@@ -28,7 +28,7 @@
 #include "location/gruu.h"
 #include "location/location.h"
 #include "proxy/proxy.h"
-#include "proxy/server.h"
+#include "transport/server.h"
 #include "proxy/stamp.h"
 #include "registrar/registrar.h"
 

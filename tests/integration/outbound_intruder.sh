@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A connection becomes a device's flow (RFC 5626 §3.1, proxy/flows.c) only
+# A connection becomes a device's flow (RFC 5626 §3.1, transport/flows.c) only
 # once a REGISTER over it was authenticated, stored and answered 200, and
 # only for that REGISTER's AOR.  Whoever gets hold of a device's old
 # address and port (a NAT hands them on) must not receive its calls.

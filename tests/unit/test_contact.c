@@ -1,4 +1,4 @@
-/* Unit tests for location/contact.c: header-parameter iteration, the
+/* Unit tests for sip/uri.c: header-parameter iteration, the
  * +sip.instance unquoting, URI equivalence (RFC 3261 §19.1.4) and AOR
  * keys. */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <re.h>
-#include "location/contact.h"
+#include "sip/uri.h"
 #include "unit_support.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests for proxy/random.c, libre's random functions drawn from a
+/* Unit tests for compat/random.c, libre's random functions drawn from a
  * pool of kernel randomness: linked in here, its rand_u64() and
  * rand_bytes() are the ones called. */
 #include <stdarg.h>

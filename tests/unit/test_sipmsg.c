@@ -1,4 +1,4 @@
-/* Unit tests for common/sipmsg.c and sipmsg_check.c: reading a Via's
+/* Unit tests for sip/sipmsg.c and sipmsg_check.c: reading a Via's
  * transport where libre 1.1.0 cannot (WS and WSS decode as
  * SIP_TRANSP_NONE), and the checks every request passes, on messages
  * decoded as locus decodes them (compat/sip_decode.c is linked in and
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <re.h>
 
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "compat/sip_decode.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests for proxy/timer_wheel.c, the timing wheel that takes the
+/* Unit tests for compat/timer_wheel.c, the timing wheel that takes the
  * place of libre's sorted timer list: linked in here, its tmr_start()
  * and tmr_poll() are the ones called.  Real time, in milliseconds. */
 #include <stdarg.h>

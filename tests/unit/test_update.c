@@ -12,7 +12,7 @@
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
-#include "location/db.h"
+#include "db/db.h"
 #include "location/location.h"
 #include "registrar/regreq.h"
 #include "registrar/update.h"

@@ -14,10 +14,10 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
-#include "location/db.h"
-#include "location/db_txn.h"
-#include "location/pgasync.h"
-#include "location/pgconnect.h"
+#include "db/db.h"
+#include "db/db_txn.h"
+#include "db/pgasync.h"
+#include "db/pgconnect.h"
 
 enum {
 	RECONNECT_DELAY_MS = 1000,

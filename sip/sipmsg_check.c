@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <re.h>
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 
 
 enum {

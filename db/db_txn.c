@@ -1,8 +1,8 @@
 /* Transactions: a list of statement executions and a completion
- * handler; location/db.c decides when and with what they are sent. */
+ * handler; db/db.c decides when and with what they are sent. */
 #include <string.h>
 #include <re.h>
-#include "location/db_txn.h"
+#include "db/db_txn.h"
 
 
 static void exec_destructor(void *arg)

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <time.h>
 #include <re.h>
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 
 
 /* Splits one ";name[=value]" off the front of *rest.  Quoted strings are

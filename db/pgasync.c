@@ -1,7 +1,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <re.h>
-#include "location/pgasync.h"
+#include "db/pgasync.h"
 
 struct pgasync {
 	PGconn *conn;

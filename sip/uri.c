@@ -1,7 +1,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <re.h>
-#include "location/contact.h"
+#include "sip/uri.h"
 
 
 void contact_unquote_instance(struct pl *out, const struct pl *in)

@@ -20,8 +20,8 @@
 #include <re.h>
 #include "common/log.h"
 #include "location/location.h"
-#include "proxy/flows.h"
-#include "proxy/sipws.h"
+#include "transport/flows.h"
+#include "transport/sipws.h"
 
 enum {
 	FLOW_BUCKETS = 1u << 12,

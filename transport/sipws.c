@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <re.h>
 #include "config/config.h"
-#include "proxy/sipws.h"
+#include "transport/sipws.h"
 
 /* src/sip/transp.c, libre v1.1.0, lines 51-68 */
 struct sip_conn {

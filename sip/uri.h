@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <re.h>
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 
 /* Strips one level of double quotes and, inside, one level of <>:
  * "\"<urn:uuid:x>\"" -> "urn:uuid:x".  Used for +sip.instance. */

@@ -4,12 +4,12 @@
 #include <openssl/ssl.h>
 #include <re.h>
 #include "common/log.h"
-#include "common/sipmsg.h"
+#include "sip/sipmsg.h"
 #include "config/config.h"
-#include "proxy/flows.h"
-#include "proxy/server.h"
+#include "transport/flows.h"
+#include "transport/server.h"
 #include "proxy/proxy.h"
-#include "proxy/sipws.h"
+#include "transport/sipws.h"
 #include "registrar/registrar.h"
 
 /* A finished non-INVITE server transaction stays 32 s (Timer J, RFC 3261

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <re.h>
-#include "location/db.h"
+#include "db/db.h"
 
 struct db_exec {
 	struct le le;

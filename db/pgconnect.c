@@ -11,8 +11,8 @@
 #include <string.h>
 #include <libpq-fe.h>
 #include <re.h>
-#include "location/pgasync.h"
-#include "location/pgconnect.h"
+#include "db/pgasync.h"
+#include "db/pgconnect.h"
 
 
 static const char *known(const char *s)

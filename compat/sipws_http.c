@@ -8,7 +8,7 @@
  * the place of libre's (the link exports it, CMakeLists.txt) and hands
  * everything to libre's own after adding the header to the 101.  locus
  * itself serves no HTTP; libre's SIP WebSocket listener is the only
- * caller.  See proxy/sipws.c.
+ * caller.  See transport/sipws.c.
  */
 #define _GNU_SOURCE   /* RTLD_NEXT */
 #include <dlfcn.h>

@@ -16,7 +16,7 @@ struct server;
 int  server_alloc(struct server **srvp, const struct locus_config *cfg,
 		  char *errbuf, size_t errsz);
 struct sip *server_sip(const struct server *srv);
-/* The connections devices registered over (proxy/flows.h). */
+/* The connections devices registered over (transport/flows.h). */
 struct flows *server_flows(const struct server *srv);
 /* Starts dispatching requests: REGISTERs to REG, the rest to PROXY. */
 int  server_start(struct server *srv, struct registrar *reg,
