@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "compat/sip_decode.h"
 #include "config/config.h"
+#include "daemon/dispatch.h"
+#include "daemon/owners.h"
 #include "db/db.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -31,6 +33,7 @@ struct daemon {
 	struct server *srv;
 	struct registrar *reg;
 	struct proxy *proxy;
+	struct dispatch *dispatch;
 	struct sweeper *sweeper;
 };
 
@@ -91,6 +94,20 @@ static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
 }
 
 
+/* Who owns which request (daemon/owners.c), and the front door hands
+ * every request that passed its checks to the dispatcher. */
+static int dispatch_wire(struct daemon *d)
+{
+	int err = dispatch_alloc(&d->dispatch, server_sip(d->srv));
+
+	if (!err)
+		err = owners_add(d->dispatch, d->reg, d->proxy);
+	if (!err)
+		err = server_start(d->srv, dispatch_request, d->dispatch);
+	return err;
+}
+
+
 static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 {
 	struct registrar_deps deps;
@@ -132,7 +149,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 			.flows = server_flows(d->srv),
 		});
 	if (!err)
-		err = server_start(d->srv, d->reg, d->proxy);
+		err = dispatch_wire(d);
 	if (!err)
 		err = sweeper_alloc(&d->sweeper, d->loc, d->db);
 	if (err)
@@ -172,6 +189,7 @@ static void daemon_stop(struct daemon *d)
 	d->sync = mem_deref(d->sync);
 	d->db = mem_deref(d->db);
 	d->srv = mem_deref(d->srv);
+	d->dispatch = mem_deref(d->dispatch);
 	d->reg = mem_deref(d->reg);
 	d->proxy = mem_deref(d->proxy);
 	d->auth = mem_deref(d->auth);

@@ -8,9 +8,7 @@
 #include "config/config.h"
 #include "transport/flows.h"
 #include "transport/server.h"
-#include "proxy/proxy.h"
 #include "transport/sipws.h"
-#include "registrar/registrar.h"
 
 /* A finished non-INVITE server transaction stays 32 s (Timer J, RFC 3261
  * §17.2.2) to absorb retransmissions, and every new request is looked up
@@ -41,8 +39,8 @@ struct server {
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct flows *flows;
-	struct registrar *reg;
-	struct proxy *proxy;
+	server_request_h *reqh;
+	void *arg;
 	/* UDP sockets udp_socket_prepare() has seen */
 	struct udp_sock *udp_socks[UDP_SOCKS_MAX];
 	size_t udp_sockc;
@@ -59,8 +57,6 @@ static void server_destructor(void *arg)
 		sip_close(srv->sip, true);
 	mem_deref(srv->sip);
 	mem_deref(srv->dnsc);
-	mem_deref(srv->reg);
-	mem_deref(srv->proxy);
 }
 
 
@@ -291,10 +287,7 @@ void server_request(struct server *srv, const struct sip_msg *msg)
 		return;
 	}
 
-	if (0 == pl_strcmp(&msg->met, "REGISTER"))
-		registrar_handle(srv->reg, msg);
-	else
-		proxy_handle(srv->proxy, msg);
+	srv->reqh(msg, srv->arg);
 }
 
 
@@ -305,11 +298,10 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-int server_start(struct server *srv, struct registrar *reg,
-		 struct proxy *proxy)
+int server_start(struct server *srv, server_request_h *reqh, void *arg)
 {
-	srv->reg = mem_ref(reg);
-	srv->proxy = mem_ref(proxy);
+	srv->reqh = reqh;
+	srv->arg = arg;
 	return sip_listen(&srv->lsnr, srv->sip, true, request_handler, srv);
 }
 

@@ -1,5 +1,5 @@
 /* The SIP front door: libre's stack, the configured listeners, and the
- * dispatch of each request to the registrar or the proxy. */
+ * checks every received request passes before its owner sees it. */
 #ifndef LOCUS_SERVER_H
 #define LOCUS_SERVER_H
 
@@ -7,9 +7,10 @@
 
 struct flows;
 struct locus_config;
-struct proxy;
-struct registrar;
 struct server;
+
+/* A request that passed every check (sipmsg_request_problem()). */
+typedef void (server_request_h)(const struct sip_msg *msg, void *arg);
 
 /* Creates the SIP stack and binds every configured listener; errbuf
  * names the listener that failed and why. */
@@ -18,12 +19,11 @@ int  server_alloc(struct server **srvp, const struct locus_config *cfg,
 struct sip *server_sip(const struct server *srv);
 /* The connections devices registered over (transport/flows.h). */
 struct flows *server_flows(const struct server *srv);
-/* Starts dispatching requests: REGISTERs to REG, the rest to PROXY. */
-int  server_start(struct server *srv, struct registrar *reg,
-		  struct proxy *proxy);
+/* Starts taking requests: each that passes goes to REQH. */
+int  server_start(struct server *srv, server_request_h *reqh, void *arg);
 /* What every received request goes through (after libre decoded it):
- * validation, then the registrar or the proxy.  The fuzzer calls it with
- * messages of its own making. */
+ * the checks, with a 400 (or 505) naming what is wrong, then REQH.  The
+ * fuzzer calls it with messages of its own making. */
 void server_request(struct server *srv, const struct sip_msg *msg);
 /* Closes the SIP stack's transactions and connections at shutdown. */
 void server_close(struct server *srv);

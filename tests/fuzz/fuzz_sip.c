@@ -25,6 +25,8 @@
 #include <re.h>
 #include "common/log.h"
 #include "config/config.h"
+#include "daemon/dispatch.h"
+#include "daemon/owners.h"
 #include "location/gruu.h"
 #include "location/location.h"
 #include "proxy/proxy.h"
@@ -52,6 +54,7 @@ struct world {
 	struct server *srv;
 	struct registrar *reg;
 	struct proxy *proxy;
+	struct dispatch *dispatch;
 	struct sip_lsnr *lsnr;
 	struct udp_sock *tx;     /* sends the inputs                       */
 	struct sa laddr;         /* locus's UDP listener                    */
@@ -70,6 +73,7 @@ static void world_free(void)
 		server_close(w.srv);
 	tmr_cancel(&w.wait);
 	w.lsnr = mem_deref(w.lsnr);
+	w.dispatch = mem_deref(w.dispatch);
 	w.proxy = mem_deref(w.proxy);
 	w.reg = mem_deref(w.reg);
 	w.srv = mem_deref(w.srv);
@@ -156,7 +160,11 @@ static void world_make(void)
 		err = sip_listen(&w.lsnr, server_sip(w.srv), true,
 				 sentinel_handler, NULL);
 	if (!err)
-		err = server_start(w.srv, w.reg, w.proxy);
+		err = dispatch_alloc(&w.dispatch, server_sip(w.srv));
+	if (!err)
+		err = owners_add(w.dispatch, w.reg, w.proxy);
+	if (!err)
+		err = server_start(w.srv, dispatch_request, w.dispatch);
 	(void)sa_set_str(&any, "127.0.0.1", 0);
 	if (!err)
 		err = udp_listen(&w.tx, &any, NULL, NULL);
