@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "auth/auth.h"
-#include "auth/digest.h"
+#include "sip/digest.h"
 #include "auth/lockout.h"
 #include "auth/nonce.h"
 #include "auth/nonce_count.h"

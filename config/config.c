@@ -33,7 +33,7 @@
 #include <sys/stat.h>
 #include <libconfig.h>
 #include <re.h>
-#include "auth/digest.h"
+#include "sip/digest.h"
 #include "config/config.h"
 
 #define MAX_FIELDS 8            /* most members any group may have */

@@ -17,7 +17,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <re.h>
-#include "auth/digest.h"
+#include "sip/digest.h"
 #include "config/config.h"
 
 static char tmpdir[PATH_MAX];      /* as created */

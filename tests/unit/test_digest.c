@@ -8,7 +8,7 @@
 
 #include <string.h>
 #include <re.h>
-#include "auth/digest.h"
+#include "sip/digest.h"
 #include "auth/limiter.h"
 #include "auth/lockout.h"
 #include "auth/nonce.h"

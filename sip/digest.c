@@ -11,7 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <re.h>
-#include "auth/digest.h"
+#include "sip/digest.h"
 #include "sip/uri.h"
 
 enum {
