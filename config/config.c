@@ -272,7 +272,9 @@ static int collect(struct loader *ld, const config_setting_t *grp,
 		   const char *gpath, const struct field *fv, size_t fc,
 		   const config_setting_t **got)
 {
-	const char *names[MAX_FIELDS];
+	/* all of it set: only fc are read, but gcc cannot see that through
+	 * the const pointer handed to check_keys() */
+	const char *names[MAX_FIELDS] = {NULL};
 	int err;
 
 	if (fc > MAX_FIELDS)
