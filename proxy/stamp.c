@@ -3,7 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <re.h>
-#include "location/gruu.h"
+#include "keys/nodekey.h"
 #include "proxy/stamp.h"
 
 /* Every proxied request and response is stamped or checked, so each key
@@ -26,7 +26,7 @@ static void stamp_destructor(void *arg)
 
 
 /* An HMAC-SHA256 context keyed with the key derived for PURPOSE. */
-static EVP_MAC_CTX *keyed_mac(const struct gruu_key *key,
+static EVP_MAC_CTX *keyed_mac(const struct node_key *key,
 			      const char *purpose)
 {
 	OSSL_PARAM params[] = {
@@ -34,12 +34,12 @@ static EVP_MAC_CTX *keyed_mac(const struct gruu_key *key,
 						 (char *)"SHA256", 0),
 		OSSL_PARAM_construct_end(),
 	};
-	uint8_t derived[32];
+	uint8_t derived[DERIVED_KEY_LEN];
 	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 
 	EVP_MAC_free(hmac);   /* the context holds its own reference */
-	if (ctx && (gruu_key_derive(key, purpose, derived) ||
+	if (ctx && (node_key_derive(key, purpose, derived) ||
 		    !EVP_MAC_init(ctx, derived, sizeof(derived), params))) {
 		EVP_MAC_CTX_free(ctx);
 		ctx = NULL;
@@ -49,7 +49,7 @@ static EVP_MAC_CTX *keyed_mac(const struct gruu_key *key,
 }
 
 
-int stamp_alloc(struct stamp **sp, const struct gruu_key *key)
+int stamp_alloc(struct stamp **sp, const struct node_key *key)
 {
 	struct stamp *s = mem_zalloc(sizeof(*s), stamp_destructor);
 

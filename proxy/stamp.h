@@ -1,5 +1,5 @@
-/* Tags only a locus node can make: HMAC-SHA256 keyed from the shared
- * GRUU key, so every node verifies what another made.
+/* Tags only a locus node can make: HMAC-SHA256 under keys derived from
+ * the node key, so every node verifies what another made.
  *
  *  - on our Via ("lt", over the branch, 64 bits): a response that no
  *    transaction claims is relayed only if its top Via carries our tag
@@ -16,7 +16,7 @@
 #define STAMP_LEN 16            /* hex digits of a Via stamp           */
 #define STAMP_DIALOG_LEN 33     /* a direction letter and 32 hex digits */
 
-struct gruu_key;
+struct node_key;
 struct stamp;
 
 /* Which way the requests that a dialog stamp lets through go. */
@@ -35,7 +35,7 @@ struct stamp_dialog_fields {
 	struct pl hop;
 };
 
-int  stamp_alloc(struct stamp **sp, const struct gruu_key *key);
+int  stamp_alloc(struct stamp **sp, const struct node_key *key);
 
 /* OUT gets STAMP_LEN hex digits and a NUL.  Non-zero when the MAC could
  * not be computed: nothing may then be sent with a stamp. */
