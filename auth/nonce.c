@@ -51,8 +51,7 @@ int nonce_make(char out[NONCE_LEN + 1], const uint8_t key[32],
 	err = mac_compute(raw + STAMP_LEN, key, raw, realm);
 	if (err)
 		return err;
-	for (int i = 0; i < RAW_LEN; i++)
-		(void)re_snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	(void)re_snprintf(out, NONCE_LEN + 1, "%w", raw, sizeof(raw));
 	return 0;
 }
 

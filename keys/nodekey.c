@@ -157,10 +157,20 @@ static int key_file_new(int *fdp, const char *path, char *errbuf,
 }
 
 
-/* A fresh random key into RAW and, as hex, durably into FD (closed). */
+/* A fresh random key into RAW and, as hex, durably into FD (closed).
+ *
+ * The key is drawn with OpenSSL's RAND_bytes(), not with libre's
+ * rand_bytes() like the randomness of each request: rand_bytes() cannot
+ * report a failure (libre logs it and leaves the buffer as it was), and
+ * which generator is behind it depends on the link (compat/random.c's
+ * pool in the daemon; in libre, OpenSSL, arc4random or, in a build with
+ * neither, rand()).  A key that every node trusts for as long as the file
+ * lives comes from a generator that is always a CSPRNG and whose failure
+ * is seen. */
 static int key_file_fill(uint8_t raw[NODE_KEY_LEN], int fd)
 {
 	char hex[NODE_KEY_LEN * 2 + 2];
+	const int hexlen = NODE_KEY_LEN * 2 + 1;     /* and a newline */
 	int err;
 
 	/* The umask can only narrow the mode given to open(); make sure
@@ -170,13 +180,10 @@ static int key_file_fill(uint8_t raw[NODE_KEY_LEN], int fd)
 	else if (1 != RAND_bytes(raw, NODE_KEY_LEN))
 		err = EIO;
 	else {
-		for (size_t i = 0; i < NODE_KEY_LEN; i++) {
-			hex[2*i]   = "0123456789abcdef"[raw[i] >> 4];
-			hex[2*i+1] = "0123456789abcdef"[raw[i] & 15];
-		}
-		hex[NODE_KEY_LEN * 2] = '\n';
-		hex[NODE_KEY_LEN * 2 + 1] = '\0';
-		err = write_all(fd, hex, NODE_KEY_LEN * 2 + 1);
+		err = hexlen == re_snprintf(hex, sizeof(hex), "%w\n", raw,
+					    (size_t)NODE_KEY_LEN) ? 0 : EIO;
+		if (!err)
+			err = write_all(fd, hex, (size_t)hexlen);
 		OPENSSL_cleanse(hex, sizeof(hex));
 		if (!err && fsync(fd) < 0)
 			err = errno;

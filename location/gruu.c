@@ -198,23 +198,19 @@ static int uuid_parse(uint8_t raw[16], const char *s, size_t len)
 }
 
 
-static void uuid_print(char *out, const uint8_t raw[16], bool upper)
+/* The spelling uuid_parse() took RAW from: 8-4-4-4-12 hex digits, all
+ * of them lowercase or all uppercase. */
+static void uuid_print(char out[UUID_STRLEN + 1], const uint8_t raw[16],
+		       bool upper)
 {
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	const size_t plen = sizeof(uuid_prefix) - 1;
-	size_t pos, n = 0;
-
-	memcpy(out, uuid_prefix, plen);
-	for (pos = 0; pos < UUID_STRLEN - plen; pos++) {
-		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
-			out[plen + pos] = '-';
-			continue;
-		}
-		out[plen + pos] = digits[(raw[n / 2] >> ((n & 1) ? 0 : 4)) &
-					 15];
-		++n;
+	(void)re_snprintf(out, UUID_STRLEN + 1, "%s%w-%w-%w-%w-%w",
+			  uuid_prefix, raw, (size_t)4, raw + 4, (size_t)2,
+			  raw + 6, (size_t)2, raw + 8, (size_t)2, raw + 10,
+			  (size_t)6);
+	if (upper) {
+		for (char *p = out + sizeof(uuid_prefix) - 1; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
 	}
-	out[UUID_STRLEN] = '\0';
 }
 
 
@@ -268,10 +264,10 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 
 	/* RFC 5627 §3.2: temp-gruus must not be linkable; a random nonce
 	 * also keeps GCM safe (collision odds stay negligible far beyond
-	 * 2^32 tokens per key).  glibc's arc4random is a ChaCha20 CSPRNG
-	 * seeded from the kernel and fork-safe, and costs a tenth of
-	 * OpenSSL's RAND_bytes, which runs for every REGISTER here. */
-	arc4random_buf(tok, NONCE_LEN);
+	 * 2^32 tokens per key).  libre's rand_bytes(), which the daemon
+	 * draws from a pool of kernel randomness (compat/random.c): this
+	 * runs for every REGISTER. */
+	rand_bytes(tok, NONCE_LEN);
 
 	ctx = key->enc;
 	if (1 != EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, tok) ||

@@ -106,7 +106,8 @@ int stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
 	int err = mac(md, s->via, branch, 1);
 
 	if (!err)
-		(void)re_snprintf(out, STAMP_LEN + 1, "%w", md, STAMP_LEN / 2);
+		(void)re_snprintf(out, STAMP_LEN + 1, "%w", md,
+				  (size_t)STAMP_LEN / 2);
 	OPENSSL_cleanse(md, sizeof(md));
 	return err;
 }
@@ -137,7 +138,7 @@ int stamp_dialog(char out[STAMP_DIALOG_LEN + 1], const struct stamp *s,
 	err = mac(md, s->dialog, fields, dir == STAMP_TO_CALLER ? 4 : 5);
 	if (!err)
 		(void)re_snprintf(out, STAMP_DIALOG_LEN + 1, "%c%w", letter, md,
-				  (STAMP_DIALOG_LEN - 1) / 2);
+				  (size_t)(STAMP_DIALOG_LEN - 1) / 2);
 	OPENSSL_cleanse(md, sizeof(md));
 	return err;
 }

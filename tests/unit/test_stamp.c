@@ -61,8 +61,9 @@ static void expected(char out[STAMP_LEN + 1], const uint8_t raw[32],
 	derive(derived, raw, label);
 	assert_non_null(HMAC(EVP_sha256(), derived, 32, (const uint8_t *)msg,
 			     strlen(msg), md, &len));
-	assert_int_equal(STAMP_LEN, re_snprintf(out, STAMP_LEN + 1, "%w",
-						md, STAMP_LEN / 2));
+	assert_int_equal(STAMP_LEN,
+			 re_snprintf(out, STAMP_LEN + 1, "%w", md,
+				     (size_t)STAMP_LEN / 2));
 }
 
 static void test_via_stamp_is_hmac_of_derived_key(void **state)
@@ -103,7 +104,7 @@ static void expected_dialog(char out[STAMP_DIALOG_LEN + 1],
 	out[0] = letter;
 	assert_int_equal(STAMP_DIALOG_LEN - 1,
 			 re_snprintf(out + 1, STAMP_DIALOG_LEN, "%w", md,
-				     (STAMP_DIALOG_LEN - 1) / 2));
+				     (size_t)(STAMP_DIALOG_LEN - 1) / 2));
 }
 
 static void test_dialog_stamp_is_hmac_of_fields(void **state)
