@@ -12,11 +12,11 @@
  *
  * Token (the part after "tgruu."):
  *
- *   base64url-nopad( nonce[12] || ciphertext[16*k] || tag[16] )
+ *   base64url-nopad( iv[12] || ciphertext[16*k] || tag[16] )
  *
  *   AES-256-GCM under the key derived from the node key for the purpose
- *   "locus temp-gruu token", a fresh random 96-bit nonce per token,
- *   128-bit tag, AAD = "locus-tgruu-v1" (a format change gets a new AAD, so an old
+ *   "locus temp-gruu token", a fresh random 96-bit IV per token, 128-bit
+ *   tag, AAD = "locus-tgruu-v1" (a format change gets a new AAD, so an old
  *   node fails such a token cleanly instead of misparsing it).
  *
  * Plaintext, version 1 (all integers big-endian):
@@ -43,7 +43,7 @@
  * padded to 48, 76 bytes of token, 102 characters of base64url.
  *
  * The key owns two EVP_CIPHER_CTX, one per direction, initialised with the
- * key once; a token only resets the nonce, so the AES key schedule and
+ * key once; a token only resets the IV, so the AES key schedule and
  * GHASH tables are computed once per process, not per REGISTER.  That makes
  * a key usable from one thread at a time, which is how locus runs.
  */
@@ -60,7 +60,7 @@
 
 
 enum {
-	NONCE_LEN   = 12,
+	IV_LEN      = 12,  /* GCM's 96-bit IV, random per token */
 	TAG_LEN     = 16,
 	BLOCK       = 16,
 
@@ -78,7 +78,7 @@ enum {
 	 * (64-byte user, 253-byte host) with a 400-byte non-uuid instance. */
 	TOKEN_MAX   = 1024,
 	TOKEN_BYTES_MAX = TOKEN_MAX / 4 * 3,
-	PT_MAX      = (TOKEN_BYTES_MAX - NONCE_LEN - TAG_LEN) / BLOCK * BLOCK,
+	PT_MAX      = (TOKEN_BYTES_MAX - IV_LEN - TAG_LEN) / BLOCK * BLOCK,
 };
 
 static const char key_purpose[] = "locus temp-gruu token";
@@ -121,7 +121,7 @@ int gruu_key_alloc(struct gruu_key **keyp, const struct node_key *node_key)
 	if (!err)
 		err = node_key_derive(node_key, key_purpose, aes_key);
 
-	/* The key is installed once here; a token sets only the nonce.
+	/* The key is installed once here; a token sets only the IV.
 	 * 12 bytes is GCM's default IV length. */
 	if (!err &&
 	    (1 != EVP_EncryptInit_ex(key->enc, EVP_aes_256_gcm(), NULL,
@@ -219,8 +219,8 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 		      uint64_t generation)
 {
 	uint8_t pt[PT_MAX];
-	uint8_t tok[NONCE_LEN + PT_MAX + TAG_LEN];
-	uint8_t *ct = tok + NONCE_LEN;
+	uint8_t tok[IV_LEN + PT_MAX + TAG_LEN];
+	uint8_t *ct = tok + IV_LEN;
 	size_t alen, ilen, used, ptlen, toklen;
 	EVP_CIPHER_CTX *ctx;
 	int form, outl, err = 0;
@@ -262,12 +262,12 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 	used += 2 + alen;
 	memset(pt + used, 0, ptlen - used);
 
-	/* RFC 5627 §3.2: temp-gruus must not be linkable; a random nonce
+	/* RFC 5627 §3.2: temp-gruus must not be linkable; a random IV
 	 * also keeps GCM safe (collision odds stay negligible far beyond
 	 * 2^32 tokens per key).  libre's rand_bytes(), which the daemon
 	 * draws from a pool of kernel randomness (compat/random.c): this
 	 * runs for every REGISTER. */
-	rand_bytes(tok, NONCE_LEN);
+	rand_bytes(tok, IV_LEN);
 
 	ctx = key->enc;
 	if (1 != EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, tok) ||
@@ -282,7 +282,7 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 		goto out;
 	}
 
-	toklen = NONCE_LEN + ptlen + TAG_LEN;
+	toklen = IV_LEN + ptlen + TAG_LEN;
 	s = mem_alloc(base64url_encoded_len(toklen) + 1, NULL);
 	if (!s) {
 		err = ENOMEM;
@@ -321,25 +321,25 @@ static int token_open(const struct gruu_key *key, const struct pl *token,
 	int outl;
 
 	/* Lengths first: they are public, and refusing on them costs
-	 * nothing.  The byte length must be nonce + k blocks + tag, and
+	 * nothing.  The byte length must be IV + k blocks + tag, and
 	 * the character length exactly the unpadded encoding of it. */
 	if (!token->p || token->l > TOKEN_MAX)
 		return EBADMSG;
 	n = token->l * 3 / 4;
 	if (base64url_encoded_len(n) != token->l ||
-	    n < NONCE_LEN + BLOCK + TAG_LEN || (n - NONCE_LEN - TAG_LEN) % BLOCK)
+	    n < IV_LEN + BLOCK + TAG_LEN || (n - IV_LEN - TAG_LEN) % BLOCK)
 		return EBADMSG;
-	ptlen = n - NONCE_LEN - TAG_LEN;
+	ptlen = n - IV_LEN - TAG_LEN;
 
 	if (base64url_decode(tok, n, token->p))
 		return EBADMSG;
 
-	memcpy(tag, tok + NONCE_LEN + ptlen, TAG_LEN);
+	memcpy(tag, tok + IV_LEN + ptlen, TAG_LEN);
 	*ptlenp = ptlen;
 	if (1 != EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, tok) ||
 	    1 != EVP_DecryptUpdate(ctx, NULL, &outl, (const uint8_t *)aad,
 				   (int)(sizeof(aad) - 1)) ||
-	    1 != EVP_DecryptUpdate(ctx, pt, &outl, tok + NONCE_LEN,
+	    1 != EVP_DecryptUpdate(ctx, pt, &outl, tok + IV_LEN,
 				   (int)ptlen) ||
 	    (size_t)outl != ptlen ||
 	    1 != EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) ||

@@ -99,15 +99,15 @@ static bool hex_equal(const char *want, const struct pl *tag, size_t len)
 }
 
 
-int stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
+int stamp_via(char out[STAMP_VIA_LEN + 1], const struct stamp *s,
 	      const struct pl *branch)
 {
 	uint8_t md[32];
 	int err = mac(md, s->via, branch, 1);
 
 	if (!err)
-		(void)re_snprintf(out, STAMP_LEN + 1, "%w", md,
-				  (size_t)STAMP_LEN / 2);
+		(void)re_snprintf(out, STAMP_VIA_LEN + 1, "%w", md,
+				  (size_t)STAMP_VIA_LEN / 2);
 	OPENSSL_cleanse(md, sizeof(md));
 	return err;
 }
@@ -116,10 +116,10 @@ int stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
 bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 		     const struct pl *tag)
 {
-	char want[STAMP_LEN + 1];
+	char want[STAMP_VIA_LEN + 1];
 
 	return tag && 0 == stamp_via(want, s, branch) &&
-		hex_equal(want, tag, STAMP_LEN);
+		hex_equal(want, tag, STAMP_VIA_LEN);
 }
 
 

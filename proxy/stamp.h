@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <re.h>
 
-#define STAMP_LEN 16            /* hex digits of a Via stamp           */
+#define STAMP_VIA_LEN 16        /* hex digits of a Via stamp            */
 #define STAMP_DIALOG_LEN 33     /* a direction letter and 32 hex digits */
 
 struct node_key;
@@ -37,9 +37,9 @@ struct stamp_dialog_fields {
 
 int  stamp_alloc(struct stamp **sp, const struct node_key *key);
 
-/* OUT gets STAMP_LEN hex digits and a NUL.  Non-zero when the MAC could
- * not be computed: nothing may then be sent with a stamp. */
-int  stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
+/* OUT gets STAMP_VIA_LEN hex digits and a NUL.  Non-zero when the MAC
+ * could not be computed: nothing may then be sent with a stamp. */
+int  stamp_via(char out[STAMP_VIA_LEN + 1], const struct stamp *s,
 	       const struct pl *branch);
 bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 		     const struct pl *tag);

@@ -269,7 +269,7 @@ static void seed_stray_2xx(const char *dir, const struct stamp *st)
 		.hop = PL("127.0.0.1:9"),
 	};
 	struct pl branch = PL("z9hG4bKfzstray");
-	char ls[STAMP_DIALOG_LEN + 1], lt[STAMP_LEN + 1], *msg = NULL;
+	char ls[STAMP_DIALOG_LEN + 1], lt[STAMP_VIA_LEN + 1], *msg = NULL;
 
 	if (stamp_dialog(ls, st, STAMP_TO_CALLER, &f) ||
 	    stamp_via(lt, st, &branch))

@@ -52,7 +52,7 @@ static void derive(uint8_t out[32], const uint8_t raw[32], const char *label)
 }
 
 /* The stamp computed the plain way: HMAC() with the derived key. */
-static void expected(char out[STAMP_LEN + 1], const uint8_t raw[32],
+static void expected(char out[STAMP_VIA_LEN + 1], const uint8_t raw[32],
 		     const char *label, const char *msg)
 {
 	uint8_t derived[32], md[32];
@@ -61,15 +61,15 @@ static void expected(char out[STAMP_LEN + 1], const uint8_t raw[32],
 	derive(derived, raw, label);
 	assert_non_null(HMAC(EVP_sha256(), derived, 32, (const uint8_t *)msg,
 			     strlen(msg), md, &len));
-	assert_int_equal(STAMP_LEN,
-			 re_snprintf(out, STAMP_LEN + 1, "%w", md,
-				     (size_t)STAMP_LEN / 2));
+	assert_int_equal(STAMP_VIA_LEN,
+			 re_snprintf(out, STAMP_VIA_LEN + 1, "%w", md,
+				     (size_t)STAMP_VIA_LEN / 2));
 }
 
 static void test_via_stamp_is_hmac_of_derived_key(void **state)
 {
 	struct fixture *f = *state;
-	char got[STAMP_LEN + 1], want[STAMP_LEN + 1];
+	char got[STAMP_VIA_LEN + 1], want[STAMP_VIA_LEN + 1];
 	struct pl branch = PL("z9hG4bK-abc123");
 
 	/* twice: the context is reused, the second must equal the first */
@@ -213,7 +213,7 @@ static void test_dialog_check_binds_tags_and_hop(void **state)
 static void test_mac_failure_fails_closed(void **state)
 {
 	struct fixture *f = *state;
-	char out[STAMP_DIALOG_LEN + 1], via[STAMP_LEN + 1];
+	char out[STAMP_DIALOG_LEN + 1], via[STAMP_VIA_LEN + 1];
 	static char huge[70000];
 	struct stamp_dialog_fields fl = {.caller_tag = PL("x"),
 					 .hop = PL("192.0.2.4:5060")};
@@ -231,7 +231,7 @@ static void test_mac_failure_fails_closed(void **state)
 static void test_via_tag_is_no_dialog_stamp(void **state)
 {
 	struct fixture *f = *state;
-	char tag[STAMP_LEN + 1];
+	char tag[STAMP_VIA_LEN + 1];
 	struct pl branch = PL("z9hG4bK-1"), t, hop = PL("192.0.2.4:5060");
 	struct sip_msg *msg = request("caller", "callee");
 	enum stamp_dir dir;
@@ -245,7 +245,7 @@ static void test_via_tag_is_no_dialog_stamp(void **state)
 static void test_check_accepts_own_rejects_others(void **state)
 {
 	struct fixture *f = *state;
-	char tag[STAMP_LEN + 1];
+	char tag[STAMP_VIA_LEN + 1];
 	struct pl branch = PL("z9hG4bK-1"), other = PL("z9hG4bK-2"), t;
 
 	assert_int_equal(0, stamp_via(tag, f->stamp, &branch));
@@ -254,7 +254,7 @@ static void test_check_accepts_own_rejects_others(void **state)
 	assert_false(stamp_via_check(f->stamp, &other, &t));
 	tag[0] = tag[0] == '0' ? '1' : '0';
 	assert_false(stamp_via_check(f->stamp, &branch, &t));
-	t.l = STAMP_LEN - 1;
+	t.l = STAMP_VIA_LEN - 1;
 	assert_false(stamp_via_check(f->stamp, &branch, &t));
 }
 
