@@ -11,6 +11,7 @@
 #include "daemon/dispatch.h"
 #include "daemon/owners.h"
 #include "db/db.h"
+#include "keys/nodekey.h"
 #include "location/gruu.h"
 #include "location/location.h"
 #include "location/persist.h"
@@ -26,6 +27,7 @@
 struct daemon {
 	struct locus_config *cfg;
 	struct auth *auth;
+	struct node_key *node_key;
 	struct gruu_key *gruu_key;
 	struct location *loc;
 	struct db *db;
@@ -59,6 +61,24 @@ static void signal_handler(int sig)
 }
 
 
+/* The node key from its file (created on the first start), and the
+ * temp-GRUU key derived from it. */
+static int daemon_keys(struct daemon *d, char *errbuf, size_t errsz)
+{
+	int err = node_key_load(&d->node_key, d->cfg->gruu_key_file, errbuf,
+				errsz);
+
+	if (err)
+		return err;
+	err = gruu_key_alloc(&d->gruu_key, d->node_key);
+	if (err)
+		re_snprintf(errbuf, errsz, "cannot set up AES-256-GCM for "
+			    "temp-GRUUs (%m); check the OpenSSL installation",
+			    err);
+	return err;
+}
+
+
 /* Start-up may block: nothing is being served yet.  LISTEN comes before
  * the initial load, so that no change made meanwhile is missed. */
 static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
@@ -67,7 +87,7 @@ static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
 	uint64_t t0;
 	int err;
 
-	err = gruu_key_load(&d->gruu_key, cfg->gruu_key_file, errbuf, errsz);
+	err = daemon_keys(d, errbuf, errsz);
 	if (!err)
 		err = persist_check_schema(cfg->db_conninfo, errbuf, errsz);
 	if (!err)
@@ -123,7 +143,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 	if (err)
 		return err;
 	if (d->cfg->auth) {
-		err = auth_alloc(&d->auth, d->cfg, d->db, d->gruu_key);
+		err = auth_alloc(&d->auth, d->cfg, d->db, d->node_key);
 		if (err)
 			return err;
 	}
@@ -144,6 +164,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 			.sip = server_sip(d->srv),
 			.cfg = d->cfg,
 			.loc = d->loc,
+			.node_key = d->node_key,
 			.gruu_key = d->gruu_key,
 			.auth = d->auth,
 			.flows = server_flows(d->srv),
@@ -195,6 +216,7 @@ static void daemon_stop(struct daemon *d)
 	d->auth = mem_deref(d->auth);
 	d->loc = mem_deref(d->loc);
 	d->gruu_key = mem_deref(d->gruu_key);
+	d->node_key = mem_deref(d->node_key);
 	d->cfg = mem_deref(d->cfg);
 }
 
