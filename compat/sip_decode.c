@@ -43,7 +43,7 @@
  *    or with a NUL byte in its headers, is dropped.
  * compat_decode_check() proves at start-up that libre's calls reach them.
  *
- * Upstream: baresip/re still decodes the same way (v3.21); there is no
+ * Upstream: baresip/re still decodes the same way (v4.10); there is no
  * fix to take.  Drop this file once libre decodes branchless Vias and
  * malformed Request-Lines into messages that can be answered: remove it,
  * its symbols from LOCUS_COMPAT_SYMBOLS in CMakeLists.txt and its check
