@@ -6,7 +6,10 @@
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
+#include "compat/random.h"
 #include "compat/sip_decode.h"
+#include "compat/sipws_http.h"
+#include "compat/timer_wheel.h"
 #include "config/config.h"
 #include "daemon/dispatch.h"
 #include "daemon/owners.h"
@@ -128,12 +131,30 @@ static int dispatch_wire(struct daemon *d)
 }
 
 
+/* What compat/ puts in libre's place must be what libre calls: were
+ * libre to bind its own, nothing would fail, locus would just misbehave
+ * (without the wheel's tmr_poll() no database flush would ever fire).
+ * Runs one round of libre's loop, before anything listens. */
+static int compat_check(char *errbuf, size_t errsz)
+{
+	int err = compat_timer_check(errbuf, errsz);
+
+	if (!err)
+		err = compat_random_check(errbuf, errsz);
+	if (!err)
+		err = compat_http_check(errbuf, errsz);
+	if (!err)
+		err = compat_decode_check(errbuf, errsz);
+	return err;
+}
+
+
 static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 {
 	struct registrar_deps deps;
 	int err;
 
-	err = compat_decode_check(errbuf, errsz);
+	err = compat_check(errbuf, errsz);
 	if (!err)
 		err = daemon_load(d, errbuf, errsz);
 	if (err)
