@@ -55,7 +55,7 @@ struct db_batch {
 };
 
 static void fd_handler(int flags, void *arg);
-static void reconnect_start(struct db *db);
+static void reconnect_start(void *arg);
 
 
 static uint64_t now_us(void)
@@ -148,8 +148,7 @@ static void connection_lost(struct db *db, const char *why)
 	tmr_cancel(&db->flush);
 	fail_all(db);
 
-	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-		  (tmr_h *)reconnect_start, db);
+	tmr_start(&db->reconnect, RECONNECT_DELAY_MS, reconnect_start, db);
 }
 
 
@@ -572,17 +571,18 @@ static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 		db->conn = NULL;
 	}
 	db->up = false;
-	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-		  (tmr_h *)reconnect_start, db);
+	tmr_start(&db->reconnect, RECONNECT_DELAY_MS, reconnect_start, db);
 }
 
 
-/* Non-blocking reconnect from inside the loop. */
-static void reconnect_start(struct db *db)
+/* Non-blocking reconnect from inside the loop (a tmr_h). */
+static void reconnect_start(void *arg)
 {
+	struct db *db = arg;
+
 	if (pgasync_connect(&db->attempt, db->conninfo, reconnected, db))
 		tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-			  (tmr_h *)reconnect_start, db);
+			  reconnect_start, db);
 }
 
 

@@ -59,7 +59,7 @@ struct reload {
 };
 
 static void fd_handler(int flags, void *arg);
-static void reconnect_start(struct sync *sync);
+static void reconnect_start(void *arg);
 static void flush_schedule(struct sync *sync, uint32_t delay_ms);
 
 
@@ -342,7 +342,7 @@ static void listen_lost(struct sync *sync)
 	fd_close(sync->fd);
 	PQfinish(sync->conn);
 	sync->conn = NULL;
-	tmr_start(&sync->reconnect, RETRY_MS, (tmr_h *)reconnect_start, sync);
+	tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 
 
@@ -388,15 +388,17 @@ static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 		PQfinish(conn);
 	sync->conn = NULL;
 	log_debug("sync: reconnect failed: %s", errmsg ? errmsg : "LISTEN");
-	tmr_start(&sync->reconnect, RETRY_MS, (tmr_h *)reconnect_start, sync);
+	tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 
 
-static void reconnect_start(struct sync *sync)
+/* Non-blocking reconnect from inside the loop (a tmr_h). */
+static void reconnect_start(void *arg)
 {
+	struct sync *sync = arg;
+
 	if (pgasync_connect(&sync->attempt, sync->conninfo, reconnected, sync))
-		tmr_start(&sync->reconnect, RETRY_MS,
-			  (tmr_h *)reconnect_start, sync);
+		tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 
 
