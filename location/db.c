@@ -51,6 +51,7 @@ struct db_batch {
 	struct le *cur_txn;     /* whose statement the next result is for  */
 	struct le *cur_exec;
 	int err;                /* first error of the batch                */
+	char sqlstate[6];       /* its SQLSTATE, "" if none                */
 	char *errmsg;
 };
 
@@ -106,12 +107,13 @@ static void watch_fd(struct db *db)
 }
 
 
-static void complete_all(struct list *txns, int err, const char *errmsg)
+static void complete_all(struct list *txns, int err, const char *sqlstate,
+			 const char *errmsg)
 {
 	struct le *le;
 
 	while ((le = list_head(txns)))
-		db_txn_complete(le->data, err, errmsg);
+		db_txn_complete(le->data, err, sqlstate, errmsg);
 }
 
 
@@ -124,10 +126,10 @@ static void fail_all(struct db *db)
 
 	while ((le = list_head(&db->inflight))) {
 		struct db_batch *b = le->data;
-		complete_all(&b->txns, ECONNRESET, NULL);
+		complete_all(&b->txns, ECONNRESET, NULL, NULL);
 		mem_deref(b);
 	}
-	complete_all(&db->queue, ENOTCONN, NULL);
+	complete_all(&db->queue, ENOTCONN, NULL, NULL);
 }
 
 
@@ -379,9 +381,12 @@ int db_txn_submit(struct db *db, struct db_txn *tx)
 
 static void note_error(struct db_batch *b, const PGresult *res, int err)
 {
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
 	if (b->err)
 		return;   /* keep the first, the others are consequences */
 	b->err = err;
+	str_ncpy(b->sqlstate, sqlstate ? sqlstate : "", sizeof(b->sqlstate));
 	(void)str_dup(&b->errmsg, PQresultErrorMessage(res));
 	if (b->errmsg)
 		b->errmsg[strcspn(b->errmsg, "\n")] = '\0';
@@ -411,7 +416,8 @@ static void batch_complete(struct db *db, struct db_batch *b)
 		}
 	}
 	else {
-		complete_all(&b->txns, b->err, b->errmsg);
+		complete_all(&b->txns, b->err,
+			     b->sqlstate[0] ? b->sqlstate : NULL, b->errmsg);
 	}
 	mem_deref(b);
 	flush_schedule(db);
@@ -505,7 +511,8 @@ static void fd_handler(int flags, void *arg)
 }
 
 
-static void prepared_done(int err, const char *errmsg, void *arg)
+static void prepared_done(int err, const char *sqlstate, const char *errmsg,
+			  void *arg)
 {
 	struct db *db = arg;
 

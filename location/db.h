@@ -19,8 +19,13 @@
 struct db;
 struct db_txn;
 
-/* ERR is 0 when committed.  ERRMSG is the server's message, or NULL. */
-typedef void (db_done_h)(int err, const char *errmsg, void *arg);
+/* ERR is 0 when committed.  When the server refused the transaction,
+ * SQLSTATE is its error code (five characters, e.g. "23505"; what the
+ * caller decides by) and ERRMSG its message (one line, for the log);
+ * both are NULL when the failure was not the server's answer (connection
+ * lost: ECONNRESET if the transaction had been sent, ENOTCONN if not). */
+typedef void (db_done_h)(int err, const char *sqlstate, const char *errmsg,
+			 void *arg);
 
 /* The rows of one statement (a libpq PGresult), as soon as they arrive. */
 struct pg_result;

@@ -137,10 +137,11 @@ size_t db_txn_count(const struct db_txn *tx)
 }
 
 
-void db_txn_complete(struct db_txn *tx, int err, const char *errmsg)
+void db_txn_complete(struct db_txn *tx, int err, const char *sqlstate,
+		     const char *errmsg)
 {
 	list_unlink(&tx->le);
 	if (tx->doneh)
-		tx->doneh(err, errmsg, tx->arg);
+		tx->doneh(err, sqlstate, errmsg, tx->arg);
 	mem_deref(tx);
 }

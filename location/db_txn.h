@@ -33,6 +33,7 @@ int  db_txn_add_prepare(struct db_txn *tx, const char *name,
 /* Adds plain SQL without parameters (a session setting). */
 int  db_txn_add_sql(struct db_txn *tx, const char *sql);
 /* Runs the completion handler once, then releases TX. */
-void db_txn_complete(struct db_txn *tx, int err, const char *errmsg);
+void db_txn_complete(struct db_txn *tx, int err, const char *sqlstate,
+		     const char *errmsg);
 
 #endif

@@ -136,6 +136,16 @@ int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
 }
 
 
+/* sql/schema.sql raises it, in locus.stale_cseq(); a code of our own
+ * (class LS is not PostgreSQL's) that nothing else raises. */
+#define SQLSTATE_STALE_CSEQ "LS001"
+
+bool persist_is_stale_cseq(const char *sqlstate)
+{
+	return sqlstate && 0 == strcmp(sqlstate, SQLSTATE_STALE_CSEQ);
+}
+
+
 const char *persist_transport_name(enum sip_transp tp)
 {
 	static const char *const names[SIP_TRANSPC] = {

@@ -3,6 +3,7 @@
 #ifndef LOCUS_PERSIST_H
 #define LOCUS_PERSIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "location/db.h"
@@ -42,6 +43,11 @@ int persist_instance_upsert(struct db_txn *tx, const char *aor,
 			    const char *callid);
 /* Tells the other nodes, after the commit, that AOR changed. */
 int persist_notify(struct db_txn *tx, const char *aor);
+
+/* Whether a failed transaction's SQLSTATE (db_done_h) is the schema's
+ * "stale CSeq": another node stored a newer CSeq of the same Call-ID
+ * first (locus.stale_cseq() in sql/schema.sql). */
+bool persist_is_stale_cseq(const char *sqlstate);
 
 /* Run when a writer connection opens (db_open's SESSION_SQL). */
 extern const char persist_session_sql[];

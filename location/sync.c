@@ -151,7 +151,8 @@ static void reload_rows(const struct pg_result *res, void *arg)
 }
 
 
-static void reload_done(int err, const char *errmsg, void *arg)
+static void reload_done(int err, const char *sqlstate, const char *errmsg,
+			void *arg)
 {
 	struct reload *r = arg;
 	struct sync *sync = r->sync;
@@ -242,7 +243,8 @@ static void listing_rows(const struct pg_result *res, void *arg)
 }
 
 
-static void listing_done(int err, const char *errmsg, void *arg)
+static void listing_done(int err, const char *sqlstate, const char *errmsg,
+			 void *arg)
 {
 	struct sync *sync = arg;
 
