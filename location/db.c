@@ -97,16 +97,6 @@ const struct db_stats *db_stats(const struct db *db)
 }
 
 
-static void watch_fd(struct db *db)
-{
-	int flags = FD_READ;
-
-	if (PQflush(db->conn) == 1)
-		flags |= FD_WRITE;
-	(void)fd_listen(db->fd, flags, fd_handler, db);
-}
-
-
 static void complete_all(struct list *txns, int err, const char *sqlstate,
 			 const char *errmsg)
 {
@@ -133,6 +123,28 @@ static void fail_all(struct db *db)
 }
 
 
+/* Closes the connection, if any, and fails everything pending. */
+static void connection_drop(struct db *db)
+{
+	if (db->fd >= 0)
+		fd_close(db->fd);
+	db->fd = -1;
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->up = false;
+	tmr_cancel(&db->flush);
+	fail_all(db);
+}
+
+
+static void reconnect_schedule(struct db *db)
+{
+	tmr_start(&db->reconnect, RECONNECT_DELAY_MS, reconnect_start, db);
+}
+
+
 /* Drops the connection, fails everything pending, tries again later. */
 static void connection_lost(struct db *db, const char *why)
 {
@@ -140,17 +152,30 @@ static void connection_lost(struct db *db, const char *why)
 
 	pgasync_one_line(reason, sizeof(reason), why);
 	log_error("database: connection lost (%s); reconnecting", reason);
+	connection_drop(db);
+	reconnect_schedule(db);
+}
 
-	if (db->conn) {
-		fd_close(db->fd);
-		PQfinish(db->conn);
-		db->conn = NULL;
+
+/* Reading always, writing too while libpq holds output the socket did
+ * not take.  A socket the loop cannot watch is as good as lost: nothing
+ * would ever be read from it again.  False if so (the connection was
+ * dropped, a reconnect is scheduled). */
+static bool watch_fd(struct db *db)
+{
+	char why[64];
+	int flags = FD_READ;
+	int err;
+
+	if (PQflush(db->conn) == 1)
+		flags |= FD_WRITE;
+	err = fd_listen(db->fd, flags, fd_handler, db);
+	if (err) {
+		re_snprintf(why, sizeof(why), "cannot watch its socket: %m",
+			    err);
+		connection_lost(db, why);
 	}
-	db->up = false;
-	tmr_cancel(&db->flush);
-	fail_all(db);
-
-	tmr_start(&db->reconnect, RECONNECT_DELAY_MS, reconnect_start, db);
+	return !err;
 }
 
 
@@ -338,7 +363,6 @@ static int batch_send(struct db *db)
 	++db->stats.batches;
 	db->stats.txns += list_count(&b->txns);
 	db->stats.batch_max = MAX(db->stats.batch_max, list_count(&b->txns));
-	watch_fd(db);
 	return 0;
 }
 
@@ -353,6 +377,8 @@ static void flush_handler(void *arg)
 		return;
 	if (batch_send(db))
 		connection_lost(db, PQerrorMessage(db->conn));
+	else
+		(void)watch_fd(db);
 }
 
 
@@ -507,7 +533,7 @@ static void fd_handler(int flags, void *arg)
 		connection_lost(db, PQerrorMessage(db->conn));
 		return;
 	}
-	watch_fd(db);
+	(void)watch_fd(db);
 }
 
 
@@ -529,17 +555,25 @@ static void prepared_done(int err, const char *sqlstate, const char *errmsg,
 }
 
 
-/* The connection is open: enter pipeline mode and queue the PREPAREs
- * ahead of any transaction, so they are in place when those run. */
-static int pipeline_start(struct db *db)
+/* The connection is open: enter pipeline mode, watch the socket, and
+ * queue the PREPAREs ahead of any transaction, so they are in place when
+ * those run.  On failure WHY says what failed, and nothing is queued. */
+static int pipeline_start(struct db *db, char *why, size_t sz)
 {
 	struct db_txn *tx = NULL;
 	int err;
 
-	if (PQsetnonblocking(db->conn, 1) || !PQenterPipelineMode(db->conn))
+	if (PQsetnonblocking(db->conn, 1) || !PQenterPipelineMode(db->conn)) {
+		pgasync_one_line(why, sz, PQerrorMessage(db->conn));
 		return EIO;
+	}
 
 	db->fd = PQsocket(db->conn);
+	err = fd_listen(db->fd, FD_READ, fd_handler, db);
+	if (err) {
+		re_snprintf(why, sz, "cannot watch its socket: %m", err);
+		return err;
+	}
 	db->up = true;
 
 	err = db_txn_alloc(&tx, prepared_done, db);
@@ -553,8 +587,8 @@ static int pipeline_start(struct db *db)
 		err = db_txn_submit(db, tx);
 	}
 	mem_deref(tx);
-	if (!err)
-		(void)fd_listen(db->fd, FD_READ, fd_handler, db);
+	if (err)
+		re_snprintf(why, sz, "%m", err);
 	return err;
 }
 
@@ -562,23 +596,19 @@ static int pipeline_start(struct db *db)
 static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 {
 	struct db *db = arg;
+	char why[256] = "";
 
 	db->attempt = mem_deref(db->attempt);
 	db->conn = conn;
-	if (conn && !pipeline_start(db))
+	if (conn && !pipeline_start(db, why, sizeof(why)))
 		return;
 
+	connection_drop(db);
 	if (db->failed_attempts++ % OUTAGE_LOG_EVERY == 0)
 		log_warn("database: still unreachable after %u attempt(s): %s;"
 			 " REGISTERs get 503, routing goes on from memory",
-			 db->failed_attempts, conn ? PQerrorMessage(conn)
-						   : errmsg);
-	if (conn) {
-		PQfinish(conn);
-		db->conn = NULL;
-	}
-	db->up = false;
-	tmr_start(&db->reconnect, RECONNECT_DELAY_MS, reconnect_start, db);
+			 db->failed_attempts, conn ? why : errmsg);
+	reconnect_schedule(db);
 }
 
 
@@ -588,8 +618,7 @@ static void reconnect_start(void *arg)
 	struct db *db = arg;
 
 	if (pgasync_connect(&db->attempt, db->conninfo, reconnected, db))
-		tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-			  reconnect_start, db);
+		reconnect_schedule(db);
 }
 
 
@@ -600,13 +629,7 @@ static void db_destructor(void *arg)
 	tmr_cancel(&db->reconnect);
 	tmr_cancel(&db->flush);
 	db->attempt = mem_deref(db->attempt);
-	if (db->conn) {
-		fd_close(db->fd);
-		PQfinish(db->conn);
-		db->conn = NULL;
-	}
-	db->up = false;
-	fail_all(db);
+	connection_drop(db);
 	mem_deref(db->conninfo);
 }
 

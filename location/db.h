@@ -49,7 +49,8 @@ struct db_statement {
 /*
  * Connects (blocking: only at start-up, before the loop runs), runs
  * SESSION_SQL (may be NULL), prepares STMTS, then switches the connection
- * to non-blocking pipeline mode in the loop.  When the connection is lost later it is re-established from the
+ * to non-blocking pipeline mode in the loop.  When the connection is lost
+ * later (or its socket cannot be watched) it is re-established from the
  * loop without blocking; meanwhile db_txn_submit() fails with ENOTCONN.
  */
 int  db_open(struct db **dbp, const char *conninfo,

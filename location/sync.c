@@ -26,6 +26,7 @@
 enum {
 	RELOAD_CHUNK = 500,          /* AORs per reload query            */
 	RETRY_MS = 1000,
+	LISTEN_LOG_EVERY = 60,
 	PENDING_BUCKETS = 1u << 12,
 };
 
@@ -50,6 +51,7 @@ struct sync {
 	struct list pending;         /* struct pend, oldest first          */
 	bool reloading;              /* a reload or listing in flight      */
 	bool resync_due;             /* notifications may have been missed */
+	uint32_t failed_listens;     /* reconnects that could not LISTEN   */
 };
 
 struct reload {
@@ -364,32 +366,52 @@ static void fd_handler(int flags, void *arg)
 }
 
 
-static int listen_start(struct sync *sync)
+/* Sends LISTEN and watches the socket; on failure WHY says what failed
+ * (a socket the loop cannot watch would never deliver a notification). */
+static int listen_start(struct sync *sync, char *why, size_t sz)
 {
+	int err;
+
 	if (PQsetnonblocking(sync->conn, 1) ||
-	    !PQsendQuery(sync->conn, channel_listen))
+	    !PQsendQuery(sync->conn, channel_listen)) {
+		pgasync_one_line(why, sz, PQerrorMessage(sync->conn));
 		return EIO;
+	}
 	sync->fd = PQsocket(sync->conn);
-	return fd_listen(sync->fd, FD_READ, fd_handler, sync);
+	err = fd_listen(sync->fd, FD_READ, fd_handler, sync);
+	if (err)
+		re_snprintf(why, sz, "cannot watch its socket: %m", err);
+	return err;
 }
 
 
 static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 {
 	struct sync *sync = arg;
+	char why[256] = "";
 
 	sync->attempt = mem_deref(sync->attempt);
 	sync->conn = conn;
-	if (conn && !listen_start(sync)) {
+	if (conn && !listen_start(sync, why, sizeof(why))) {
+		sync->failed_listens = 0;
 		/* whatever changed while we were deaf is reloaded */
 		sync->resync_due = true;
 		flush_schedule(sync, 0);
 		return;
 	}
-	if (conn)
+	if (conn) {
+		/* the server answered, yet no LISTEN: worth a line now and
+		 * then (an unreachable server is the writer's to report) */
+		if (sync->failed_listens++ % LISTEN_LOG_EVERY == 0)
+			log_warn("sync: LISTEN connection not re-established"
+				 " (%s); retrying", why);
 		PQfinish(conn);
+	}
+	else {
+		log_debug("sync: reconnect failed: %s", errmsg);
+	}
 	sync->conn = NULL;
-	log_debug("sync: reconnect failed: %s", errmsg ? errmsg : "LISTEN");
+	sync->fd = -1;
 	tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 

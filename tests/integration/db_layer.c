@@ -1,22 +1,57 @@
 /*
- * The database layer (location/db.c, persist.c) driven directly, inside
- * a libre loop, against a real PostgreSQL: run by db_layer.sh with
- * LOCUS_TEST_CONNINFO (a database of its own).
+ * The database layer (location/db.c, pgasync.c, persist.c) driven
+ * directly, inside a libre loop, against a real PostgreSQL: run by
+ * db_layer.sh with LOCUS_TEST_CONNINFO (a database of its own).
+ *
+ * fd_listen() is defined here, in front of libre's: the code under test
+ * calls this one, which can be told to fail the way libre's does when
+ * the kernel refuses a descriptor (it forgets the descriptor and returns
+ * the error).
  */
+#define _GNU_SOURCE   /* RTLD_NEXT */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
 #include "location/db.h"
 #include "location/persist.h"
+#include "location/pgasync.h"
+
+typedef int (fd_listen_f)(int fd, int flags, fd_h *fh, void *arg);
+
+static struct {
+	bool fail;               /* every fd_listen() with flags fails  */
+	unsigned failed;         /* how many did                        */
+} fdl;
+
+int fd_listen(int fd, int flags, fd_h *fh, void *arg)
+{
+	static fd_listen_f *libre_listen;
+
+	if (!libre_listen)
+		libre_listen = (fd_listen_f *)dlsym(RTLD_NEXT, "fd_listen");
+	if (!libre_listen)
+		return ENOSYS;
+	if (fdl.fail && flags) {
+		++fdl.failed;
+		(void)libre_listen(fd, 0, NULL, NULL);
+		return ENOSPC;   /* what epoll_ctl() says at its limit */
+	}
+	return libre_listen(fd, flags, fh, arg);
+}
+
 
 /* ---- running the loop ------------------------------------------------ */
 
@@ -55,6 +90,19 @@ static bool loop_until(cond_h *cond, void *arg, uint64_t ms)
 	(void)re_main(NULL);
 	tmr_cancel(&w.tick);
 	return w.met;
+}
+
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+
+static bool flag_set(void *arg)
+{
+	return *(bool *)arg;
 }
 
 
@@ -222,12 +270,128 @@ static void test_sqlstate_in_a_batch(void **state)
 }
 
 
+/* ---- a socket the loop cannot watch ---------------------------------- */
+
+static bool db_up(void *arg)
+{
+	return db_is_up(arg);
+}
+
+
+/*
+ * Once the loop cannot watch the connection's socket, nothing would ever
+ * be read from it: the transaction in flight fails at once (its outcome
+ * unknown, as after a lost connection), and reconnecting goes on, once a
+ * second, until the socket can be watched again.
+ */
+static void test_unwatchable_socket_reconnects(void **state)
+{
+	struct db *db = open_db();
+	struct outcome lost, ok;
+	unsigned failed;
+	(void)state;
+
+	fdl.fail = true;
+	fdl.failed = 0;
+	assert_int_equal(0, submit(db, &lost, NULL, NULL));
+	if (!loop_until(outcome_done, &lost, 3000)) {
+		fdl.fail = false;
+		fail_msg("the transaction hangs on an unwatched socket");
+	}
+	assert_int_equal(ECONNRESET, lost.err);
+	assert_false(db_is_up(db));
+	assert_int_equal(ENOTCONN, submit(db, &ok, NULL, NULL));
+
+	/* reconnect attempts, once a second, meet the same refusal, and
+	 * go on */
+	(void)loop_until(never, NULL, 3500);
+	failed = fdl.failed;
+	fdl.fail = false;
+	if (failed < 3)
+		fail_msg("%u refused fd_listen() in 3.5 s: reconnecting "
+			 "stopped", failed);
+	assert_false(db_is_up(db));
+
+	assert_true(loop_until(db_up, db, 5000));
+	assert_int_equal(0, submit(db, &ok, NULL, NULL));
+	assert_true(loop_until(outcome_done, &ok, 5000));
+	assert_int_equal(0, ok.err);
+	mem_deref(db);
+}
+
+
+struct attempt {
+	bool done;
+	bool connected;
+	char errmsg[256];
+};
+
+
+static void attempt_done(PGconn *conn, const char *errmsg, void *arg)
+{
+	struct attempt *a = arg;
+
+	a->done = true;
+	a->connected = conn != NULL;
+	str_ncpy(a->errmsg, errmsg ? errmsg : "", sizeof(a->errmsg));
+	PQfinish(conn);
+}
+
+
+/* A TCP listener on loopback that never accepts: a connection attempt to
+ * it gets as far as waiting for the server's answer. */
+static int silent_listener(uint16_t *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(fd, 4) || getsockname(fd, (struct sockaddr *)&sin, &len))
+		fail_msg("listener: %s", strerror(errno));
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+
+/* An attempt whose socket the loop cannot watch fails, from the loop,
+ * saying so; it does not wait forever for an event it cannot get. */
+static void test_connect_unwatchable_socket_fails(void **state)
+{
+	struct pgasync *pa = NULL;
+	struct attempt a = {0};
+	char ci[128];
+	uint16_t port;
+	int lfd = silent_listener(&port);
+	(void)state;
+
+	re_snprintf(ci, sizeof(ci), "host=127.0.0.1 port=%u dbname=x user=x"
+		    " connect_timeout=30", port);
+	fdl.fail = true;
+	fdl.failed = 0;
+	assert_int_equal(0, pgasync_connect(&pa, ci, attempt_done, &a));
+	assert_false(a.done);    /* never before pgasync_connect returns */
+	(void)loop_until(flag_set, &a.done, 3000);
+	fdl.fail = false;
+	assert_true(fdl.failed >= 1);
+	if (!a.done)
+		fail_msg("the attempt waits forever on an unwatched socket");
+	assert_false(a.connected);
+	assert_non_null(strstr(a.errmsg, "cannot watch"));
+	mem_deref(pa);
+	close(lfd);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_sqlstate_reaches_the_handler,
 				       setup_raise),
 		cmocka_unit_test_setup(test_sqlstate_in_a_batch, setup_raise),
+		cmocka_unit_test(test_unwatchable_socket_reconnects),
+		cmocka_unit_test(test_connect_unwatchable_socket_fails),
 	};
 	int failed;
 
