@@ -115,9 +115,12 @@ int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
 	res = PQexec(conn, "SELECT value FROM locus.meta"
 		     " WHERE key = 'schema_version'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		/* the server's first line; libpq's buffer is only read */
+		const char *msg = res ? PQresultErrorMessage(res)
+				      : PQerrorMessage(conn);
+
 		re_snprintf(errbuf, errsz, "the database has no locus schema "
-			    "(%s); load it with: %H",
-			    strtok(PQresultErrorMessage(res), "\n"),
+			    "(%b); load it with: %H", msg, strcspn(msg, "\n"),
 			    schema_load_print, conn);
 		err = ENOENT;
 	}

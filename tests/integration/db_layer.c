@@ -1,12 +1,14 @@
 /*
  * The database layer (location/db.c, pgasync.c, persist.c) driven
  * directly, inside a libre loop, against a real PostgreSQL: run by
- * db_layer.sh with LOCUS_TEST_CONNINFO (a database of its own).
+ * db_layer.sh with LOCUS_TEST_CONNINFO (a database of its own) and
+ * LOCUS_TEST_BARE_CONNINFO (a database without the locus schema).
  *
  * fd_listen() is defined here, in front of libre's: the code under test
  * calls this one, which can be told to fail the way libre's does when
  * the kernel refuses a descriptor (it forgets the descriptor and returns
- * the error).
+ * the error).  PQclear() likewise, to see every result the code under
+ * test releases.
  */
 #define _GNU_SOURCE   /* RTLD_NEXT */
 #include <stdarg.h>
@@ -30,11 +32,16 @@
 #include "location/pgasync.h"
 
 typedef int (fd_listen_f)(int fd, int flags, fd_h *fh, void *arg);
+typedef void (pqclear_f)(PGresult *res);
 
 static struct {
 	bool fail;               /* every fd_listen() with flags fails  */
 	unsigned failed;         /* how many did                        */
 } fdl;
+
+/* error messages released cut short (no final newline) */
+static unsigned messages_cut;
+
 
 int fd_listen(int fd, int flags, fd_h *fh, void *arg)
 {
@@ -50,6 +57,22 @@ int fd_listen(int fd, int flags, fd_h *fh, void *arg)
 		return ENOSPC;   /* what epoll_ctl() says at its limit */
 	}
 	return libre_listen(fd, flags, fh, arg);
+}
+
+
+/* libpq ends every error message with a newline: one without it was
+ * written into by someone who does not own it. */
+void PQclear(PGresult *res)
+{
+	static pqclear_f *libpq_clear;
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	if (*msg && msg[strlen(msg) - 1] != '\n')
+		++messages_cut;
+	if (!libpq_clear)
+		libpq_clear = (pqclear_f *)dlsym(RTLD_NEXT, "PQclear");
+	if (libpq_clear)
+		libpq_clear(res);
 }
 
 
@@ -384,6 +407,33 @@ static void test_connect_unwatchable_socket_fails(void **state)
 }
 
 
+/* ---- the schema check's message -------------------------------------- */
+
+/* The server's first line, read from libpq's result without writing
+ * into it, and without disturbing a strtok() of the caller's. */
+static void test_schema_missing_message(void **state)
+{
+	const char *bare = getenv("LOCUS_TEST_BARE_CONNINFO");
+	char list[] = "first,second";
+	char errbuf[512] = "";
+	(void)state;
+
+	if (!bare)
+		fail_msg("LOCUS_TEST_BARE_CONNINFO is not set");
+	messages_cut = 0;
+	assert_string_equal("first", strtok(list, ","));
+	assert_int_equal(ENOENT, persist_check_schema(bare, errbuf,
+						      sizeof(errbuf)));
+	assert_string_equal("second", strtok(NULL, ","));
+	assert_int_equal(0, messages_cut);
+
+	assert_non_null(strstr(errbuf, "the database has no locus schema ("));
+	assert_non_null(strstr(errbuf, "\"locus.meta\" does not exist); "
+			       "load it with: psql "));
+	assert_null(strchr(errbuf, '\n'));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +442,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sqlstate_in_a_batch, setup_raise),
 		cmocka_unit_test(test_unwatchable_socket_reconnects),
 		cmocka_unit_test(test_connect_unwatchable_socket_fails),
+		cmocka_unit_test(test_schema_missing_message),
 	};
 	int failed;
 
