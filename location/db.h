@@ -82,7 +82,6 @@ int  db_txn_add_query(struct db_txn *tx, const char *name, int nparams,
 /* A transaction that must not share its commit (e.g. a consistent read
  * that should see nothing of others' uncommitted writes). */
 void db_txn_set_solo(struct db_txn *tx);
-size_t db_txn_count(const struct db_txn *tx);
 
 /* The PostgreSQL backend PID of the connection: notifications caused by
  * our own writes carry it.  0 while disconnected. */

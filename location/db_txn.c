@@ -20,7 +20,6 @@ static void txn_destructor(void *arg)
 
 	list_unlink(&tx->le);
 	list_flush(&tx->execs);
-	mem_deref(tx->errmsg);
 }
 
 
@@ -81,7 +80,6 @@ static int exec_add(struct db_txn *tx, const char *name, const char *sql,
 		return ENOMEM;
 	}
 	list_append(&tx->execs, &ex->le, ex);
-	++tx->count;
 	return 0;
 }
 
@@ -128,12 +126,6 @@ int db_txn_add_prepare(struct db_txn *tx, const char *name, const char *sql,
 int db_txn_add_sql(struct db_txn *tx, const char *sql)
 {
 	return exec_add(tx, NULL, sql, 0, NULL);
-}
-
-
-size_t db_txn_count(const struct db_txn *tx)
-{
-	return tx ? tx->count : 0;
 }
 
 

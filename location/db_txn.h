@@ -19,12 +19,9 @@ struct db_exec {
 struct db_txn {
 	struct le le;           /* in the db's queue or in a batch          */
 	struct list execs;      /* struct db_exec                           */
-	size_t count;
 	db_done_h *doneh;
 	void *arg;
 	bool solo;              /* must be committed on its own             */
-	int err;
-	char *errmsg;
 };
 
 /* Adds a PREPARE of SQL as NAME (NPARAMS parameters) to TX. */
