@@ -43,6 +43,22 @@ enum {
 	" generation = EXCLUDED.generation, call_id = EXCLUDED.call_id," \
 	" updated_at = now()"
 
+/* The database's AORs after $1 in key order, at most $2 of them: the
+ * first $2 of each table's, merged (each read from its primary key's
+ * index, so that a slice costs the same at the end as at the start). */
+#define AOR_LIST_AFTER_SQL \
+	"SELECT aor FROM (SELECT DISTINCT aor FROM locus.location" \
+	" WHERE aor > $1 ORDER BY aor LIMIT $2::integer) l" \
+	" UNION SELECT aor FROM (SELECT DISTINCT aor FROM locus.instance" \
+	" WHERE aor > $1 ORDER BY aor LIMIT $2::integer) i" \
+	" ORDER BY 1 LIMIT $2::integer"
+
+/* Those of the AORs $1 (text[]) that the database has nothing about. */
+#define AOR_ABSENT_SQL \
+	"SELECT a FROM unnest($1::text[]) AS a WHERE" \
+	" NOT EXISTS (SELECT 1 FROM locus.location l WHERE l.aor = a) AND" \
+	" NOT EXISTS (SELECT 1 FROM locus.instance i WHERE i.aor = a)"
+
 /*
  * The "_many" forms take every parameter as an array: db.c merges the
  * executions of a group commit into one statement each (see db.h).  The
@@ -79,13 +95,11 @@ const struct db_statement persist_statements[] = {
 	{"expired_delete",
 	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
 	{"aor_reload", persist_reload_sql, 2, NULL},
-	{"aor_list", persist_aor_list_sql, 0, NULL},
+	{"aor_list_after", AOR_LIST_AFTER_SQL, 2, NULL},
+	{"aor_absent", AOR_ABSENT_SQL, 1, NULL},
 	{"subscriber_ha1", "SELECT ha1_md5, ha1_sha256 FROM locus.subscriber"
 	 " WHERE username = $1 AND domain = $2", 2, NULL},
 };
-
-const char persist_aor_list_sql[] =
-	"SELECT aor FROM locus.location UNION SELECT aor FROM locus.instance";
 
 /* locus's sessions notify once per commit (sql/schema.sql). */
 const char persist_session_sql[] = "SET locus.writer = on";

@@ -31,8 +31,9 @@ int persist_row_load(struct location *loc, const struct pg_result *res,
  * "aor_reload". */
 extern const char persist_reload_sql[];
 
-/* Every AOR the database knows: prepared as "aor_list". */
-extern const char persist_aor_list_sql[];
+/* Also prepared: "aor_list_after" ($1 an AOR, $2 a count): the AORs
+ * the database knows after $1, at most $2, in key order; "aor_absent"
+ * ($1 text[]): those of them it knows nothing about. */
 
 int persist_binding_upsert(struct db_txn *tx, const char *aor,
 			   const struct binding *b);
