@@ -154,12 +154,15 @@ log_ms() {   # log_ms LINE: a locus log line's time, ms since the epoch
 # resync_measure N: locus on the N bindings in the database (scale_measure
 # left them there) loses its LISTEN connection to pg_terminate_backend
 # and reloads every AOR (location/sync.c).  RESYNC_S: seconds from the
-# loss to the last reload (the first second of it is the reconnect
+# loss to the end of the resync (the first second of it is the reconnect
 # delay); RESYNC_TURN_MS: the latest answer to an OPTIONS sent meanwhile,
-# the longest the resync held locus's event loop.  At log level debug,
-# for the reloads' lines.
+# the longest the resync held locus's event loop.  At log level debug:
+# a locus without the "resync done" line is done at its last reload.
 resync_measure() {
 	local n=$1 probe_pid lost end lines count before=0 quiet=0
+	# lines of the log since the cut that match PATTERN (grep -c reads
+	# them all: a grep -q would leave tail to die of SIGPIPE)
+	logged() { tail -n +"$lines" "$STATE/locus.log" | grep -c -E "$1" || true; }
 	LOCUS_LOG_LEVEL=debug server_launch locus "s$n"
 	rm -f "$STATE/probe.stop"
 	options_probe "$LOCUS_PORT" "$STATE/probe.stop" >"$STATE/probe.out" &
@@ -169,10 +172,14 @@ resync_measure() {
 	psql_db locus -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 	                  WHERE datname = 'locus' AND query = 'LISTEN locus_change'" \
 		>/dev/null
-	# done when no reload has been logged for 5 s (at most 10 minutes)
+	# done when locus says so; a locus that does not (it does not
+	# announce the resync either) when no reload has been logged for 5 s;
+	# at most 10 minutes
 	for _ in $(seq 1 600); do
 		sleep 1
-		count=$(tail -n +"$lines" "$STATE/locus.log" | grep -c 'sync: reloaded' || true)
+		[ "$(logged 'sync: resync done')" -gt 0 ] && break
+		[ "$(logged 'sync: reloading every AOR')" -gt 0 ] && continue
+		count=$(logged 'sync: reloaded')
 		if [ "$count" -gt 0 ] && [ "$count" = "$before" ]; then
 			quiet=$((quiet + 1))
 			[ $quiet -ge 5 ] && break
@@ -185,7 +192,8 @@ resync_measure() {
 	wait "$probe_pid" || true
 	server_stop
 	lost=$(log_ms "$(tail -n +"$lines" "$STATE/locus.log" | grep -m1 'LISTEN connection lost')")
-	end=$(log_ms "$(tail -n +"$lines" "$STATE/locus.log" | grep 'sync: reloaded' | tail -n 1)")
+	end=$(log_ms "$(tail -n +"$lines" "$STATE/locus.log" |
+		grep -E 'sync: (resync done|reloaded)' | tail -n 1)")
 	RESYNC_S[$n]=$(awk -v a="$lost" -v b="$end" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
 	RESYNC_TURN_MS[$n]=$(awk -v a="$lost" -v b="$end" \
 		'$1 >= a && $1 <= b && $2 > m { m = $2 } END { print m + 0 }' "$STATE/probe.out")
