@@ -57,6 +57,7 @@ struct db_batch {
 
 static void fd_handler(int flags, void *arg);
 static void reconnect_start(void *arg);
+static void flush_schedule(struct db *db);
 
 
 static uint64_t now_us(void)
@@ -66,7 +67,6 @@ static uint64_t now_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
-static void flush_schedule(struct db *db);
 
 
 static void batch_destructor(void *arg)
@@ -223,30 +223,6 @@ static bool batch_mergeable(const struct db *db, const struct db_batch *b)
 }
 
 
-/* One array literal element: NULL, or the value quoted with " and \\
- * escaped (PostgreSQL's array input syntax), copied in runs between the
- * characters that need escaping. */
-static int array_element(struct mbuf *mb, const char *v)
-{
-	int err;
-
-	if (!v)
-		return mbuf_write_str(mb, "NULL");
-	err = mbuf_write_u8(mb, '"');
-	while (*v && !err) {
-		size_t run = strcspn(v, "\"\\");
-		err = mbuf_write_mem(mb, (const uint8_t *)v, run);
-		v += run;
-		if (*v && !err) {
-			err = mbuf_write_u8(mb, '\\') |
-				mbuf_write_u8(mb, (uint8_t)*v);
-			++v;
-		}
-	}
-	return err | mbuf_write_u8(mb, '"');
-}
-
-
 /* The executions of statement ST in batch B, as one execution of its
  * array form: parameter P is the array of every execution's P. */
 static int send_merged_stmt(struct db *db, const struct db_batch *b,
@@ -271,7 +247,7 @@ static int send_merged_stmt(struct db *db, const struct db_batch *b,
 				else
 					err = mbuf_write_u8(arrays[p],
 							    any ? ',' : '{')
-					    | array_element(arrays[p],
+					    | db_array_element(arrays[p],
 							    ex->values[p]);
 			}
 			any = true;
@@ -555,27 +531,38 @@ static void prepared_done(int err, const char *sqlstate, const char *errmsg,
 }
 
 
-/* The connection is open: enter pipeline mode, watch the socket, and
- * queue the PREPAREs ahead of any transaction, so they are in place when
- * those run.  On failure WHY says what failed, and nothing is queued. */
+/* The connection is open: non-blocking pipeline mode, the socket
+ * watched, ready for transactions.  On failure WHY says what failed. */
+static int pipeline_enter(struct db *db, char *why, size_t sz)
+{
+	char msg[256];
+	int err;
+
+	if (PQsetnonblocking(db->conn, 1) || !PQenterPipelineMode(db->conn)) {
+		pgasync_one_line(msg, sizeof(msg), PQerrorMessage(db->conn));
+		re_snprintf(why, sz, "cannot enter pipeline mode: %s", msg);
+		return EIO;
+	}
+	db->fd = PQsocket(db->conn);
+	err = fd_listen(db->fd, FD_READ, fd_handler, db);
+	if (err)
+		re_snprintf(why, sz, "cannot watch its socket: %m", err);
+	db->up = !err;
+	return err;
+}
+
+
+/* A reconnect: the pipeline, and the PREPAREs queued ahead of any
+ * transaction, so they are in place when those run.  On failure WHY
+ * says what failed, and nothing is queued. */
 static int pipeline_start(struct db *db, char *why, size_t sz)
 {
 	struct db_txn *tx = NULL;
 	int err;
 
-	if (PQsetnonblocking(db->conn, 1) || !PQenterPipelineMode(db->conn)) {
-		pgasync_one_line(why, sz, PQerrorMessage(db->conn));
-		return EIO;
-	}
-
-	db->fd = PQsocket(db->conn);
-	err = fd_listen(db->fd, FD_READ, fd_handler, db);
-	if (err) {
-		re_snprintf(why, sz, "cannot watch its socket: %m", err);
+	err = pipeline_enter(db, why, sz);
+	if (err)
 		return err;
-	}
-	db->up = true;
-
 	err = db_txn_alloc(&tx, prepared_done, db);
 	if (!err && db->session_sql)
 		err = db_txn_add_sql(tx, db->session_sql);
@@ -627,50 +614,40 @@ static void db_destructor(void *arg)
 	struct db *db = arg;
 
 	tmr_cancel(&db->reconnect);
-	tmr_cancel(&db->flush);
 	db->attempt = mem_deref(db->attempt);
 	connection_drop(db);
 	mem_deref(db->conninfo);
 }
 
 
-/* Blocking PREPAREs at start-up, so a schema problem stops locus with the
- * server's own message rather than failing every REGISTER later. */
-static int prepare_blocking(struct db *db, char *errbuf, size_t errsz)
+/* Blocking, at start-up only: the session setting, then the PREPAREs,
+ * so that a schema problem stops locus with the server's own message
+ * rather than failing every REGISTER later. */
+static int startup_blocking(struct db *db, char *errbuf, size_t errsz)
 {
-	for (size_t i = 0; i < db->stmtc; i++) {
-		const struct db_statement *st = &db->stmts[i];
-		PGresult *res = PQprepare(db->conn, st->name, st->sql,
-					  st->nparams, NULL);
-		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PGresult *res;
+	bool ok = true;
 
+	if (db->session_sql) {
+		res = PQexec(db->conn, db->session_sql);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			PQresultStatus(res) == PGRES_TUPLES_OK;
+		if (!ok)
+			re_snprintf(errbuf, errsz, "'%s' failed: %s",
+				    db->session_sql, PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	for (size_t i = 0; ok && i < db->stmtc; i++) {
+		const struct db_statement *st = &db->stmts[i];
+
+		res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		if (!ok)
 			re_snprintf(errbuf, errsz,
 				    "preparing statement '%s' failed: %s",
 				    st->name, PQresultErrorMessage(res));
 		PQclear(res);
-		if (!ok)
-			return EIO;
 	}
-	return 0;
-}
-
-
-/* Blocking, at start-up only. */
-static int session_setup(struct db *db, char *errbuf, size_t errsz)
-{
-	PGresult *res;
-	bool ok;
-
-	if (!db->session_sql)
-		return 0;
-	res = PQexec(db->conn, db->session_sql);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-		PQresultStatus(res) == PGRES_TUPLES_OK;
-	if (!ok)
-		re_snprintf(errbuf, errsz, "'%s' failed: %s", db->session_sql,
-			    PQresultErrorMessage(res));
-	PQclear(res);
 	return ok ? 0 : EIO;
 }
 
@@ -703,22 +680,9 @@ int db_open(struct db **dbp, const char *conninfo,
 		goto out;
 	}
 
-	err = session_setup(db, errbuf, errsz);
+	err = startup_blocking(db, errbuf, errsz);
 	if (!err)
-		err = prepare_blocking(db, errbuf, errsz);
-	if (err)
-		goto out;
-
-	db->fd = PQsocket(db->conn);
-	if (PQsetnonblocking(db->conn, 1) ||
-	    !PQenterPipelineMode(db->conn)) {
-		re_snprintf(errbuf, errsz, "cannot enter pipeline mode: %s",
-			    PQerrorMessage(db->conn));
-		err = EIO;
-		goto out;
-	}
-	db->up = true;
-	err = fd_listen(db->fd, FD_READ, fd_handler, db);
+		err = pipeline_enter(db, errbuf, errsz);
 
  out:
 	if (err)

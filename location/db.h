@@ -83,6 +83,11 @@ int  db_txn_add_query(struct db_txn *tx, const char *name, int nparams,
  * that should see nothing of others' uncommitted writes). */
 void db_txn_set_solo(struct db_txn *tx);
 
+/* Writes V into MB as one element of a PostgreSQL array literal
+ * ({a,b}): NULL, or V double-quoted with " and \\ escaped. */
+struct mbuf;
+int  db_array_element(struct mbuf *mb, const char *v);
+
 /* The PostgreSQL backend PID of the connection: notifications caused by
  * our own writes carry it.  0 while disconnected. */
 int  db_backend_pid(const struct db *db);

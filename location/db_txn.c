@@ -129,6 +129,28 @@ int db_txn_add_sql(struct db_txn *tx, const char *sql)
 }
 
 
+/* Copied in runs between the characters that need escaping. */
+int db_array_element(struct mbuf *mb, const char *v)
+{
+	int err;
+
+	if (!v)
+		return mbuf_write_str(mb, "NULL");
+	err = mbuf_write_u8(mb, '"');
+	while (*v && !err) {
+		size_t run = strcspn(v, "\"\\");
+		err = mbuf_write_mem(mb, (const uint8_t *)v, run);
+		v += run;
+		if (*v && !err) {
+			err = mbuf_write_u8(mb, '\\') |
+				mbuf_write_u8(mb, (uint8_t)*v);
+			++v;
+		}
+	}
+	return err | mbuf_write_u8(mb, '"');
+}
+
+
 void db_txn_complete(struct db_txn *tx, int err, const char *sqlstate,
 		     const char *errmsg)
 {

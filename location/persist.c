@@ -227,21 +227,6 @@ int persist_path_array(char **arrayp, const char *path)
 }
 
 
-/* array-literal escaping: every element quoted, \ and " escaped */
-static int array_element_write(struct mbuf *mb, const char *p, size_t len)
-{
-	int err = mbuf_write_u8(mb, '"');
-
-	for (size_t i = 0; i < len && !err; i++) {
-		if (p[i] == '"' || p[i] == '\\')
-			err = mbuf_write_u8(mb, '\\');
-		if (!err)
-			err = mbuf_write_u8(mb, (uint8_t)p[i]);
-	}
-	return err ? err : mbuf_write_u8(mb, '"');
-}
-
-
 int persist_text_array(char **arrayp, const char *const *v, size_t n)
 {
 	struct mbuf *mb = mbuf_alloc(64 + 32 * n);
@@ -254,7 +239,7 @@ int persist_text_array(char **arrayp, const char *const *v, size_t n)
 		if (i)
 			err = mbuf_write_u8(mb, ',');
 		if (!err)
-			err = array_element_write(mb, v[i], strlen(v[i]));
+			err = db_array_element(mb, v[i]);
 	}
 	if (!err)
 		err = mbuf_write_u8(mb, '}');
