@@ -267,7 +267,8 @@ static void verdict(struct pending *p, struct auth_result *res)
 }
 
 
-static void ha1_done(int err, const char *errmsg, void *arg)
+static void ha1_done(int err, const char *sqlstate, const char *errmsg,
+		     void *arg)
 {
 	struct pending *p = arg;
 	struct auth_result res;

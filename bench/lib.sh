@@ -72,8 +72,9 @@ wal_warm() {
 		-c "DROP TABLE wal_warm" -c "CHECKPOINT" >/dev/null
 }
 
-bench_setup() {
-	bench_deps
+# locus (build-bench/) and PostgreSQL with its schema: what every part
+# needs; the Kamailio side is bench_setup's.
+bench_setup_locus() {
 	say "building locus"
 	cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release \
 		>/dev/null
@@ -90,6 +91,11 @@ CONF
 	"$top/scripts/pg.sh" start "$PG_DIR"
 	PGOPTIONS="-c client_min_messages=warning" \
 		"$top/scripts/pg.sh" schema "$PG_DIR" locus
+}
+
+bench_setup() {
+	bench_deps
+	bench_setup_locus
 	wal_warm
 	psql_db postgres -c "CREATE DATABASE kamailio" >/dev/null
 	psql_db kamailio -f /usr/share/kamailio/postgres/standard-create.sql >/dev/null

@@ -8,6 +8,11 @@
 # its memory; PSS counts a shared page once), read 5 s after the last
 # copy routes (Kamailio answers before its usrloc has loaded);
 # per binding is (memory with N - memory with none) / N.
+#
+# Then locus's resync with N bindings (resync_measure): on its own, without
+# Kamailio or the loads,
+#
+#   bench/scale.sh resync [N]      # N defaults to 1000000
 set -euo pipefail
 
 SCALE_COUNTS=${SCALE_COUNTS:-100000 1000000}
@@ -92,6 +97,110 @@ scale_measure() {
 	server_stop
 	say "$server with $n bindings: up in $LAUNCH_S s, ${MEM[$server/$n]} kB" \
 		"$( [ "$server" = locus ] && grep -o 'loaded [0-9]* binding' "$STATE/locus.log" | tail -1)"
+	if [ "$server" = locus ] && [ "$n" -gt 0 ]; then
+		resync_measure "$n"
+	fi
+}
+
+# ---- locus's resync after losing its LISTEN connection ------------------
+
+declare -A RESYNC_S RESYNC_TURN_MS
+
+# The OPTIONS prober: one to sip:example.com every 5 ms from one socket;
+# for each answer, a line "SENT_MS RTT_MS" (SENT_MS: wall clock, ms since
+# the epoch) on stdout; runs until the file STOP exists.  An answer late
+# by T ms means the event loop was busy for about T ms.
+options_probe() {   # options_probe PORT STOP
+	python3 - "$1" "$2" <<'PY'
+import os, socket, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.setblocking(False)
+lport, sent, n = s.getsockname()[1], {}, 0
+nxt = time.monotonic()
+while not os.path.exists(stop):
+    now = time.monotonic()
+    if now >= nxt:
+        n += 1
+        sent[n] = (time.time_ns() // 1000000, now)
+        s.sendto((f"OPTIONS sip:example.com SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bKp{n}\r\n"
+                  "From: <sip:probe@example.com>;tag=probe\r\n"
+                  "To: <sip:example.com>\r\n"
+                  f"Call-ID: probe-{os.getpid()}\r\nCSeq: {n} OPTIONS\r\n"
+                  "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(),
+                 ("127.0.0.1", port))
+        nxt += 0.005
+    try:
+        while True:
+            data = s.recv(65535)
+            for line in data.split(b"\r\n"):
+                if line.lower().startswith(b"cseq:"):
+                    k = int(line.split()[1])
+                    if k in sent:
+                        ms, t0 = sent.pop(k)
+                        print(ms, round((time.monotonic() - t0) * 1000, 1))
+    except (BlockingIOError, ConnectionRefusedError):
+        pass
+    time.sleep(0.0005)
+PY
+}
+
+log_ms() {   # log_ms LINE: a locus log line's time, ms since the epoch
+	date -u -d "$(cut -d' ' -f1 <<<"$1" | tr T ' ' | tr -d Z)" +%s%3N
+}
+
+# resync_measure N: locus on the N bindings in the database (scale_measure
+# left them there) loses its LISTEN connection to pg_terminate_backend
+# and reloads every AOR (location/sync.c).  RESYNC_S: seconds from the
+# loss to the end of the resync (the first second of it is the reconnect
+# delay); RESYNC_TURN_MS: the latest answer to an OPTIONS sent meanwhile,
+# the longest the resync held locus's event loop.  At log level debug:
+# a locus without the "resync done" line is done at its last reload.
+resync_measure() {
+	local n=$1 probe_pid lost end lines count before=0 quiet=0
+	# lines of the log since the cut that match PATTERN (grep -c reads
+	# them all: a grep -q would leave tail to die of SIGPIPE)
+	logged() { tail -n +"$lines" "$STATE/locus.log" | grep -c -E "$1" || true; }
+	LOCUS_LOG_LEVEL=debug server_launch locus "s$n"
+	rm -f "$STATE/probe.stop"
+	options_probe "$LOCUS_PORT" "$STATE/probe.stop" >"$STATE/probe.out" &
+	probe_pid=$!
+	sleep 2
+	lines=$(wc -l <"$STATE/locus.log")
+	psql_db locus -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	                  WHERE datname = 'locus' AND query = 'LISTEN locus_change'" \
+		>/dev/null
+	# done when locus says so; a locus that does not (it does not
+	# announce the resync either) when no reload has been logged for 5 s;
+	# at most 10 minutes
+	for _ in $(seq 1 600); do
+		sleep 1
+		[ "$(logged 'sync: resync done')" -gt 0 ] && break
+		[ "$(logged 'sync: reloading every AOR')" -gt 0 ] && continue
+		count=$(logged 'sync: reloaded')
+		if [ "$count" -gt 0 ] && [ "$count" = "$before" ]; then
+			quiet=$((quiet + 1))
+			[ $quiet -ge 5 ] && break
+		else
+			quiet=0
+		fi
+		before=$count
+	done
+	touch "$STATE/probe.stop"
+	wait "$probe_pid" || true
+	server_stop
+	lost=$(log_ms "$(tail -n +"$lines" "$STATE/locus.log" | grep -m1 'LISTEN connection lost')")
+	end=$(log_ms "$(tail -n +"$lines" "$STATE/locus.log" |
+		grep -E 'sync: (resync done|reloaded)' | tail -n 1)")
+	RESYNC_S[$n]=$(awk -v a="$lost" -v b="$end" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+	RESYNC_TURN_MS[$n]=$(awk -v a="$lost" -v b="$end" \
+		'$1 >= a && $1 <= b && $2 > m { m = $2 } END { print m + 0 }' "$STATE/probe.out")
+	say "locus with $n bindings: resync after a lost LISTEN connection" \
+		"${RESYNC_S[$n]} s (from the loss, reconnect delay included)," \
+		"slowest OPTIONS answer meanwhile ${RESYNC_TURN_MS[$n]} ms" \
+		"($(awk -v a="$lost" -v b="$end" '$1 >= a && $1 <= b' "$STATE/probe.out" | wc -l) answered)"
 }
 
 scale_run() {
@@ -102,3 +211,18 @@ scale_run() {
 	done
 	server_truncate
 }
+
+# bench/scale.sh resync [N]: the resync measurement alone.
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${1:-}" = resync ]; then
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	. "$top/bench/lib.sh"
+	. "$top/bench/loads.sh"
+	n=${2:-1000000}
+	bench_setup_locus
+	psql_db locus -c "TRUNCATE locus.location, locus.instance"
+	server_launch locus
+	template_register
+	server_stop
+	locus_fill "$n" >/dev/null
+	resync_measure "$n"
+fi

@@ -51,11 +51,13 @@ struct db_batch {
 	struct le *cur_txn;     /* whose statement the next result is for  */
 	struct le *cur_exec;
 	int err;                /* first error of the batch                */
+	char sqlstate[6];       /* its SQLSTATE, "" if none                */
 	char *errmsg;
 };
 
 static void fd_handler(int flags, void *arg);
-static void reconnect_start(struct db *db);
+static void reconnect_start(void *arg);
+static void flush_schedule(struct db *db);
 
 
 static uint64_t now_us(void)
@@ -65,7 +67,6 @@ static uint64_t now_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
-static void flush_schedule(struct db *db);
 
 
 static void batch_destructor(void *arg)
@@ -96,22 +97,13 @@ const struct db_stats *db_stats(const struct db *db)
 }
 
 
-static void watch_fd(struct db *db)
-{
-	int flags = FD_READ;
-
-	if (PQflush(db->conn) == 1)
-		flags |= FD_WRITE;
-	(void)fd_listen(db->fd, flags, fd_handler, db);
-}
-
-
-static void complete_all(struct list *txns, int err, const char *errmsg)
+static void complete_all(struct list *txns, int err, const char *sqlstate,
+			 const char *errmsg)
 {
 	struct le *le;
 
 	while ((le = list_head(txns)))
-		db_txn_complete(le->data, err, errmsg);
+		db_txn_complete(le->data, err, sqlstate, errmsg);
 }
 
 
@@ -124,10 +116,32 @@ static void fail_all(struct db *db)
 
 	while ((le = list_head(&db->inflight))) {
 		struct db_batch *b = le->data;
-		complete_all(&b->txns, ECONNRESET, NULL);
+		complete_all(&b->txns, ECONNRESET, NULL, NULL);
 		mem_deref(b);
 	}
-	complete_all(&db->queue, ENOTCONN, NULL);
+	complete_all(&db->queue, ENOTCONN, NULL, NULL);
+}
+
+
+/* Closes the connection, if any, and fails everything pending. */
+static void connection_drop(struct db *db)
+{
+	if (db->fd >= 0)
+		fd_close(db->fd);
+	db->fd = -1;
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->up = false;
+	tmr_cancel(&db->flush);
+	fail_all(db);
+}
+
+
+static void reconnect_schedule(struct db *db)
+{
+	tmr_start(&db->reconnect, RECONNECT_DELAY_MS, reconnect_start, db);
 }
 
 
@@ -138,18 +152,30 @@ static void connection_lost(struct db *db, const char *why)
 
 	pgasync_one_line(reason, sizeof(reason), why);
 	log_error("database: connection lost (%s); reconnecting", reason);
+	connection_drop(db);
+	reconnect_schedule(db);
+}
 
-	if (db->conn) {
-		fd_close(db->fd);
-		PQfinish(db->conn);
-		db->conn = NULL;
+
+/* Reading always, writing too while libpq holds output the socket did
+ * not take.  A socket the loop cannot watch is as good as lost: nothing
+ * would ever be read from it again.  False if so (the connection was
+ * dropped, a reconnect is scheduled). */
+static bool watch_fd(struct db *db)
+{
+	char why[64];
+	int flags = FD_READ;
+	int err;
+
+	if (PQflush(db->conn) == 1)
+		flags |= FD_WRITE;
+	err = fd_listen(db->fd, flags, fd_handler, db);
+	if (err) {
+		re_snprintf(why, sizeof(why), "cannot watch its socket: %m",
+			    err);
+		connection_lost(db, why);
 	}
-	db->up = false;
-	tmr_cancel(&db->flush);
-	fail_all(db);
-
-	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-		  (tmr_h *)reconnect_start, db);
+	return !err;
 }
 
 
@@ -197,30 +223,6 @@ static bool batch_mergeable(const struct db *db, const struct db_batch *b)
 }
 
 
-/* One array literal element: NULL, or the value quoted with " and \\
- * escaped (PostgreSQL's array input syntax), copied in runs between the
- * characters that need escaping. */
-static int array_element(struct mbuf *mb, const char *v)
-{
-	int err;
-
-	if (!v)
-		return mbuf_write_str(mb, "NULL");
-	err = mbuf_write_u8(mb, '"');
-	while (*v && !err) {
-		size_t run = strcspn(v, "\"\\");
-		err = mbuf_write_mem(mb, (const uint8_t *)v, run);
-		v += run;
-		if (*v && !err) {
-			err = mbuf_write_u8(mb, '\\') |
-				mbuf_write_u8(mb, (uint8_t)*v);
-			++v;
-		}
-	}
-	return err | mbuf_write_u8(mb, '"');
-}
-
-
 /* The executions of statement ST in batch B, as one execution of its
  * array form: parameter P is the array of every execution's P. */
 static int send_merged_stmt(struct db *db, const struct db_batch *b,
@@ -245,7 +247,7 @@ static int send_merged_stmt(struct db *db, const struct db_batch *b,
 				else
 					err = mbuf_write_u8(arrays[p],
 							    any ? ',' : '{')
-					    | array_element(arrays[p],
+					    | db_array_element(arrays[p],
 							    ex->values[p]);
 			}
 			any = true;
@@ -337,7 +339,6 @@ static int batch_send(struct db *db)
 	++db->stats.batches;
 	db->stats.txns += list_count(&b->txns);
 	db->stats.batch_max = MAX(db->stats.batch_max, list_count(&b->txns));
-	watch_fd(db);
 	return 0;
 }
 
@@ -352,6 +353,8 @@ static void flush_handler(void *arg)
 		return;
 	if (batch_send(db))
 		connection_lost(db, PQerrorMessage(db->conn));
+	else
+		(void)watch_fd(db);
 }
 
 
@@ -380,9 +383,12 @@ int db_txn_submit(struct db *db, struct db_txn *tx)
 
 static void note_error(struct db_batch *b, const PGresult *res, int err)
 {
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
 	if (b->err)
 		return;   /* keep the first, the others are consequences */
 	b->err = err;
+	str_ncpy(b->sqlstate, sqlstate ? sqlstate : "", sizeof(b->sqlstate));
 	(void)str_dup(&b->errmsg, PQresultErrorMessage(res));
 	if (b->errmsg)
 		b->errmsg[strcspn(b->errmsg, "\n")] = '\0';
@@ -412,7 +418,8 @@ static void batch_complete(struct db *db, struct db_batch *b)
 		}
 	}
 	else {
-		complete_all(&b->txns, b->err, b->errmsg);
+		complete_all(&b->txns, b->err,
+			     b->sqlstate[0] ? b->sqlstate : NULL, b->errmsg);
 	}
 	mem_deref(b);
 	flush_schedule(db);
@@ -502,11 +509,12 @@ static void fd_handler(int flags, void *arg)
 		connection_lost(db, PQerrorMessage(db->conn));
 		return;
 	}
-	watch_fd(db);
+	(void)watch_fd(db);
 }
 
 
-static void prepared_done(int err, const char *errmsg, void *arg)
+static void prepared_done(int err, const char *sqlstate, const char *errmsg,
+			  void *arg)
 {
 	struct db *db = arg;
 
@@ -523,19 +531,38 @@ static void prepared_done(int err, const char *errmsg, void *arg)
 }
 
 
-/* The connection is open: enter pipeline mode and queue the PREPAREs
- * ahead of any transaction, so they are in place when those run. */
-static int pipeline_start(struct db *db)
+/* The connection is open: non-blocking pipeline mode, the socket
+ * watched, ready for transactions.  On failure WHY says what failed. */
+static int pipeline_enter(struct db *db, char *why, size_t sz)
+{
+	char msg[256];
+	int err;
+
+	if (PQsetnonblocking(db->conn, 1) || !PQenterPipelineMode(db->conn)) {
+		pgasync_one_line(msg, sizeof(msg), PQerrorMessage(db->conn));
+		re_snprintf(why, sz, "cannot enter pipeline mode: %s", msg);
+		return EIO;
+	}
+	db->fd = PQsocket(db->conn);
+	err = fd_listen(db->fd, FD_READ, fd_handler, db);
+	if (err)
+		re_snprintf(why, sz, "cannot watch its socket: %m", err);
+	db->up = !err;
+	return err;
+}
+
+
+/* A reconnect: the pipeline, and the PREPAREs queued ahead of any
+ * transaction, so they are in place when those run.  On failure WHY
+ * says what failed, and nothing is queued. */
+static int pipeline_start(struct db *db, char *why, size_t sz)
 {
 	struct db_txn *tx = NULL;
 	int err;
 
-	if (PQsetnonblocking(db->conn, 1) || !PQenterPipelineMode(db->conn))
-		return EIO;
-
-	db->fd = PQsocket(db->conn);
-	db->up = true;
-
+	err = pipeline_enter(db, why, sz);
+	if (err)
+		return err;
 	err = db_txn_alloc(&tx, prepared_done, db);
 	if (!err && db->session_sql)
 		err = db_txn_add_sql(tx, db->session_sql);
@@ -547,8 +574,8 @@ static int pipeline_start(struct db *db)
 		err = db_txn_submit(db, tx);
 	}
 	mem_deref(tx);
-	if (!err)
-		(void)fd_listen(db->fd, FD_READ, fd_handler, db);
+	if (err)
+		re_snprintf(why, sz, "%m", err);
 	return err;
 }
 
@@ -556,33 +583,29 @@ static int pipeline_start(struct db *db)
 static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 {
 	struct db *db = arg;
+	char why[256] = "";
 
 	db->attempt = mem_deref(db->attempt);
 	db->conn = conn;
-	if (conn && !pipeline_start(db))
+	if (conn && !pipeline_start(db, why, sizeof(why)))
 		return;
 
+	connection_drop(db);
 	if (db->failed_attempts++ % OUTAGE_LOG_EVERY == 0)
 		log_warn("database: still unreachable after %u attempt(s): %s;"
 			 " REGISTERs get 503, routing goes on from memory",
-			 db->failed_attempts, conn ? PQerrorMessage(conn)
-						   : errmsg);
-	if (conn) {
-		PQfinish(conn);
-		db->conn = NULL;
-	}
-	db->up = false;
-	tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-		  (tmr_h *)reconnect_start, db);
+			 db->failed_attempts, conn ? why : errmsg);
+	reconnect_schedule(db);
 }
 
 
-/* Non-blocking reconnect from inside the loop. */
-static void reconnect_start(struct db *db)
+/* Non-blocking reconnect from inside the loop (a tmr_h). */
+static void reconnect_start(void *arg)
 {
+	struct db *db = arg;
+
 	if (pgasync_connect(&db->attempt, db->conninfo, reconnected, db))
-		tmr_start(&db->reconnect, RECONNECT_DELAY_MS,
-			  (tmr_h *)reconnect_start, db);
+		reconnect_schedule(db);
 }
 
 
@@ -591,56 +614,40 @@ static void db_destructor(void *arg)
 	struct db *db = arg;
 
 	tmr_cancel(&db->reconnect);
-	tmr_cancel(&db->flush);
 	db->attempt = mem_deref(db->attempt);
-	if (db->conn) {
-		fd_close(db->fd);
-		PQfinish(db->conn);
-		db->conn = NULL;
-	}
-	db->up = false;
-	fail_all(db);
+	connection_drop(db);
 	mem_deref(db->conninfo);
 }
 
 
-/* Blocking PREPAREs at start-up, so a schema problem stops locus with the
- * server's own message rather than failing every REGISTER later. */
-static int prepare_blocking(struct db *db, char *errbuf, size_t errsz)
+/* Blocking, at start-up only: the session setting, then the PREPAREs,
+ * so that a schema problem stops locus with the server's own message
+ * rather than failing every REGISTER later. */
+static int startup_blocking(struct db *db, char *errbuf, size_t errsz)
 {
-	for (size_t i = 0; i < db->stmtc; i++) {
-		const struct db_statement *st = &db->stmts[i];
-		PGresult *res = PQprepare(db->conn, st->name, st->sql,
-					  st->nparams, NULL);
-		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PGresult *res;
+	bool ok = true;
 
+	if (db->session_sql) {
+		res = PQexec(db->conn, db->session_sql);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			PQresultStatus(res) == PGRES_TUPLES_OK;
+		if (!ok)
+			re_snprintf(errbuf, errsz, "'%s' failed: %s",
+				    db->session_sql, PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	for (size_t i = 0; ok && i < db->stmtc; i++) {
+		const struct db_statement *st = &db->stmts[i];
+
+		res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		if (!ok)
 			re_snprintf(errbuf, errsz,
 				    "preparing statement '%s' failed: %s",
 				    st->name, PQresultErrorMessage(res));
 		PQclear(res);
-		if (!ok)
-			return EIO;
 	}
-	return 0;
-}
-
-
-/* Blocking, at start-up only. */
-static int session_setup(struct db *db, char *errbuf, size_t errsz)
-{
-	PGresult *res;
-	bool ok;
-
-	if (!db->session_sql)
-		return 0;
-	res = PQexec(db->conn, db->session_sql);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-		PQresultStatus(res) == PGRES_TUPLES_OK;
-	if (!ok)
-		re_snprintf(errbuf, errsz, "'%s' failed: %s", db->session_sql,
-			    PQresultErrorMessage(res));
-	PQclear(res);
 	return ok ? 0 : EIO;
 }
 
@@ -673,22 +680,9 @@ int db_open(struct db **dbp, const char *conninfo,
 		goto out;
 	}
 
-	err = session_setup(db, errbuf, errsz);
+	err = startup_blocking(db, errbuf, errsz);
 	if (!err)
-		err = prepare_blocking(db, errbuf, errsz);
-	if (err)
-		goto out;
-
-	db->fd = PQsocket(db->conn);
-	if (PQsetnonblocking(db->conn, 1) ||
-	    !PQenterPipelineMode(db->conn)) {
-		re_snprintf(errbuf, errsz, "cannot enter pipeline mode: %s",
-			    PQerrorMessage(db->conn));
-		err = EIO;
-		goto out;
-	}
-	db->up = true;
-	err = fd_listen(db->fd, FD_READ, fd_handler, db);
+		err = pipeline_enter(db, errbuf, errsz);
 
  out:
 	if (err)

@@ -19,8 +19,13 @@
 struct db;
 struct db_txn;
 
-/* ERR is 0 when committed.  ERRMSG is the server's message, or NULL. */
-typedef void (db_done_h)(int err, const char *errmsg, void *arg);
+/* ERR is 0 when committed.  When the server refused the transaction,
+ * SQLSTATE is its error code (five characters, e.g. "23505"; what the
+ * caller decides by) and ERRMSG its message (one line, for the log);
+ * both are NULL when the failure was not the server's answer (connection
+ * lost: ECONNRESET if the transaction had been sent, ENOTCONN if not). */
+typedef void (db_done_h)(int err, const char *sqlstate, const char *errmsg,
+			 void *arg);
 
 /* The rows of one statement (a libpq PGresult), as soon as they arrive. */
 struct pg_result;
@@ -44,7 +49,8 @@ struct db_statement {
 /*
  * Connects (blocking: only at start-up, before the loop runs), runs
  * SESSION_SQL (may be NULL), prepares STMTS, then switches the connection
- * to non-blocking pipeline mode in the loop.  When the connection is lost later it is re-established from the
+ * to non-blocking pipeline mode in the loop.  When the connection is lost
+ * later (or its socket cannot be watched) it is re-established from the
  * loop without blocking; meanwhile db_txn_submit() fails with ENOTCONN.
  */
 int  db_open(struct db **dbp, const char *conninfo,
@@ -76,7 +82,11 @@ int  db_txn_add_query(struct db_txn *tx, const char *name, int nparams,
 /* A transaction that must not share its commit (e.g. a consistent read
  * that should see nothing of others' uncommitted writes). */
 void db_txn_set_solo(struct db_txn *tx);
-size_t db_txn_count(const struct db_txn *tx);
+
+/* Writes V into MB as one element of a PostgreSQL array literal
+ * ({a,b}): NULL, or V double-quoted with " and \\ escaped. */
+struct mbuf;
+int  db_array_element(struct mbuf *mb, const char *v);
 
 /* The PostgreSQL backend PID of the connection: notifications caused by
  * our own writes carry it.  0 while disconnected. */

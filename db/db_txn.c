@@ -20,7 +20,6 @@ static void txn_destructor(void *arg)
 
 	list_unlink(&tx->le);
 	list_flush(&tx->execs);
-	mem_deref(tx->errmsg);
 }
 
 
@@ -81,7 +80,6 @@ static int exec_add(struct db_txn *tx, const char *name, const char *sql,
 		return ENOMEM;
 	}
 	list_append(&tx->execs, &ex->le, ex);
-	++tx->count;
 	return 0;
 }
 
@@ -131,16 +129,33 @@ int db_txn_add_sql(struct db_txn *tx, const char *sql)
 }
 
 
-size_t db_txn_count(const struct db_txn *tx)
+/* Copied in runs between the characters that need escaping. */
+int db_array_element(struct mbuf *mb, const char *v)
 {
-	return tx ? tx->count : 0;
+	int err;
+
+	if (!v)
+		return mbuf_write_str(mb, "NULL");
+	err = mbuf_write_u8(mb, '"');
+	while (*v && !err) {
+		size_t run = strcspn(v, "\"\\");
+		err = mbuf_write_mem(mb, (const uint8_t *)v, run);
+		v += run;
+		if (*v && !err) {
+			err = mbuf_write_u8(mb, '\\') |
+				mbuf_write_u8(mb, (uint8_t)*v);
+			++v;
+		}
+	}
+	return err | mbuf_write_u8(mb, '"');
 }
 
 
-void db_txn_complete(struct db_txn *tx, int err, const char *errmsg)
+void db_txn_complete(struct db_txn *tx, int err, const char *sqlstate,
+		     const char *errmsg)
 {
 	list_unlink(&tx->le);
 	if (tx->doneh)
-		tx->doneh(err, errmsg, tx->arg);
+		tx->doneh(err, sqlstate, errmsg, tx->arg);
 	mem_deref(tx);
 }

@@ -19,12 +19,9 @@ struct db_exec {
 struct db_txn {
 	struct le le;           /* in the db's queue or in a batch          */
 	struct list execs;      /* struct db_exec                           */
-	size_t count;
 	db_done_h *doneh;
 	void *arg;
 	bool solo;              /* must be committed on its own             */
-	int err;
-	char *errmsg;
 };
 
 /* Adds a PREPARE of SQL as NAME (NPARAMS parameters) to TX. */
@@ -33,6 +30,7 @@ int  db_txn_add_prepare(struct db_txn *tx, const char *name,
 /* Adds plain SQL without parameters (a session setting). */
 int  db_txn_add_sql(struct db_txn *tx, const char *sql);
 /* Runs the completion handler once, then releases TX. */
-void db_txn_complete(struct db_txn *tx, int err, const char *errmsg);
+void db_txn_complete(struct db_txn *tx, int err, const char *sqlstate,
+		     const char *errmsg);
 
 #endif

@@ -6,6 +6,7 @@
 struct pgasync {
 	PGconn *conn;
 	int fd;
+	int watch_err;           /* fd_listen() failed: why                */
 	struct tmr tmr;          /* reports a failure from the loop        */
 	pgasync_h *h;
 	void *arg;
@@ -49,8 +50,13 @@ static void finish(struct pgasync *pa, bool ok)
 		fd_close(pa->fd);
 	pa->conn = NULL;
 	if (!ok) {
-		pgasync_one_line(errmsg, sizeof(errmsg),
-				 conn ? PQerrorMessage(conn) : "out of memory");
+		if (pa->watch_err)
+			re_snprintf(errmsg, sizeof(errmsg), "cannot watch the "
+				    "connection's socket: %m", pa->watch_err);
+		else
+			pgasync_one_line(errmsg, sizeof(errmsg), conn
+					 ? PQerrorMessage(conn)
+					 : "out of memory");
 		if (conn)
 			PQfinish(conn);
 		conn = NULL;
@@ -73,11 +79,12 @@ static void poll_handler(int flags, void *arg)
 	switch (st) {
 
 	case PGRES_POLLING_READING:
-		(void)fd_listen(pa->fd, FD_READ, poll_handler, pa);
-		break;
-
 	case PGRES_POLLING_WRITING:
-		(void)fd_listen(pa->fd, FD_WRITE, poll_handler, pa);
+		/* unwatched, the attempt would wait forever: it failed */
+		pa->watch_err = fd_listen(pa->fd, st == PGRES_POLLING_READING
+					  ? FD_READ : FD_WRITE, poll_handler, pa);
+		if (pa->watch_err)
+			finish(pa, false);
 		break;
 
 	case PGRES_POLLING_OK:
@@ -114,11 +121,11 @@ int pgasync_connect(struct pgasync **pp, const char *conninfo,
 	    PQsocket(pa->conn) >= 0) {
 		pa->fd = PQsocket(pa->conn);
 		/* libpq: "consider it as PGRES_POLLING_WRITING" at first */
-		(void)fd_listen(pa->fd, FD_WRITE, poll_handler, pa);
+		pa->watch_err = fd_listen(pa->fd, FD_WRITE, poll_handler, pa);
 	}
-	else {
+	/* a failure is reported from the loop, never before we return */
+	if (pa->fd < 0 || pa->watch_err)
 		tmr_start(&pa->tmr, 0, failed_handler, pa);
-	}
 	*pp = pa;
 	return 0;
 }

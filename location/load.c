@@ -37,20 +37,26 @@ enum {
 	" coalesce(reg_id, 0), coalesce(round(q * 1000)::integer, -1), " \
 	EXPIRES_EPOCH ", call_id, cseq, array_to_string(path, ', ')," \
 	" received, transport, user_agent," \
-	" (extract(epoch from updated_at) * 1000)::bigint, NULL::bigint" \
-	" FROM locus.location"
+	" (extract(epoch from updated_at) * 1000)::bigint, NULL::bigint"
 
 static const char load_instances_sql[] = INSTANCE_COLUMNS;
 
 static const char load_bindings_sql[] =
-	BINDING_COLUMNS " WHERE expires > to_timestamp($1::float8)";
+	BINDING_COLUMNS " FROM locus.location"
+	" WHERE expires > to_timestamp($1::float8)";
 
 /* One statement, so that a reload applies whole or not at all; GRUU
- * state first, so that bindings find theirs. */
+ * state first, so that bindings find theirs.  The AORs' bindings are
+ * found by the primary key alone, then filtered (MATERIALIZED): the
+ * generic plan of the prepared statement would otherwise AND in the
+ * expiry index, reading every live binding of the table to reload a few
+ * AORs. */
 const char persist_reload_sql[] =
-	"SELECT * FROM (" INSTANCE_COLUMNS " WHERE aor = ANY($1::text[])"
-	" UNION ALL " BINDING_COLUMNS " WHERE aor = ANY($1::text[])"
-	" AND expires > to_timestamp($2::float8)) r ORDER BY 1 DESC";
+	"WITH l AS MATERIALIZED (SELECT * FROM locus.location"
+	" WHERE aor = ANY($1::text[]))"
+	" SELECT * FROM (" INSTANCE_COLUMNS " WHERE aor = ANY($1::text[])"
+	" UNION ALL " BINDING_COLUMNS " FROM l"
+	" WHERE expires > to_timestamp($2::float8)) r ORDER BY 1 DESC";
 
 
 static const char *value(const PGresult *res, int row, int col)

@@ -353,16 +353,6 @@ uint32_t location_expire(struct location *loc, int64_t now)
 }
 
 
-int64_t location_next_expiry(const struct location *loc, int64_t now)
-{
-	const struct binding *b = expiry_heap_top(&loc->heap);
-
-	if (!b)
-		return -1;
-	return b->expires > now ? b->expires - now : 0;
-}
-
-
 /* From the same clock as location_now_ms(): glibc's time() reads the
  * coarse clock, up to a tick behind, so near a second's turn a binding
  * stored at now_ms / 1000 = T+1 was listed at time() = T as expiring a

@@ -96,8 +96,6 @@ void location_aors_apply(const struct location *loc, location_aor_h *h,
 
 /* Removes every binding whose expiry is at or before NOW; returns how many. */
 uint32_t location_expire(struct location *loc, int64_t now);
-/* Seconds until the next binding expires (>= 0), or -1 if none. */
-int64_t location_next_expiry(const struct location *loc, int64_t now);
 
 int64_t location_now(void);       /* wall clock, seconds               */
 int64_t location_now_ms(void);    /* wall clock, milliseconds          */

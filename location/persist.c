@@ -43,6 +43,22 @@ enum {
 	" generation = EXCLUDED.generation, call_id = EXCLUDED.call_id," \
 	" updated_at = now()"
 
+/* The database's AORs after $1 in key order, at most $2 of them: the
+ * first $2 of each table's, merged (each read from its primary key's
+ * index, so that a slice costs the same at the end as at the start). */
+#define AOR_LIST_AFTER_SQL \
+	"SELECT aor FROM (SELECT DISTINCT aor FROM locus.location" \
+	" WHERE aor > $1 ORDER BY aor LIMIT $2::integer) l" \
+	" UNION SELECT aor FROM (SELECT DISTINCT aor FROM locus.instance" \
+	" WHERE aor > $1 ORDER BY aor LIMIT $2::integer) i" \
+	" ORDER BY 1 LIMIT $2::integer"
+
+/* Those of the AORs $1 (text[]) that the database has nothing about. */
+#define AOR_ABSENT_SQL \
+	"SELECT a FROM unnest($1::text[]) AS a WHERE" \
+	" NOT EXISTS (SELECT 1 FROM locus.location l WHERE l.aor = a) AND" \
+	" NOT EXISTS (SELECT 1 FROM locus.instance i WHERE i.aor = a)"
+
 /*
  * The "_many" forms take every parameter as an array: db.c merges the
  * executions of a group commit into one statement each (see db.h).  The
@@ -79,13 +95,11 @@ const struct db_statement persist_statements[] = {
 	{"expired_delete",
 	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
 	{"aor_reload", persist_reload_sql, 2, NULL},
-	{"aor_list", persist_aor_list_sql, 0, NULL},
+	{"aor_list_after", AOR_LIST_AFTER_SQL, 2, NULL},
+	{"aor_absent", AOR_ABSENT_SQL, 1, NULL},
 	{"subscriber_ha1", "SELECT ha1_md5, ha1_sha256 FROM locus.subscriber"
 	 " WHERE username = $1 AND domain = $2", 2, NULL},
 };
-
-const char persist_aor_list_sql[] =
-	"SELECT aor FROM locus.location UNION SELECT aor FROM locus.instance";
 
 /* locus's sessions notify once per commit (sql/schema.sql). */
 const char persist_session_sql[] = "SET locus.writer = on";
@@ -115,9 +129,12 @@ int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
 	res = PQexec(conn, "SELECT value FROM locus.meta"
 		     " WHERE key = 'schema_version'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		/* the server's first line; libpq's buffer is only read */
+		const char *msg = res ? PQresultErrorMessage(res)
+				      : PQerrorMessage(conn);
+
 		re_snprintf(errbuf, errsz, "the database has no locus schema "
-			    "(%s); load it with: %H",
-			    strtok(PQresultErrorMessage(res), "\n"),
+			    "(%b); load it with: %H", msg, strcspn(msg, "\n"),
 			    schema_load_print, conn);
 		err = ENOENT;
 	}
@@ -133,6 +150,16 @@ int persist_check_schema(const char *conninfo, char *errbuf, size_t errsz)
 	PQclear(res);
 	PQfinish(conn);
 	return err;
+}
+
+
+/* sql/schema.sql raises it, in locus.stale_cseq(); a code of our own
+ * (class LS is not PostgreSQL's) that nothing else raises. */
+#define SQLSTATE_STALE_CSEQ "LS001"
+
+bool persist_is_stale_cseq(const char *sqlstate)
+{
+	return sqlstate && 0 == strcmp(sqlstate, SQLSTATE_STALE_CSEQ);
 }
 
 
@@ -200,21 +227,6 @@ int persist_path_array(char **arrayp, const char *path)
 }
 
 
-/* array-literal escaping: every element quoted, \ and " escaped */
-static int array_element_write(struct mbuf *mb, const char *p, size_t len)
-{
-	int err = mbuf_write_u8(mb, '"');
-
-	for (size_t i = 0; i < len && !err; i++) {
-		if (p[i] == '"' || p[i] == '\\')
-			err = mbuf_write_u8(mb, '\\');
-		if (!err)
-			err = mbuf_write_u8(mb, (uint8_t)p[i]);
-	}
-	return err ? err : mbuf_write_u8(mb, '"');
-}
-
-
 int persist_text_array(char **arrayp, const char *const *v, size_t n)
 {
 	struct mbuf *mb = mbuf_alloc(64 + 32 * n);
@@ -227,7 +239,7 @@ int persist_text_array(char **arrayp, const char *const *v, size_t n)
 		if (i)
 			err = mbuf_write_u8(mb, ',');
 		if (!err)
-			err = array_element_write(mb, v[i], strlen(v[i]));
+			err = db_array_element(mb, v[i]);
 	}
 	if (!err)
 		err = mbuf_write_u8(mb, '}');

@@ -3,6 +3,7 @@
 #ifndef LOCUS_PERSIST_H
 #define LOCUS_PERSIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "db/db.h"
@@ -30,8 +31,9 @@ int persist_row_load(struct location *loc, const struct pg_result *res,
  * "aor_reload". */
 extern const char persist_reload_sql[];
 
-/* Every AOR the database knows: prepared as "aor_list". */
-extern const char persist_aor_list_sql[];
+/* Also prepared: "aor_list_after" ($1 an AOR, $2 a count): the AORs
+ * the database knows after $1, at most $2, in key order; "aor_absent"
+ * ($1 text[]): those of them it knows nothing about. */
 
 int persist_binding_upsert(struct db_txn *tx, const char *aor,
 			   const struct binding *b);
@@ -42,6 +44,11 @@ int persist_instance_upsert(struct db_txn *tx, const char *aor,
 			    const char *callid);
 /* Tells the other nodes, after the commit, that AOR changed. */
 int persist_notify(struct db_txn *tx, const char *aor);
+
+/* Whether a failed transaction's SQLSTATE (db_done_h) is the schema's
+ * "stale CSeq": another node stored a newer CSeq of the same Call-ID
+ * first (locus.stale_cseq() in sql/schema.sql). */
+bool persist_is_stale_cseq(const char *sqlstate);
 
 /* Run when a writer connection opens (db_open's SESSION_SQL). */
 extern const char persist_session_sql[];

@@ -43,7 +43,8 @@ static void expire_rows(const struct pg_result *res, void *arg)
 }
 
 
-static void db_swept(int err, const char *errmsg, void *arg)
+static void db_swept(int err, const char *sqlstate, const char *errmsg,
+		     void *arg)
 {
 	struct sweeper *sw = arg;
 

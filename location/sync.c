@@ -10,7 +10,16 @@
  * none after, so applying its rows can never undo a newer change of ours.
  *
  * When the LISTEN connection was lost, notifications may have been
- * missed: every AOR in memory or in the database is then reloaded.
+ * missed: every AOR in memory or in the database is then reloaded (the
+ * resync), a slice at a time, one slice per transaction, so that no turn
+ * of the loop does more than a slice's work however many AORs there are:
+ *  - listing: the database's AORs, RESYNC_SLICE at a time in key order
+ *    (the key is where the next slice starts), each slice reloaded whole
+ *    before the next is listed;
+ *  - checking: memory's AORs (a copy of their keys, taken in one pass),
+ *    RESYNC_SLICE at a time: the database says which of them it no longer
+ *    has, and those leave memory.
+ * Notifications go first: their reloads are sent between two slices.
  */
 #include <string.h>
 #include <libpq-fe.h>
@@ -25,7 +34,9 @@
 
 enum {
 	RELOAD_CHUNK = 500,          /* AORs per reload query            */
+	RESYNC_SLICE = RELOAD_CHUNK, /* AORs per resync transaction      */
 	RETRY_MS = 1000,
+	LISTEN_LOG_EVERY = 60,
 	PENDING_BUCKETS = 1u << 12,
 };
 
@@ -48,8 +59,18 @@ struct sync {
 	struct tmr flush;
 	struct hash *pending_ht;     /* struct pend by AOR: no duplicates  */
 	struct list pending;         /* struct pend, oldest first          */
-	bool reloading;              /* a reload or listing in flight      */
+	bool reloading;              /* a transaction of ours in flight    */
 	bool resync_due;             /* notifications may have been missed */
+	uint32_t failed_listens;     /* reconnects that could not LISTEN   */
+	struct resync {
+		enum { RESYNC_IDLE, RESYNC_LISTING, RESYNC_CHECKING } phase;
+		char *after;         /* the last AOR listed ("" at first)  */
+		struct mbuf *memory; /* memory's AOR keys, NUL-terminated  */
+		size_t checked;      /* where the next check starts in it  */
+		size_t checking;     /* where the one in flight ends        */
+		uint64_t started_ms;
+		size_t listed, gone;
+	} resync;
 };
 
 struct reload {
@@ -59,7 +80,7 @@ struct reload {
 };
 
 static void fd_handler(int flags, void *arg);
-static void reconnect_start(struct sync *sync);
+static void reconnect_start(void *arg);
 static void flush_schedule(struct sync *sync, uint32_t delay_ms);
 
 
@@ -151,7 +172,8 @@ static void reload_rows(const struct pg_result *res, void *arg)
 }
 
 
-static void reload_done(int err, const char *errmsg, void *arg)
+static void reload_done(int err, const char *sqlstate, const char *errmsg,
+			void *arg)
 {
 	struct reload *r = arg;
 	struct sync *sync = r->sync;
@@ -225,60 +247,208 @@ static int reload_submit(struct sync *sync)
 
 /* ---- full resync ---------------------------------------------------- */
 
-static bool memory_aor_add(const struct aor *aor, void *arg)
+static void resync_reset(struct resync *rs)
 {
-	pend_add(arg, aor->key);
-	return false;
+	rs->phase = RESYNC_IDLE;
+	rs->after = mem_deref(rs->after);
+	rs->memory = mem_deref(rs->memory);
 }
 
 
-static void listing_rows(const struct pg_result *res, void *arg)
+/* Whatever a resync under way had done, it starts over: more may have
+ * been missed since it began. */
+static int resync_begin(struct sync *sync)
 {
-	struct sync *sync = arg;
-	const PGresult *r = (const PGresult *)res;
+	struct resync *rs = &sync->resync;
 
-	for (int row = 0; row < PQntuples(r); row++)
-		pend_add(sync, PQgetvalue(r, row, 0));
+	resync_reset(rs);
+	if (str_dup(&rs->after, ""))
+		return ENOMEM;
+	rs->phase = RESYNC_LISTING;
+	rs->started_ms = tmr_jiffies();
+	rs->listed = rs->gone = 0;
+	sync->resync_due = false;
+	log_info("sync: reloading every AOR: notifications may have been "
+		 "missed while the LISTEN connection was down");
+	return 0;
 }
 
 
-static void listing_done(int err, const char *errmsg, void *arg)
+static void resync_end(struct sync *sync)
 {
-	struct sync *sync = arg;
+	struct resync *rs = &sync->resync;
 
-	sync->reloading = false;
-	if (err)
-		sync->resync_due = true;
-	else
-		log_info("sync: reloading %zu AOR(s) after losing the "
-			 "notifications for a while", list_count(&sync->pending));
-	flush_schedule(sync, err ? RETRY_MS : 0);
-	mem_deref(sync);
+	log_info("sync: resync done in %llu ms: %zu AOR(s) reloaded from the "
+		 "database, %zu gone from it removed from memory",
+		 (unsigned long long)(tmr_jiffies() - rs->started_ms),
+		 rs->listed, rs->gone);
+	resync_reset(rs);
 }
 
 
-/* Every AOR in memory or in the database is reloaded: one that is gone
- * from the database reloads as nothing, and leaves memory. */
-static int resync_submit(struct sync *sync)
+/* Sends query NAME on its own: ROWSH gets its rows, DONEH its end. */
+static int resync_query(struct sync *sync, const char *name, int nparams,
+			const char *const *values, db_rows_h *rowsh,
+			db_done_h *doneh)
 {
 	struct db_txn *tx = NULL;
 	int err;
 
-	location_aors_apply(sync->loc, memory_aor_add, sync);
-	err = db_txn_alloc(&tx, listing_done, sync);
+	err = db_txn_alloc(&tx, doneh, sync);
 	if (!err)
-		err = db_txn_add_query(tx, "aor_list", 0, NULL, listing_rows,
-				       sync);
+		err = db_txn_add_query(tx, name, nparams, values, rowsh, sync);
 	if (!err) {
 		db_txn_set_solo(tx);
 		err = db_txn_submit(sync->db, tx);
 	}
 	mem_deref(tx);
+	if (!err) {
+		mem_ref(sync);      /* held until DONEH */
+		sync->reloading = true;
+	}
+	return err;
+}
+
+
+/* The next slice of the database's AORs becomes pending: reloaded before
+ * the next slice is listed. */
+static void listing_rows(const struct pg_result *res, void *arg)
+{
+	struct sync *sync = arg;
+	const PGresult *r = (const PGresult *)res;
+	int rows = PQntuples(r);
+	char *after = NULL;
+
+	for (int row = 0; row < rows; row++)
+		pend_add(sync, PQgetvalue(r, row, 0));
+	sync->resync.listed += rows;
+	if (rows && !str_dup(&after, PQgetvalue(r, rows - 1, 0))) {
+		mem_deref(sync->resync.after);
+		sync->resync.after = after;
+	}
+	if (rows < RESYNC_SLICE)
+		sync->resync.phase = RESYNC_CHECKING;
+}
+
+
+static void resync_step_done(int err, const char *sqlstate,
+			     const char *errmsg, void *arg)
+{
+	struct sync *sync = arg;
+
+	sync->reloading = false;
 	if (err)
-		return err;
-	mem_ref(sync);
-	sync->reloading = true;
-	sync->resync_due = false;
+		log_debug("sync: resync step failed (%s); will retry",
+			  errmsg ? errmsg : "connection lost");
+	else if (sync->resync.phase == RESYNC_CHECKING && sync->resync.memory)
+		sync->resync.checked = sync->resync.checking;
+	flush_schedule(sync, err ? RETRY_MS : 0);
+	mem_deref(sync);
+}
+
+
+static int listing_submit(struct sync *sync)
+{
+	char limit[16];
+
+	re_snprintf(limit, sizeof(limit), "%u", (unsigned)RESYNC_SLICE);
+	return resync_query(sync, "aor_list_after", 2,
+			    (const char *const[]){sync->resync.after, limit},
+			    listing_rows, resync_step_done);
+}
+
+
+struct key_copy {
+	struct mbuf *mb;
+	int err;
+};
+
+
+static bool memory_key_add(const struct aor *aor, void *arg)
+{
+	struct key_copy *kc = arg;
+
+	kc->err = mbuf_write_mem(kc->mb, (const uint8_t *)aor->key,
+				 strlen(aor->key) + 1);
+	return kc->err != 0;   /* out of memory: stops the pass */
+}
+
+
+/* The keys of memory's AORs, copied in one pass: the one turn of the
+ * resync that grows with the number of AORs, a few bytes copied each. */
+static int memory_copy(struct resync *rs, const struct location *loc)
+{
+	struct key_copy kc = {0};
+
+	kc.mb = mbuf_alloc(32 * ((size_t)location_aor_count(loc) + 1));
+	if (!kc.mb)
+		return ENOMEM;
+	location_aors_apply(loc, memory_key_add, &kc);
+	if (kc.err) {
+		mem_deref(kc.mb);
+		return kc.err;
+	}
+	rs->memory = kc.mb;
+	rs->checked = rs->checking = 0;
+	return 0;
+}
+
+
+/* The AORs the database no longer has leave memory. */
+static void absent_rows(const struct pg_result *res, void *arg)
+{
+	struct sync *sync = arg;
+	const PGresult *r = (const PGresult *)res;
+
+	for (int row = 0; row < PQntuples(r); row++)
+		location_aor_clear(sync->loc, PQgetvalue(r, row, 0));
+	sync->resync.gone += PQntuples(r);
+}
+
+
+/* The next RESYNC_SLICE keys of the copy, to the database. */
+static int checking_submit(struct sync *sync)
+{
+	struct resync *rs = &sync->resync;
+	const char *keys[RESYNC_SLICE];
+	const char *p = (const char *)rs->memory->buf + rs->checked;
+	const char *end = (const char *)rs->memory->buf + rs->memory->end;
+	char *array = NULL;
+	size_t n = 0;
+	int err;
+
+	while (n < RESYNC_SLICE && p < end) {
+		keys[n++] = p;
+		p += strlen(p) + 1;
+	}
+	err = persist_text_array(&array, keys, n);
+	if (!err)
+		err = resync_query(sync, "aor_absent", 1,
+				   (const char *const[]){array},
+				   absent_rows, resync_step_done);
+	if (!err)
+		rs->checking = p - (const char *)rs->memory->buf;
+	mem_deref(array);
+	return err;
+}
+
+
+/* The resync's next step, once the pending reloads are sent. */
+static int resync_step(struct sync *sync)
+{
+	struct resync *rs = &sync->resync;
+	int err;
+
+	if (rs->phase == RESYNC_LISTING)
+		return listing_submit(sync);
+	if (!rs->memory) {
+		err = memory_copy(rs, sync->loc);
+		if (err)
+			return err;
+	}
+	if (rs->checked < rs->memory->end)
+		return checking_submit(sync);
+	resync_end(sync);
 	return 0;
 }
 
@@ -291,14 +461,17 @@ static void flush_handler(void *arg)
 	if (sync->reloading)
 		return;   /* its completion flushes again */
 	if (!db_is_up(sync->db)) {
-		if (sync->resync_due || sync->pending.head)
+		if (sync->resync_due || sync->pending.head ||
+		    sync->resync.phase != RESYNC_IDLE)
 			flush_schedule(sync, RETRY_MS);
 		return;
 	}
 	if (sync->resync_due)
-		err = resync_submit(sync);
-	else if (sync->pending.head)
+		err = resync_begin(sync);
+	if (!err && sync->pending.head)
 		err = reload_submit(sync);
+	else if (!err && sync->resync.phase != RESYNC_IDLE)
+		err = resync_step(sync);
 	if (err)
 		flush_schedule(sync, RETRY_MS);
 }
@@ -342,7 +515,7 @@ static void listen_lost(struct sync *sync)
 	fd_close(sync->fd);
 	PQfinish(sync->conn);
 	sync->conn = NULL;
-	tmr_start(&sync->reconnect, RETRY_MS, (tmr_h *)reconnect_start, sync);
+	tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 
 
@@ -362,41 +535,63 @@ static void fd_handler(int flags, void *arg)
 }
 
 
-static int listen_start(struct sync *sync)
+/* Sends LISTEN and watches the socket; on failure WHY says what failed
+ * (a socket the loop cannot watch would never deliver a notification). */
+static int listen_start(struct sync *sync, char *why, size_t sz)
 {
+	int err;
+
 	if (PQsetnonblocking(sync->conn, 1) ||
-	    !PQsendQuery(sync->conn, channel_listen))
+	    !PQsendQuery(sync->conn, channel_listen)) {
+		pgasync_one_line(why, sz, PQerrorMessage(sync->conn));
 		return EIO;
+	}
 	sync->fd = PQsocket(sync->conn);
-	return fd_listen(sync->fd, FD_READ, fd_handler, sync);
+	err = fd_listen(sync->fd, FD_READ, fd_handler, sync);
+	if (err)
+		re_snprintf(why, sz, "cannot watch its socket: %m", err);
+	return err;
 }
 
 
 static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 {
 	struct sync *sync = arg;
+	char why[256] = "";
 
 	sync->attempt = mem_deref(sync->attempt);
 	sync->conn = conn;
-	if (conn && !listen_start(sync)) {
+	if (conn && !listen_start(sync, why, sizeof(why))) {
+		sync->failed_listens = 0;
 		/* whatever changed while we were deaf is reloaded */
 		sync->resync_due = true;
 		flush_schedule(sync, 0);
 		return;
 	}
-	if (conn)
+	if (conn) {
+		/* the server answered, yet no LISTEN: worth a line now and
+		 * then (an unreachable server is the writer's to report) */
+		if (sync->failed_listens++ % LISTEN_LOG_EVERY == 0)
+			log_warn("sync: LISTEN connection not re-established"
+				 " (%s); retrying", why);
 		PQfinish(conn);
+	}
+	else {
+		log_debug("sync: reconnect failed: %s", errmsg);
+	}
 	sync->conn = NULL;
-	log_debug("sync: reconnect failed: %s", errmsg ? errmsg : "LISTEN");
-	tmr_start(&sync->reconnect, RETRY_MS, (tmr_h *)reconnect_start, sync);
+	sync->fd = -1;
+	tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 
 
-static void reconnect_start(struct sync *sync)
+/* Non-blocking reconnect from inside the loop (a tmr_h). */
+static void reconnect_start(void *arg)
 {
+	struct sync *sync = arg;
+
 	if (pgasync_connect(&sync->attempt, sync->conninfo, reconnected, sync))
-		tmr_start(&sync->reconnect, RETRY_MS,
-			  (tmr_h *)reconnect_start, sync);
+		tmr_start(&sync->reconnect, RETRY_MS, reconnect_start, sync);
 }
 
 
@@ -413,6 +608,7 @@ static void sync_destructor(void *arg)
 	}
 	hash_flush(sync->pending_ht);
 	mem_deref(sync->pending_ht);
+	resync_reset(&sync->resync);
 	mem_deref(sync->conninfo);
 }
 

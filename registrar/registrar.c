@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "location/location.h"
+#include "location/persist.h"
 #include "location/sync.h"
 #include "transport/flows.h"
 #include "registrar/registrar.h"
@@ -256,7 +257,8 @@ static void ctx_fail(struct reg_ctx *ctx, uint16_t scode, const char *reason,
 }
 
 
-static void committed(int err, const char *errmsg, void *arg)
+static void committed(int err, const char *sqlstate, const char *errmsg,
+		      void *arg)
 {
 	struct reg_ctx *ctx = arg;
 	struct reg_lane *lane = ctx->lane;
@@ -271,7 +273,7 @@ static void committed(int err, const char *errmsg, void *arg)
 		if (err == ECONNRESET)
 			sync_reload(ctx->reg->deps.sync, ctx->req->aor);
 	}
-	else if (err && errmsg && strstr(errmsg, "locus: stale CSeq")) {
+	else if (err && persist_is_stale_cseq(sqlstate)) {
 		/* another node stored a newer CSeq of this Call-ID first:
 		 * ours is out of order after all (sql/schema.sql) */
 		log_info("registrar: %s: %s", ctx->req->aor, errmsg);

@@ -40,6 +40,7 @@ struct outcome {
 	bool done;
 	int err;
 	char errmsg[256];
+	char sqlstate[6];
 	bool committed_then;   /* its row was visible to others by then */
 	char rows[64];         /* what its "get" returned, if any       */
 };
@@ -57,7 +58,8 @@ struct fixture {
 static struct fixture fx;
 
 
-static void done(int err, const char *errmsg, void *arg)
+static void done(int err, const char *sqlstate, const char *errmsg,
+		 void *arg)
 {
 	unsigned i = (unsigned)(uintptr_t)arg;
 	struct outcome *o = &fx.out[i];
@@ -68,6 +70,7 @@ static void done(int err, const char *errmsg, void *arg)
 	o->done = true;
 	o->err = err;
 	str_ncpy(o->errmsg, errmsg ? errmsg : "", sizeof(o->errmsg));
+	str_ncpy(o->sqlstate, sqlstate ? sqlstate : "", sizeof(o->sqlstate));
 	fx.order[strlen(fx.order)] = (char)('0' + i);
 	if (fx.key[i] && !err) {
 		re_snprintf(sql, sizeof(sql), "SELECT count(*) FROM test_kv"
@@ -370,6 +373,7 @@ static void test_failed_batch_retried_one_by_one(void **state)
 	assert_int_equal(0, fx.out[0].err);
 	assert_int_not_equal(0, fx.out[1].err);
 	assert_non_null(strstr(fx.out[1].errmsg, "test_kv_v_check"));
+	assert_string_equal("23514", fx.out[1].sqlstate);   /* check_violation */
 	assert_int_equal(0, fx.out[2].err);
 	assert_true(fx.out[0].committed_then);
 	assert_true(fx.out[2].committed_then);

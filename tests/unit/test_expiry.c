@@ -406,13 +406,18 @@ static void test_put_replaces_by_key(void **state)
 	assert_int_equal(1, mem_nrefs(old));
 	mem_deref(old);
 
-	/* the old expiry is gone from the heap: 200 is now the soonest */
-	assert_int_equal(200, location_next_expiry(loc, 0));
+	/* the old expiry is gone from the heap: nothing expires at 100,
+	 * and 200 is now the soonest */
+	assert_int_equal(0, location_expire(loc, 199));
+	assert_int_equal(2, location_binding_count(loc));
 	assert_int_equal(1, location_expire(loc, 1000));
 	assert_int_equal(1, location_binding_count(loc));
 	assert_ptr_equal(nb, aor_binding_find(aor, "sip:a@192.0.2.1"));
 	assert_null(aor_binding_find(aor, "sip:b@192.0.2.2"));
-	assert_int_equal(5000 - 1000, location_next_expiry(loc, 1000));
+	/* the new one expires at its own time, not before */
+	assert_int_equal(0, location_expire(loc, 4999));
+	assert_int_equal(1, location_expire(loc, 5000));
+	assert_int_equal(0, location_binding_count(loc));
 
 	mem_deref(loc);
 }
@@ -474,7 +479,7 @@ static void test_expire_exact(void **state)
 	assert_int_equal(3, location_aor_count(loc));
 
 	assert_int_equal(0, location_expire(loc, 9));
-	assert_int_equal(1, location_next_expiry(loc, 9));
+	assert_int_equal(5, location_binding_count(loc));
 
 	/* expiry is "at or before now" */
 	assert_int_equal(3, location_expire(loc, 25));
@@ -485,10 +490,10 @@ static void test_expire_exact(void **state)
 	assert_ptr_equal(b, location_aor_find(loc, "b@example.com"));
 	assert_null(aor_binding_find(b, "b1"));
 	assert_non_null(aor_binding_find(b, "b2"));
-	assert_int_equal(15, location_next_expiry(loc, 25));
 
-	/* nothing more at the same time */
+	/* nothing more at the same time, nor before the next, at 40 */
 	assert_int_equal(0, location_expire(loc, 25));
+	assert_int_equal(0, location_expire(loc, 39));
 	assert_int_equal(2, location_binding_count(loc));
 
 	assert_int_equal(2, location_expire(loc, 1000));
@@ -496,7 +501,6 @@ static void test_expire_exact(void **state)
 	assert_int_equal(0, location_aor_count(loc));
 	assert_null(location_aor_find(loc, "b@example.com"));
 	assert_null(location_aor_find(loc, "c@example.com"));
-	assert_int_equal(-1, location_next_expiry(loc, 1000));
 	assert_int_equal(0, location_expire(loc, 100000));
 
 	mem_deref(loc);
@@ -582,37 +586,16 @@ static void test_binding_remove(void **state)
 	location_binding_remove(loc, b);
 	assert_int_equal(1, location_binding_count(loc));
 	assert_null(aor_binding_find(a, "x"));
-	/* its expiry went with it */
-	assert_int_equal(20, location_next_expiry(loc, 0));
+	/* its expiry went with it: nothing is due at 10 */
+	assert_int_equal(0, location_expire(loc, 19));
+	assert_int_equal(1, location_binding_count(loc));
 
 	b = aor_binding_find(a, "y");
 	location_binding_remove(loc, b);
 	assert_int_equal(0, location_binding_count(loc));
 	assert_int_equal(0, location_aor_count(loc));
 	assert_null(location_aor_find(loc, "a@example.com"));
-	assert_int_equal(-1, location_next_expiry(loc, 0));
-
-	mem_deref(loc);
-}
-
-
-static void test_next_expiry(void **state)
-{
-	struct location *loc = loc_new();
-	struct aor *a = aor_get(loc, "a@example.com");
-	(void)state;
-
-	assert_int_equal(-1, location_next_expiry(loc, 0));
-	put(loc, a, "p", 100, 1);
-	put(loc, a, "q", 50, 2);
-	put(loc, a, "r", 75, 3);
-
-	assert_int_equal(40, location_next_expiry(loc, 10));
-	assert_int_equal(0, location_next_expiry(loc, 50));
-	/* overdue but not yet expired: 0, never negative */
-	assert_int_equal(0, location_next_expiry(loc, 60));
-	assert_int_equal(1, location_expire(loc, 60));
-	assert_int_equal(15, location_next_expiry(loc, 60));
+	assert_int_equal(0, location_expire(loc, INT64_MAX));
 
 	mem_deref(loc);
 }
@@ -662,8 +645,9 @@ static void test_location_many(void **state)
 		assert_int_equal(due, location_expire(loc, now));
 		remaining -= due;
 		assert_int_equal(remaining, location_binding_count(loc));
-		assert_int_equal(soonest == INT64_MAX ? -1 : soonest - now,
-				 location_next_expiry(loc, now));
+		/* none of the rest is due before the soonest of them */
+		if (soonest != INT64_MAX)
+			assert_int_equal(0, location_expire(loc, soonest - 1));
 
 		uint32_t live_aors = 0;
 		for (size_t a = 0; a < AORS; a++) {
@@ -796,7 +780,6 @@ int main(void)
 		cmocka_unit_test(test_aor_kept_with_instance_state),
 		cmocka_unit_test(test_instance_put),
 		cmocka_unit_test(test_binding_remove),
-		cmocka_unit_test(test_next_expiry),
 		cmocka_unit_test(test_location_many),
 		cmocka_unit_test(test_location_teardown_populated),
 	};
