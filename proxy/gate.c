@@ -135,7 +135,7 @@ static char *gruu_owner(const struct gate *gate, const struct uri *uri)
 		mem_deref(instance);
 		return aor;
 	}
-	return aor_key_from_uri(&aor, uri) ? NULL : aor;
+	return sipuri_aor_key(&aor, uri) ? NULL : aor;
 }
 
 

@@ -146,7 +146,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	char *key;
 	int err;
 
-	err = aor_key_from_uri(&key, uri);
+	err = sipuri_aor_key(&key, uri);
 	if (err)
 		return answer(ts, 404, "Not Found");
 	aor = location_aor_find(d->loc, key);
@@ -202,7 +202,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 	bool registered;
 	int err;
 
-	if (aor_key_from_uri(&key, uri) || pl_strdup(&instance, gr)) {
+	if (sipuri_aor_key(&key, uri) || pl_strdup(&instance, gr)) {
 		mem_deref(key);
 		return answer(ts, 404, "Unknown GRUU");
 	}
@@ -320,7 +320,7 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 			return answer(ts, 400, "Malformed Route");
 		return forward_to(ts, TARGET_ROUTE, &ri->ruri, &addr.auri);
 	}
-	if (!uri_is_sip(&ri->uri))
+	if (!sipuri_is_sip(&ri->uri))
 		return answer(ts, 416, "Unsupported URI Scheme");
 	if (route_uri_is_us(deps->cfg, &ri->uri))
 		return resolve_ours(ts, deps, &ri->uri);

@@ -198,13 +198,13 @@ static int check_loop(const struct reg_contact *rc, const struct sip_msg *msg,
 {
 	const struct uri *u = &rc->parsed;
 
-	if (!uri_is_sip(u))
+	if (!sipuri_is_sip(u))
 		return rc->instance
 			? reg_refuse(rerr, 403, "Contact Is Not a SIP URI")
 			: 0;
 	if (is_our_gruu(u, cfg))
 		return reg_refuse(rerr, 403, "Contact Is a GRUU of This Domain");
-	if (uri_equal(u, &msg->to.uri))
+	if (sipuri_equal(u, &msg->to.uri))
 		return reg_refuse(rerr, 403, "Contact Equals the AOR");
 	return 0;
 }
@@ -221,10 +221,10 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 
 	if (!pl_present(&cs->instance))
 		return 0;
-	contact_unquote_instance(&inst, &cs->instance);
+	sipuri_instance_unquote(&inst, &cs->instance);
 	if (!inst.l)
 		return reg_refuse(rerr, 400, "Empty +sip.instance");
-	if (!instance_wellformed(&inst))
+	if (!sipuri_instance_wellformed(&inst))
 		return reg_refuse(rerr, 400, "Malformed +sip.instance");
 	err = pl_strdup(&rc->instance, &inst);
 	if (err)
@@ -291,8 +291,8 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 		/* sip_addr_decode() parsed it already: the same slices, in
 		 * our copy */
 		rc->parsed = addr.uri;
-		uri_rebase(&rc->parsed, addr.auri.p, rc->uri);
-		if (!uri_wellformed(&raw, &rc->parsed))
+		sipuri_rebase(&rc->parsed, addr.auri.p, rc->uri);
+		if (!sipuri_wellformed(&raw, &rc->parsed))
 			err = reg_refuse(rerr, 400, "Malformed Contact URI");
 	}
 	if (!err && sip_params_apply(&addr.params, sip_param_handler,
@@ -331,7 +331,7 @@ static bool same_identity(const struct reg_contact *a,
 		return a->instance && b->instance &&
 			0 == strcmp(a->instance, b->instance) &&
 			a->reg_id == b->reg_id;
-	return uri_equal(&a->parsed, &b->parsed);
+	return sipuri_equal(&a->parsed, &b->parsed);
 }
 
 
@@ -531,7 +531,7 @@ static int target_check(const struct sip_msg *msg,
 	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE,
 				      registrar_options};
 
-	if (!uri_is_sip(&msg->uri))
+	if (!sipuri_is_sip(&msg->uri))
 		return reg_refuse(rerr, 416, "Unsupported URI Scheme");
 	if (!config_is_our_domain(cfg, &msg->uri.host))
 		return reg_refuse(rerr, 404, "Domain Not Served Here");
@@ -539,7 +539,7 @@ static int target_check(const struct sip_msg *msg,
 		unsupported_header(rerr, &opts);
 		return reg_refuse(rerr, 420, "Bad Extension");
 	}
-	if (!uri_is_sip(&msg->to.uri))
+	if (!sipuri_is_sip(&msg->to.uri))
 		return reg_refuse(rerr, 400, "To Is Not a SIP URI");
 	if (!pl_isset(&msg->to.uri.user))
 		return reg_refuse(rerr, 400, "To URI Has No User Part");
@@ -569,7 +569,7 @@ static int copy_request_facts(struct regreq *req, const struct sip_msg *msg)
 	const struct sip_hdr *ua = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
 	int err;
 
-	err = aor_key_from_uri(&req->aor, &msg->to.uri);
+	err = sipuri_aor_key(&req->aor, &msg->to.uri);
 	err |= pl_strdup(&req->callid, &msg->callid);
 	if (ua)
 		err |= pl_strdup(&req->user_agent, &ua->val);

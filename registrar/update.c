@@ -84,7 +84,7 @@ static struct binding *existing_binding(const struct aor *aor,
 			continue;
 		}
 		if (0 == uri_decode(&u, &(struct pl){b->uri, strlen(b->uri)})
-		    && uri_equal(&u, &rc->parsed))
+		    && sipuri_equal(&u, &rc->parsed))
 			return b;
 	}
 	return NULL;

@@ -226,14 +226,14 @@ static void test_param_get(void **state)
 }
 
 
-/* ---- contact_unquote_instance --------------------------------------- */
+/* ---- sipuri_instance_unquote --------------------------------------- */
 
 static void unquote_is(const char *in, const char *expect)
 {
 	struct pl pin, out;
 
 	pl_set_str(&pin, in);
-	contact_unquote_instance(&out, &pin);
+	sipuri_instance_unquote(&out, &pin);
 	assert_int_equal(strlen(expect), out.l);
 	assert_int_equal(0, pl_strcmp(&out, expect));
 }
@@ -259,7 +259,7 @@ static void test_unquote_instance(void **state)
 }
 
 
-/* ---- uri_equal ------------------------------------------------------ */
+/* ---- sipuri_equal ------------------------------------------------------ */
 
 static bool ueq(const char *a, const char *b)
 {
@@ -272,11 +272,11 @@ static bool ueq(const char *a, const char *b)
 	assert_int_equal(0, uri_decode(&ua, &pa));
 	assert_int_equal(0, uri_decode(&ub, &pb));
 
-	ab = uri_equal(&ua, &ub);
-	ba = uri_equal(&ub, &ua);
+	ab = sipuri_equal(&ua, &ub);
+	ba = sipuri_equal(&ub, &ua);
 	if (ab != ba)
-		fail_msg("uri_equal not symmetric: %s vs %s", a, b);
-	assert_true(uri_equal(&ua, &ua));
+		fail_msg("sipuri_equal not symmetric: %s vs %s", a, b);
+	assert_true(sipuri_equal(&ua, &ua));
 	return ab;
 }
 
@@ -439,9 +439,9 @@ static void test_uri_equal_null(void **state)
 
 	pl_set_str(&pl, "sip:bob@example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_false(uri_equal(NULL, &u));
-	assert_false(uri_equal(&u, NULL));
-	assert_false(uri_equal(NULL, NULL));
+	assert_false(sipuri_equal(NULL, &u));
+	assert_false(sipuri_equal(&u, NULL));
+	assert_false(sipuri_equal(NULL, NULL));
 }
 
 
@@ -464,7 +464,7 @@ static void test_uri_equal_reserved_escape_differs(void **state)
 }
 
 
-/* ---- aor_key_from_uri, uri_is_sip ------------------------------------ */
+/* ---- sipuri_aor_key, sipuri_is_sip ------------------------------------ */
 
 static void key_is(const char *uri, const char *expect)
 {
@@ -474,7 +474,7 @@ static void key_is(const char *uri, const char *expect)
 
 	pl_set_str(&pl, uri);
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_int_equal(0, aor_key_from_uri(&key, &u));
+	assert_int_equal(0, sipuri_aor_key(&key, &u));
 	assert_non_null(key);
 	/* compare a copy, so that a failure does not leak the key */
 	char got[128];
@@ -501,13 +501,13 @@ static void test_aor_key(void **state)
 
 	pl_set_str(&pl, "sip:example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_int_equal(EINVAL, aor_key_from_uri(&key, &u));
+	assert_int_equal(EINVAL, sipuri_aor_key(&key, &u));
 	assert_ptr_equal((char *)0x1, key);   /* untouched */
 
 	pl_set_str(&pl, "sip:alice@example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_int_equal(EINVAL, aor_key_from_uri(NULL, &u));
-	assert_int_equal(EINVAL, aor_key_from_uri(&key, NULL));
+	assert_int_equal(EINVAL, sipuri_aor_key(NULL, &u));
+	assert_int_equal(EINVAL, sipuri_aor_key(&key, NULL));
 }
 
 
@@ -517,7 +517,7 @@ static void test_aor_key(void **state)
  * user-param), and any escaped characters MUST be converted to their
  * unescaped form.  The result serves as an index into the list of
  * bindings."  sip:%61lice@example.com and sip:alice@example.com are one
- * AOR (and uri_equal() agrees that they are equal).
+ * AOR (and sipuri_equal() agrees that they are equal).
  */
 static void test_aor_key_unescapes_user(void **state)
 {
@@ -542,7 +542,7 @@ static bool inst_ok(const char *inst)
 	struct pl pl;
 
 	pl_set_str(&pl, inst);
-	return instance_wellformed(&pl);
+	return sipuri_instance_wellformed(&pl);
 }
 
 
@@ -569,7 +569,7 @@ static bool is_sip(const char *uri)
 
 	pl_set_str(&pl, uri);
 	assert_int_equal(0, uri_decode(&u, &pl));
-	return uri_is_sip(&u);
+	return sipuri_is_sip(&u);
 }
 
 
@@ -585,7 +585,7 @@ static void test_uri_is_sip(void **state)
 	assert_false(is_sip("mailto:bob@example.com"));
 	assert_false(is_sip("sipx:bob@example.com"));
 	assert_false(is_sip("http:bob@example.com"));
-	assert_false(uri_is_sip(NULL));
+	assert_false(sipuri_is_sip(NULL));
 }
 
 
@@ -595,7 +595,7 @@ static bool wellformed(const char *raw)
 	struct pl pl;
 
 	pl_set_str(&pl, raw);
-	return 0 == uri_decode(&u, &pl) && uri_wellformed(&pl, &u);
+	return 0 == uri_decode(&u, &pl) && sipuri_wellformed(&pl, &u);
 }
 
 
