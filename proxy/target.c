@@ -1,6 +1,7 @@
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
+#include "sip/param.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -289,7 +290,7 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 {
 	struct pl gr;
 
-	if (0 == sip_param_get(&uri->params, "gr", &gr)) {
+	if (0 == sipparam_get(&uri->params, "gr", &gr)) {
 		if (pl_isset(&gr))
 			return resolve_pub_gruu(ts, d, uri, &gr);
 		if (is_temp_gruu_user(&uri->user))

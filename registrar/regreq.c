@@ -2,6 +2,7 @@
 #include <string.h>
 #include <re.h>
 #include "sip/sipmsg.h"
+#include "sip/param.h"
 #include "config/config.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
@@ -153,8 +154,8 @@ struct contact_scan {
 };
 
 
-static int sip_param_handler(const struct pl *name, const struct pl *val,
-				 void *arg)
+static int contact_param_handler(const struct pl *name,
+				 const struct pl *val, void *arg)
 {
 	struct contact_scan *cs = arg;
 
@@ -295,8 +296,7 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 		if (!sipuri_wellformed(&raw, &rc->parsed))
 			err = reg_refuse(rerr, 400, "Malformed Contact URI");
 	}
-	if (!err && sip_params_apply(&addr.params, sip_param_handler,
-					 &cs))
+	if (!err && sipparam_apply(&addr.params, contact_param_handler, &cs))
 		err = reg_refuse(rerr, 400, "Malformed Contact Parameters");
 	if (!err)
 		err = contact_identity(rc, &cs, rerr);

@@ -5,26 +5,6 @@
 #include <stdbool.h>
 #include <re.h>
 
-/* Called for each ";name[=value]" of a header parameter list.  VAL is
- * empty (pl_isset false) for a parameter without a value; quoted values
- * keep their quotes.  Return non-zero to stop the iteration. */
-typedef int (sip_param_h)(const struct pl *name, const struct pl *val,
-			  void *arg);
-
-/*
- * Iterates the header parameters in PARAMS (";a=1;b;c=\"x;y\"").  Unlike
- * msg_param_decode() it honours quoted strings, so a ';' inside quotes does
- * not split.  Returns EBADMSG for an empty parameter name or an unclosed
- * quote, otherwise the first non-zero value returned by H, or 0.
- */
-int sip_params_apply(const struct pl *params, sip_param_h *h, void *arg);
-
-/* Finds parameter NAME (case-insensitive) in PARAMS; 0 and *val set, or
- * ENOENT. */
-int sip_param_get(const struct pl *params, const char *name,
-		  struct pl *val);
-
-
 /*
  * libre parses but does not validate: a request may arrive without To,
  * From, Call-ID or CSeq, with two of them, with a NUL byte in a header or

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <re.h>
+#include "sip/param.h"
 #include "sip/uri.h"
 
 
@@ -202,7 +203,7 @@ static int param_cmp_handler(const struct pl *name, const struct pl *val,
 	if (pl_strcpy(name, cname, sizeof(cname)))
 		return 0;   /* absurdly long name: cannot be a known one */
 
-	if (sip_param_get(pc->other, cname, &oval)) {
+	if (sipparam_get(pc->other, cname, &oval)) {
 		if (param_must_be_in_both(name)) {
 			pc->equal = false;
 			return EEXIST;
@@ -222,10 +223,10 @@ static bool params_equal(const struct pl *a, const struct pl *b)
 	struct param_cmp ab = {b, true}, ba = {a, true};
 
 	/* Both directions: a strict parameter may be in only one of them. */
-	(void)sip_params_apply(a, param_cmp_handler, &ab);
+	(void)sipparam_apply(a, param_cmp_handler, &ab);
 	if (!ab.equal)
 		return false;
-	(void)sip_params_apply(b, param_cmp_handler, &ba);
+	(void)sipparam_apply(b, param_cmp_handler, &ba);
 	return ba.equal;
 }
 

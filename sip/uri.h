@@ -6,7 +6,6 @@
 
 #include <stdbool.h>
 #include <re.h>
-#include "sip/sipmsg.h"
 
 /* Strips one level of double quotes and, inside, one level of <>:
  * "\"<urn:uuid:x>\"" -> "urn:uuid:x".  Used for +sip.instance. */

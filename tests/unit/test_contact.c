@@ -10,11 +10,12 @@
 #include <errno.h>
 #include <string.h>
 #include <re.h>
+#include "sip/param.h"
 #include "sip/uri.h"
 #include "unit_support.h"
 
 
-/* ---- sip_params_apply ------------------------------------------ */
+/* ---- sipparam_apply ------------------------------------------ */
 
 enum { MAXP = 16 };
 
@@ -51,7 +52,7 @@ static int apply_str(struct seen *s, const char *params)
 
 	memset(s, 0, sizeof(*s));
 	pl_set_str(&pl, params);
-	return sip_params_apply(&pl, collect, s);
+	return sipparam_apply(&pl, collect, s);
 }
 
 
@@ -142,8 +143,8 @@ static void test_params_whitespace_and_trailing(void **state)
 
 	/* NULL and unset lists: nothing to iterate */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(0, sip_params_apply(NULL, collect, &s));
-	assert_int_equal(0, sip_params_apply(&pl_null, collect, &s));
+	assert_int_equal(0, sipparam_apply(NULL, collect, &s));
+	assert_int_equal(0, sipparam_apply(&pl_null, collect, &s));
 	assert_int_equal(0, s.n);
 }
 
@@ -183,13 +184,13 @@ static void test_params_handler_stops(void **state)
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 2;
 	pl_set_str(&pl, ";a;b;c;d");
-	assert_int_equal(42, sip_params_apply(&pl, collect, &s));
+	assert_int_equal(42, sipparam_apply(&pl, collect, &s));
 	assert_int_equal(2, s.n);
 	assert_param(&s, 1, "b", "(none)");
 }
 
 
-/* ---- sip_param_get ---------------------------------------------- */
+/* ---- sipparam_get ---------------------------------------------- */
 
 static void test_param_get(void **state)
 {
@@ -199,30 +200,30 @@ static void test_param_get(void **state)
 	pl_set_str(&params, ";Transport=TCP;lr;EXPIRES=60;"
 		   "+sip.instance=\"<urn:uuid:1;x>\";q=0.5");
 
-	assert_int_equal(0, sip_param_get(&params, "transport", &val));
+	assert_int_equal(0, sipparam_get(&params, "transport", &val));
 	assert_int_equal(0, pl_strcmp(&val, "TCP"));
-	assert_int_equal(0, sip_param_get(&params, "TRANSPORT", &val));
+	assert_int_equal(0, sipparam_get(&params, "TRANSPORT", &val));
 	assert_int_equal(0, pl_strcmp(&val, "TCP"));
-	assert_int_equal(0, sip_param_get(&params, "expires", &val));
+	assert_int_equal(0, sipparam_get(&params, "expires", &val));
 	assert_int_equal(0, pl_strcmp(&val, "60"));
-	assert_int_equal(0, sip_param_get(&params, "+SIP.Instance", &val));
+	assert_int_equal(0, sipparam_get(&params, "+SIP.Instance", &val));
 	assert_int_equal(0, pl_strcmp(&val, "\"<urn:uuid:1;x>\""));
-	assert_int_equal(0, sip_param_get(&params, "q", &val));
+	assert_int_equal(0, sipparam_get(&params, "q", &val));
 	assert_int_equal(0, pl_strcmp(&val, "0.5"));
 
 	val = pl_null;
 	val.p = "junk";
 	val.l = 4;
-	assert_int_equal(0, sip_param_get(&params, "LR", &val));
+	assert_int_equal(0, sipparam_get(&params, "LR", &val));
 	assert_false(pl_isset(&val));
 
 	/* not a prefix match, and a ';x' inside quotes is no parameter */
-	assert_int_equal(ENOENT, sip_param_get(&params, "trans", &val));
-	assert_int_equal(ENOENT, sip_param_get(&params, "x", &val));
-	assert_int_equal(ENOENT, sip_param_get(&params, "maddr", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "trans", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "x", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "maddr", &val));
 
 	pl_set_str(&params, ";a=\"unclosed");
-	assert_int_equal(ENOENT, sip_param_get(&params, "a", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "a", &val));
 }
 
 
