@@ -126,7 +126,7 @@ static char *gruu_owner(const struct gate *gate, const struct uri *uri)
 	if (msg_param_exists(&uri->params, "gr", &token) ||
 	    !config_is_our_domain(gate->cfg, &uri->host))
 		return NULL;
-	if (uri->user.l > n && 0 == memcmp(uri->user.p, GRUU_TEMP_PREFIX, n)) {
+	if (gruu_is_temp_user(&uri->user)) {
 		token = uri->user;
 		pl_advance(&token, n);
 		if (gruu_token_decode(gate->gruu_key, &token, &aor, &instance,

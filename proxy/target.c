@@ -260,14 +260,6 @@ static int resolve_temp_gruu(struct target_set *ts,
 }
 
 
-static bool is_temp_gruu_user(const struct pl *user)
-{
-	size_t n = strlen(GRUU_TEMP_PREFIX);
-
-	return user->l > n && 0 == memcmp(user->p, GRUU_TEMP_PREFIX, n);
-}
-
-
 static int forward_to(struct target_set *ts, enum target_kind kind,
 		      const struct pl *ruri, const struct pl *hop)
 {
@@ -293,7 +285,7 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 	if (0 == sipparam_get(&uri->params, "gr", &gr)) {
 		if (pl_isset(&gr))
 			return resolve_pub_gruu(ts, d, uri, &gr);
-		if (is_temp_gruu_user(&uri->user))
+		if (gruu_is_temp_user(&uri->user))
 			return resolve_temp_gruu(ts, d, uri);
 		return answer(ts, 404, "Unknown GRUU");
 	}

@@ -180,13 +180,12 @@ static int contact_param_handler(const struct pl *name,
 
 static bool is_our_gruu(const struct uri *u, const struct locus_config *cfg)
 {
-	size_t n = strlen(GRUU_TEMP_PREFIX);
 	struct pl gr;
 
 	if (!config_is_our_domain(cfg, &u->host))
 		return false;
 	return 0 == msg_param_exists(&u->params, "gr", &gr) ||
-		(u->user.l > n && 0 == memcmp(u->user.p, GRUU_TEMP_PREFIX, n));
+		gruu_is_temp_user(&u->user);
 }
 
 
