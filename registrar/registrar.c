@@ -19,6 +19,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "sip/sipmsg.h"
+#include "sip/uri.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "location/location.h"
@@ -384,9 +385,10 @@ static void ctx_enqueue(struct reg_ctx *ctx)
  * realm is the AOR's domain, so the usernames must be equal. */
 static bool user_owns_aor(const struct pl *user, const char *aor)
 {
-	const char *at = strrchr(aor, '@');
+	const char *domain = sipuri_aor_domain(aor);
 
-	return at && user->l == (size_t)(at - aor) &&
+	/* domain == aor: there is no '@', hence no user part */
+	return domain > aor && user->l == (size_t)(domain - 1 - aor) &&
 		0 == memcmp(user->p, aor, user->l);
 }
 
@@ -406,11 +408,10 @@ static void challenge_send(struct reg_ctx *ctx,
 static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 {
 	const struct registrar_deps *d = &ctx->reg->deps;
-	const char *at = strrchr(ctx->req->aor, '@');
 	struct pl realm;
 	struct auth_challenge ch = {d->auth, AUTH_WWW, &realm, res->stale};
 
-	pl_set_str(&realm, at ? at + 1 : "");
+	pl_set_str(&realm, sipuri_aor_domain(ctx->req->aor));
 	switch (res->verdict) {
 
 	case AUTH_OK:
@@ -489,8 +490,7 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		ctx_enqueue(ctx);
 		return;
 	}
-	pl_set_str(&realm, strrchr(req->aor, '@') ?
-		   strrchr(req->aor, '@') + 1 : req->aor);
+	pl_set_str(&realm, sipuri_aor_domain(req->aor));
 	auth_check(reg->deps.auth, msg, AUTH_WWW, &realm, &res, auth_done,
 		   ctx);
 	if (res.verdict != AUTH_PENDING)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <re.h>
 #include "common/decimal.h"
+#include "sip/uri.h"
 #include "sip/sipmsg.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -75,8 +76,7 @@ static int qvalue_write(struct mbuf *mb, int q)
 static int binding_write(struct mbuf *mb, const struct reg_listing *l,
 			 const struct binding *b)
 {
-	const char *at = strrchr(l->aor->key, '@');
-	const char *domain = at ? at + 1 : l->aor->key;
+	const char *domain = sipuri_aor_domain(l->aor->key);
 	/* delta-seconds is at most 2^32-1 (RFC 3261 §25.1); a static
 	 * binding never expires */
 	int64_t remaining = b->expires - l->now;

@@ -347,3 +347,11 @@ int sipuri_aor_key(char **keyp, const struct uri *uri)
 	*keyp = key;
 	return 0;
 }
+
+
+const char *sipuri_aor_domain(const char *aor)
+{
+	const char *at = strrchr(aor, '@');
+
+	return at ? at + 1 : aor;
+}

@@ -55,4 +55,11 @@ bool sipuri_equal(const struct uri *a, const struct uri *b);
  */
 int sipuri_aor_key(char **keyp, const struct uri *uri);
 
+/*
+ * The domain of AOR, a key of sipuri_aor_key(): what follows its last '@'
+ * ("alice@example.com" -> "example.com"), all of AOR when it has none.
+ * It is also the realm of the AOR's credentials.
+ */
+const char *sipuri_aor_domain(const char *aor);
+
 #endif

@@ -538,6 +538,32 @@ static void test_aor_key_unescapes_user(void **state)
 }
 
 
+/* The domain of an AOR key, which is also the realm of its credentials:
+ * after the last '@' (a user part keeps an '@' escaped, "%40"). */
+static void test_aor_domain(void **state)
+{
+	const char *aor = "alice@example.com";
+	const char *bare = "example.com";
+	struct uri u;
+	struct pl pl;
+	char *key = NULL;
+
+	(void)state;
+
+	assert_ptr_equal(aor + 6, sipuri_aor_domain(aor));
+	assert_string_equal("example.com", sipuri_aor_domain(aor));
+	assert_ptr_equal(bare, sipuri_aor_domain(bare));
+	assert_string_equal("", sipuri_aor_domain("alice@"));
+
+	pl_set_str(&pl, "sip:a%40b@Example.COM.;user=phone");
+	assert_int_equal(0, uri_decode(&u, &pl));
+	assert_int_equal(0, sipuri_aor_key(&key, &u));
+	assert_string_equal("a%40b@example.com", key);
+	assert_string_equal("example.com", sipuri_aor_domain(key));
+	mem_deref(key);
+}
+
+
 static bool inst_ok(const char *inst)
 {
 	struct pl pl;
@@ -642,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_uri_equal_reserved_escape_differs),
 		cmocka_unit_test(test_aor_key),
 		cmocka_unit_test(test_aor_key_unescapes_user),
+		cmocka_unit_test(test_aor_domain),
 		cmocka_unit_test(test_uri_is_sip),
 		cmocka_unit_test(test_instance_wellformed),
 		cmocka_unit_test(test_uri_wellformed),
