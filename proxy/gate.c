@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "db/db.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
 #include "proxy/gate.h"
@@ -213,7 +214,8 @@ static void resolved(struct gate *gate, const struct sip_msg *msg,
 	default:
 		(void)sip_treplyf(&st, NULL, gate->sip, msg, false, 503,
 				  "Database Unavailable",
-				  "Retry-After: 5\r\nContent-Length: 0\r\n\r\n");
+				  DB_DOWN_RETRY_AFTER
+				  "Content-Length: 0\r\n\r\n");
 		break;
 	}
 }

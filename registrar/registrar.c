@@ -33,7 +33,6 @@
 
 enum {
 	LANE_BUCKETS = 1u << 12,
-	RETRY_AFTER_SECONDS = 5,
 };
 
 struct registrar {
@@ -266,7 +265,7 @@ static void committed(int err, const char *errmsg, void *arg)
 		log_warn("registrar: %s not stored: database connection "
 			 "lost", ctx->req->aor);
 		ctx_fail(ctx, 503, "Database Unavailable",
-			 "Retry-After: 5\r\n");
+			 DB_DOWN_RETRY_AFTER);
 		/* it may have committed before the connection went: memory
 		 * follows the database once it is back */
 		if (err == ECONNRESET)
@@ -332,7 +331,7 @@ static bool ctx_start(struct reg_ctx *ctx)
 	mem_deref(tx);
 
 	if (err == ENOTCONN) {
-		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
+		ctx_fail(ctx, 503, "Database Unavailable", DB_DOWN_RETRY_AFTER);
 		return true;
 	}
 	if (err) {
@@ -434,7 +433,7 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 			 "Authentications", NULL);
 		break;
 	default:
-		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
+		ctx_fail(ctx, 503, "Database Unavailable", DB_DOWN_RETRY_AFTER);
 		break;
 	}
 	replay_forget(ctx->slot);   /* not authenticated: not kept */
