@@ -117,25 +117,16 @@ static bool binding_live(const struct target_deps *d, const struct binding *b,
 }
 
 
-/* q-value order, stable: higher q first, then most recently refreshed. */
-static void sort_by_q(struct list *targets)
+/* list_sort() handler: higher q first.  list_sort() swaps neighbours
+ * until none is out of order, so equal q must count as in order (else it
+ * never ends); it also keeps the sort stable: within a q, the bindings'
+ * order (most recently refreshed first) stays. */
+static bool q_descending(struct le *le1, struct le *le2, void *arg)
 {
-	struct list sorted = LIST_INIT;
-	struct le *le;
+	const struct target *a = le1->data, *b = le2->data;
 
-	while ((le = list_head(targets))) {
-		struct target *best = le->data;
-		for (struct le *o = le->next; o; o = o->next) {
-			struct target *t = o->data;
-			if (t->q > best->q)
-				best = t;
-		}
-		list_unlink(&best->le);
-		list_append(&sorted, &best->le, best);
-	}
-	*targets = sorted;
-	for (le = targets->head; le; le = le->next)
-		le->list = targets;
+	(void)arg;
+	return a->q >= b->q;
 }
 
 
@@ -164,7 +155,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	}
 	if (!err && !ts->targets.head)
 		return answer(ts, 480, "Temporarily Unavailable");
-	sort_by_q(&ts->targets);
+	list_sort(&ts->targets, q_descending, NULL);
 	return err;
 }
 
