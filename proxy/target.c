@@ -44,15 +44,14 @@ static int answer(struct target_set *ts, uint16_t scode, const char *reason)
 }
 
 
-/* The first value of a Path ("<sip:p1;lr>, <sip:p2;lr>"): the next hop. */
-static int path_first_hop(char **hopp, const char *path)
+/* The URI of a Path's first value: the next hop. */
+static int path_first_hop(char **hopp, const struct binding_path *path)
 {
 	struct sip_addr addr;
 	struct pl first;
 
-	pl_set_str(&first, path);
-	if (0 == re_regex(path, strlen(path), "[^,]+", &first) &&
-	    0 == sip_addr_decode(&addr, &first))
+	pl_set_str(&first, path->v[0]);
+	if (0 == sip_addr_decode(&addr, &first))
 		return pl_strdup(hopp, &addr.auri);
 	return EBADMSG;
 }
@@ -93,7 +92,8 @@ static int target_from_binding(struct target_set *ts, const struct binding *b)
 	t->q = b->q >= 0 ? b->q : Q_UNSPECIFIED;
 	err = str_dup(&t->ruri, b->uri);
 	if (!err && b->path) {
-		err = str_dup(&t->routes, b->path);
+		err = re_sdprintf(&t->routes, "%H", binding_path_print,
+				  b->path);
 		if (!err)
 			err = path_first_hop(&t->hop, b->path);
 	}

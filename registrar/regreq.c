@@ -4,6 +4,7 @@
 #include "sip/sipmsg.h"
 #include "sip/param.h"
 #include "config/config.h"
+#include "location/location.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
 #include "registrar/regreq.h"
@@ -411,13 +412,50 @@ static int contacts_decode(struct regreq *req, const struct sip_msg *msg,
 }
 
 
+struct path_fill {
+	struct binding_path *path;
+	size_t i;
+};
+
+
+/* Stops (true) when out of memory. */
+static bool path_value_copy(const struct sip_hdr *hdr,
+			    const struct sip_msg *msg, void *arg)
+{
+	struct path_fill *pf = arg;
+
+	return pf->i >= pf->path->n ||
+		0 != pl_strdup(&pf->path->v[pf->i++], &hdr->val);
+}
+
+
+/* The Path as one header value ("v1, v2") is at most PATH_MAX_LEN long,
+ * and each value is text we can store and echo. */
+static int path_check(const struct binding_path *path,
+		      struct reg_error *rerr)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < path->n; i++)
+		len += (i ? 2 : 0) + strlen(path->v[i]);
+	if (len > PATH_MAX_LEN)
+		return reg_refuse(rerr, 400, "Path Too Long");
+	for (size_t i = 0; i < path->n; i++) {
+		if (!sipmsg_text_ok(path->v[i], strlen(path->v[i])))
+			return reg_refuse(rerr, 400, "Malformed Path");
+	}
+	return 0;
+}
+
+
 static int path_collect(struct regreq *req, const struct sip_msg *msg,
 			struct reg_error *rerr)
 {
-	struct mbuf *mb;
-	int err = 0;
+	uint32_t n = sip_msg_hdr_count(msg, SIP_HDR_PATH);
+	struct path_fill pf;
+	int err;
 
-	if (!sip_msg_hdr(msg, SIP_HDR_PATH))
+	if (!n)
 		return 0;
 
 	/* RFC 3327 §5.3: the recommended policy when the UA did not say
@@ -429,22 +467,14 @@ static int path_collect(struct regreq *req, const struct sip_msg *msg,
 			      "Supported: path");
 	}
 
-	mb = mbuf_alloc(128);
-	if (!mb)
+	/* libre splits a header with several values into one each */
+	err = binding_path_alloc(&req->path, n);
+	if (err)
+		return err;
+	pf = (struct path_fill){req->path, 0};
+	if (sip_msg_hdr_apply(msg, true, SIP_HDR_PATH, path_value_copy, &pf))
 		return ENOMEM;
-	struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_PATH));
-	for (; le && !err; le = le->next) {
-		const struct sip_hdr *hdr = le->data;
-		if (hdr->id == SIP_HDR_PATH)
-			err = mbuf_printf(mb, "%s%r", mb->end ? ", " : "",
-					  &hdr->val);
-	}
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, &req->path, mb->end);
-	}
-	mem_deref(mb);
-	return err;
+	return path_check(req->path, rerr);
 }
 
 
@@ -601,8 +631,6 @@ int regreq_decode(struct regreq **reqp, const struct sip_msg *msg,
 		err = request_values_check(req, rerr);
 	if (!err)
 		err = path_collect(req, msg, rerr);
-	if (!err)
-		err = value_check(req->path, PATH_MAX_LEN, "Path", rerr);
 	if (!err)
 		err = contacts_decode(req, msg, cfg, rerr);
 	if (!err)

@@ -179,7 +179,8 @@ static const char *date_now(time_t now)
 
 
 int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
-		       const struct reg_listing *l, const char *path)
+		       const struct reg_listing *l,
+		       const struct binding_path *path)
 {
 	int err;
 
@@ -187,8 +188,12 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 		put(mb, "Server: " LOCUS_SERVER_NAME "\r\n") |
 		contacts_write(mb, l);
 	/* RFC 3327 §5.3: the Path of the request is echoed in the 2xx. */
-	if (path)
-		err |= put(mb, "Path: ") | put(mb, path) | put(mb, "\r\n");
+	if (path) {
+		err |= put(mb, "Path: ");
+		for (size_t i = 0; i < path->n; i++)
+			err |= put(mb, i ? ", " : "") | put(mb, path->v[i]);
+		err |= put(mb, "\r\n");
+	}
 	/* RFC 5626 §6: the UA learns its flow is what reaches it */
 	if (l->outbound)
 		err |= put(mb, "Require: outbound\r\n");

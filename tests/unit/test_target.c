@@ -149,12 +149,60 @@ static void test_q_equal_keeps_recency(void **state)
 }
 
 
+/* RFC 3327 §5.4: the Path is pushed as Route, and its first value is the
+ * next hop, even when a display name in it holds a comma. */
+static void test_path_route_and_hop(void **state)
+{
+	struct fixture *f = *state;
+	struct binding *b = binding_add(f, 1, -1, 1000);
+	const struct target *t;
+	struct target_set ts;
+
+	assert_int_equal(0, binding_path_alloc(&b->path, 2));
+	assert_int_equal(0, str_dup(&b->path->v[0], "\"edge, one\" "
+				    "<sip:e1.example.net;lr>"));
+	assert_int_equal(0, str_dup(&b->path->v[1],
+				    "<sip:e2.example.net;lr;ob>"));
+
+	resolve(&ts, f, UT_AOR_URI);
+	assert_int_equal(0, ts.scode);
+	assert_non_null(ts.targets.head);
+	t = ts.targets.head->data;
+	assert_string_equal("sip:d1@192.0.2.1", t->ruri);
+	assert_string_equal("\"edge, one\" <sip:e1.example.net;lr>, "
+			    "<sip:e2.example.net;lr;ob>", t->routes);
+	assert_string_equal("sip:e1.example.net;lr", t->hop);
+	target_set_flush(&ts);
+}
+
+
+/* Without Path, where the REGISTER came from. */
+static void test_no_path_hop(void **state)
+{
+	struct fixture *f = *state;
+	const struct target *t;
+	struct target_set ts;
+
+	binding_add(f, 7, -1, 1000);
+	resolve(&ts, f, UT_AOR_URI);
+	assert_non_null(ts.targets.head);
+	t = ts.targets.head->data;
+	assert_null(t->routes);
+	assert_string_equal("sip:192.0.2.7:5060;transport=UDP", t->hop);
+	target_set_flush(&ts);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_q_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_q_equal_keeps_recency,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_route_and_hop,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_path_hop, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, ut_group_setup,
