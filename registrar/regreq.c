@@ -9,11 +9,6 @@
 #include "location/gruu.h"
 #include "registrar/regreq.h"
 
-/* Option tags a REGISTER may Require of us. */
-static const char *const registrar_options[] = {"gruu", "path", "outbound",
-						 NULL};
-
-
 int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
 {
 	rerr->scode = scode;
@@ -557,8 +552,7 @@ static int target_check(const struct sip_msg *msg,
 			const struct locus_config *cfg,
 			struct reg_error *rerr)
 {
-	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE,
-				      registrar_options};
+	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE, sipmsg_supported};
 
 	if (!sipuri_is_sip(&msg->uri))
 		return reg_refuse(rerr, 416, "Unsupported URI Scheme");

@@ -197,7 +197,7 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 	/* RFC 5626 §6: the UA learns its flow is what reaches it */
 	if (l->outbound)
 		err |= put(mb, "Require: outbound\r\n");
-	err |= put(mb, "Supported: gruu, path, outbound\r\nDate: ") |
+	err |= put(mb, "Supported: " SIPMSG_SUPPORTED "\r\nDate: ") |
 		put(mb, date_now((time_t)l->now)) |
 		put(mb, "\r\nContent-Length: 0\r\n\r\n");
 	return err;

@@ -5,6 +5,9 @@
 #include "sip/sipmsg.h"
 
 
+const char *const sipmsg_supported[] = {"gruu", "path", "outbound", NULL};
+
+
 static bool option_handler(const struct sip_hdr *hdr,
 			   const struct sip_msg *msg, void *arg)
 {

@@ -35,6 +35,16 @@ size_t sipmsg_body_len(const struct sip_msg *msg);
  * §17.2.3: it starts with the magic cookie "z9hG4bK" and has more). */
 bool sipmsg_branch_is_rfc3261(const struct pl *branch);
 
+/*
+ * The extensions locus implements, by option tag (RFC 3261 §19.2): GRUU
+ * (RFC 5627), Path (RFC 3327) and outbound (RFC 5626, as registrar and
+ * as edge proxy).  SIPMSG_SUPPORTED is what Supported says in a 200 to
+ * REGISTER or OPTIONS (RFC 3261 §11.2, §20.37); sipmsg_supported the same
+ * tags, NULL-terminated, for the Require a REGISTER may carry.
+ */
+#define SIPMSG_SUPPORTED "gruu, path, outbound"
+extern const char *const sipmsg_supported[];
+
 /* True if option-tag TAG (case-insensitive) is listed in header ID. */
 bool sipmsg_has_option(const struct sip_msg *msg, enum sip_hdrid id,
 		       const char *tag);
