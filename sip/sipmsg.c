@@ -1,5 +1,4 @@
 #include <string.h>
-#include <time.h>
 #include <re.h>
 #include "sip/param.h"
 #include "sip/sipmsg.h"
@@ -199,15 +198,4 @@ void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req)
 
 	sip_reply_addr(dst, req, 0 == msg_param_exists(&req->via.params,
 						       "rport", &rport));
-}
-
-
-int sipmsg_date_print(struct re_printf *pf, const time_t *when)
-{
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(when, &tm);
-	strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	return re_hprintf(pf, "%s", buf);
 }

@@ -85,7 +85,4 @@ void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req);
  * transport libre cannot send over. */
 enum sip_transp sipmsg_via_transport(const struct sip_via *via);
 
-/* "Sat, 21 Nov 2026 12:34:56 GMT" (RFC 3261 §20.17, RFC 1123). "%H". */
-int  sipmsg_date_print(struct re_printf *pf, const time_t *when);
-
 #endif
