@@ -80,9 +80,9 @@ int  sipmsg_top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
  * the Via's received/sent-by. */
 void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req);
 
-/* VIA's transport.  libre 1.1.0 decodes WS and WSS as SIP_TRANSP_NONE
- * (ENGINEERING.md); this reads them from the value itself.  NONE for a
- * transport libre cannot send over. */
+/* VIA's transport.  libre 1.1.0's sip_via_decode() knows only UDP, TCP
+ * and TLS and leaves WS and WSS as SIP_TRANSP_NONE; this reads them from
+ * the value itself.  NONE for a transport libre cannot send over. */
 enum sip_transp sipmsg_via_transport(const struct sip_via *via);
 
 #endif
