@@ -506,8 +506,9 @@ static const char *addr_problem(struct sa *sa, const char *str)
 		return "is not a literal IP address; write IPv4:port or"
 			" [IPv6]:port (no host names), e.g. \"127.0.0.1:5060\"";
 
-	/* ENGINEERING.md, libre quirks: socket selection ignores the
-	 * destination and the Via sent-by is the socket's own address. */
+	/* libre 1.1.0 picks the socket to send from by transport and
+	 * address family, never by destination, and writes that socket's
+	 * address as the Via sent-by. */
 	if (sa_is_any(sa))
 		return "is a wildcard address; use a concrete IP such as"
 			" \"127.0.0.1:5060\" (libre picks sockets by address"
