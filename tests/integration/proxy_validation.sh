@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, request validation and routing rules of the proxy (RFC 3261
+# Request validation and routing rules of the proxy (RFC 3261
 # §16.3, §16.4, §16.6, §16.7, RFC 3327), one device V of vera@example.com:
 #  - Max-Forwards: 0 -> 483; Proxy-Require: foo -> 420 with
 #    Unsupported: foo; a tel: or mailto: Request-URI -> 416, also behind a
