@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "db/db.h"
-#include "location/gruu.h"
+#include "keys/nodekey.h"
 
 enum {
 	/* nonces in use at once; beyond it the oldest is forgotten (its
@@ -64,7 +64,7 @@ static void auth_destructor(void *arg)
 
 
 int auth_alloc(struct auth **authp, const struct locus_config *cfg,
-	       struct db *db, const struct gruu_key *key)
+	       struct db *db, const struct node_key *key)
 {
 	struct auth *auth = mem_zalloc(sizeof(*auth), auth_destructor);
 	int err;
@@ -73,7 +73,7 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 		return ENOMEM;
 	auth->cfg = cfg;
 	auth->db = db;
-	err = gruu_key_derive(key, "locus digest nonce", auth->nonce_key);
+	err = node_key_derive(key, "locus digest nonce", auth->nonce_key);
 	if (!err)
 		err = nonce_counts_alloc(&auth->counts, NONCE_COUNTS_MAX);
 	if (!err)

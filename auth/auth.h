@@ -14,8 +14,8 @@
 
 struct auth;
 struct db;
-struct gruu_key;
 struct locus_config;
+struct node_key;
 
 enum auth_kind {
 	AUTH_WWW,                /* registrar: 401, Authorization        */
@@ -41,7 +41,7 @@ struct auth_result {
 typedef void (auth_done_h)(const struct auth_result *res, void *arg);
 
 int auth_alloc(struct auth **authp, const struct locus_config *cfg,
-	       struct db *db, const struct gruu_key *key);
+	       struct db *db, const struct node_key *key);
 
 /*
  * Checks MSG's credentials for REALM (a domain of ours in any spelling:

@@ -14,24 +14,25 @@
 #include "auth/nonce.h"
 
 enum {
-	STAMP_LEN = 16,          /* issued | random */
+	SIGNED_LEN = 16,         /* issued | random: what the MAC covers */
 	MAC_LEN = 16,
-	RAW_LEN = STAMP_LEN + MAC_LEN,
+	RAW_LEN = SIGNED_LEN + MAC_LEN,
 	REALM_MAX = 256,         /* a domain name is at most 253 */
 };
 
 
 static int mac_compute(uint8_t mac[MAC_LEN], const uint8_t key[32],
-		       const uint8_t stamp[STAMP_LEN], const struct pl *realm)
+		       const uint8_t signed_part[SIGNED_LEN],
+		       const struct pl *realm)
 {
-	uint8_t msg[STAMP_LEN + REALM_MAX], md[EVP_MAX_MD_SIZE];
+	uint8_t msg[SIGNED_LEN + REALM_MAX], md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 
 	if (realm->l > REALM_MAX)
 		return EOVERFLOW;
-	memcpy(msg, stamp, STAMP_LEN);
-	memcpy(msg + STAMP_LEN, realm->p, realm->l);
-	if (!HMAC(EVP_sha256(), key, 32, msg, STAMP_LEN + realm->l, md,
+	memcpy(msg, signed_part, SIGNED_LEN);
+	memcpy(msg + SIGNED_LEN, realm->p, realm->l);
+	if (!HMAC(EVP_sha256(), key, 32, msg, SIGNED_LEN + realm->l, md,
 		  &mdlen))
 		return EIO;
 	memcpy(mac, md, MAC_LEN);
@@ -48,11 +49,10 @@ int nonce_make(char out[NONCE_LEN + 1], const uint8_t key[32],
 	for (int i = 0; i < 8; i++)
 		raw[i] = (uint8_t)(now >> (56 - 8 * i));
 	rand_bytes(raw + 8, 8);
-	err = mac_compute(raw + STAMP_LEN, key, raw, realm);
+	err = mac_compute(raw + SIGNED_LEN, key, raw, realm);
 	if (err)
 		return err;
-	for (int i = 0; i < RAW_LEN; i++)
-		(void)re_snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	(void)re_snprintf(out, NONCE_LEN + 1, "%w", raw, sizeof(raw));
 	return 0;
 }
 
@@ -82,7 +82,7 @@ enum nonce_state nonce_check(const struct pl *nonce, const uint8_t key[32],
 
 	if (hex_decode(raw, nonce, RAW_LEN) ||
 	    mac_compute(mac, key, raw, realm) ||
-	    CRYPTO_memcmp(mac, raw + STAMP_LEN, MAC_LEN))
+	    CRYPTO_memcmp(mac, raw + SIGNED_LEN, MAC_LEN))
 		return NONCE_INVALID;
 	for (int i = 0; i < 8; i++)
 		t = t << 8 | raw[i];

@@ -43,11 +43,11 @@
  *    or with a NUL byte in its headers, is dropped.
  * compat_decode_check() proves at start-up that libre's calls reach them.
  *
- * Upstream: baresip/re still decodes the same way (v3.21); there is no
+ * Upstream: baresip/re still decodes the same way (v4.10); there is no
  * fix to take.  Drop this file once libre decodes branchless Vias and
  * malformed Request-Lines into messages that can be answered: remove it,
- * its exports in CMakeLists.txt and the check in daemon/main.c, and run
- * tests/integration/torture.sh.
+ * its symbols from LOCUS_COMPAT_SYMBOLS in CMakeLists.txt and its check
+ * in daemon/main.c, and run tests/integration/torture.sh.
  */
 #define _GNU_SOURCE   /* RTLD_NEXT, RTLD_DEFAULT */
 #include <ctype.h>
@@ -55,6 +55,7 @@
 #include <string.h>
 #include <re.h>
 #include "sip/sipmsg.h"
+#include "compat/override.h"
 #include "compat/sip_decode.h"
 
 typedef int (msg_decode_f)(struct sip_msg **msgp, struct mbuf *mb);
@@ -543,6 +544,12 @@ int sip_msg_decode(struct sip_msg **msgp, struct mbuf *mb)
 
 /* ---- start-up check -------------------------------------------------------- */
 
+static const char FILE_NAME[] = "compat/sip_decode.c";
+static const char DROPPED[] = "requests that must be answered 400 or 505 "
+			      "(a Via without branch, a malformed "
+			      "Request-Line, From, To, CSeq or "
+			      "Content-Type) would be dropped unanswered";
+
 int compat_decode_check(char *errbuf, size_t errsz)
 {
 	static const char probe[] =
@@ -553,23 +560,34 @@ int compat_decode_check(char *errbuf, size_t errsz)
 		"Call-ID: probe\r\n"
 		"CSeq: 1 OPTIONS\r\n"
 		"Content-Length: 0\r\n\r\n";
+	const struct {
+		const char *name;
+		const void *ours;
+	} decoders[] = {
+		{"sip_msg_decode", (void *)sip_msg_decode},
+		{"sip_via_decode", (void *)sip_via_decode},
+		{"sip_addr_decode", (void *)sip_addr_decode},
+		{"sip_cseq_decode", (void *)sip_cseq_decode},
+		{"msg_ctype_decode", (void *)msg_ctype_decode},
+	};
 	struct sip_msg *msg = NULL;
 	struct mbuf *mb;
 	int err;
 
 	if (!libre_bind()) {
-		re_snprintf(errbuf, errsz, "libre's SIP decoder not found");
+		re_snprintf(errbuf, errsz, "%s: libre's SIP decoders not "
+			    "found: no SIP message could be decoded",
+			    FILE_NAME);
 		return ENOSYS;
 	}
-	if (dlsym(RTLD_DEFAULT, "sip_msg_decode") != (void *)sip_msg_decode ||
-	    dlsym(RTLD_DEFAULT, "sip_via_decode") != (void *)sip_via_decode ||
-	    dlsym(RTLD_DEFAULT, "sip_addr_decode") != (void *)sip_addr_decode ||
-	    dlsym(RTLD_DEFAULT, "sip_cseq_decode") != (void *)sip_cseq_decode ||
-	    dlsym(RTLD_DEFAULT, "msg_ctype_decode") !=
-	    (void *)msg_ctype_decode) {
-		re_snprintf(errbuf, errsz, "the repaired SIP decoders are not "
-			    "exported: libre would not call them");
-		return ENOSYS;
+	/* libre's transports call sip_msg_decode(), not reached from here
+	 * without a socket: it must at least be what the dynamic linker
+	 * finds first, as must the others */
+	for (size_t i = 0; i < ARRAY_SIZE(decoders); i++) {
+		if (dlsym(RTLD_DEFAULT, decoders[i].name) != decoders[i].ours)
+			return compat_override_fail(errbuf, errsz, FILE_NAME,
+						    decoders[i].name,
+						    decoders[i].ours, DROPPED);
 	}
 	/* libre's own decoder, calling sip_via_decode() through its PLT:
 	 * the Via without branch decodes only if that call reaches ours */
@@ -581,8 +599,11 @@ int compat_decode_check(char *errbuf, size_t errsz)
 	err = libre.msg(&msg, mb);
 	mem_deref(msg);
 	mem_deref(mb);
+	if (err == ENOMEM)
+		return err;
 	if (err)
-		re_snprintf(errbuf, errsz, "libre's SIP decoder does not call "
-			    "the repaired sip_via_decode() (%m)", err);
-	return err;
+		return compat_override_fail(errbuf, errsz, FILE_NAME,
+					    "sip_via_decode",
+					    (void *)sip_via_decode, DROPPED);
+	return 0;
 }

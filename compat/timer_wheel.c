@@ -24,11 +24,25 @@
  * visits the milliseconds that passed.  Timers due at the same
  * millisecond fire in the order they were started, as with libre's list.
  * One event loop thread, as locus has: no locks.  libre's own list
- * (tmrl_get()) stays empty.
+ * (tmrl_get()) stays empty.  compat_timer_check() proves at start-up that
+ * libre's calls arrive here: were its loop to poll its own list, locus's
+ * timers (the database flush among them) would never fire.
+ *
+ * Upstream: baresip/re still keeps one sorted list (v4.10, found by
+ * list_apply() as in 1.1.0); there is no fix to take.  Drop this file
+ * once libre's timers start in O(1): remove it, its symbols from
+ * LOCUS_COMPAT_SYMBOLS in CMakeLists.txt, its check in daemon/main.c and
+ * tests/unit/test_timer_wheel.c, and compare the proxy's highest clean
+ * call rate (bench/run.sh, call_aor) before and after.
  */
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <re.h>
+#include "compat/override.h"
+#include "compat/timer_wheel.h"
 
 enum {
 	WHEEL_SLOTS  = 1u << 16,  /* 65.5 s: Timers J, K and B in one lap */
@@ -43,6 +57,8 @@ static struct {
 	uint64_t polled;          /* every slot up to this ms is polled */
 	uint32_t count;           /* running timers                     */
 	bool started;
+	/* calls, for compat_timer_check() */
+	uint64_t cancels, polls, next_asks;
 } wheel;
 
 
@@ -90,6 +106,7 @@ void tmr_start(struct tmr *tmr, uint64_t delay, tmr_h *th, void *arg)
 
 void tmr_cancel(struct tmr *tmr)
 {
+	++wheel.cancels;
 	tmr_start(tmr, 0, NULL, NULL);
 }
 
@@ -150,6 +167,7 @@ void tmr_poll(struct list *tmrl)
 
 	(void)tmrl;
 	wheel_start();
+	++wheel.polls;
 
 	/* those due already first (they are the earliest); the ones their
 	 * handlers start with no delay wait for the next poll */
@@ -176,6 +194,7 @@ uint64_t tmr_next_timeout(struct list *tmrl)
 	const uint64_t now = tmr_jiffies();
 
 	(void)tmrl;
+	++wheel.next_asks;
 	if (!wheel.count)
 		return 0;
 	/* 1 is as soon as libre's loop can be asked for (0 is "never") */
@@ -201,4 +220,92 @@ int tmr_status(struct re_printf *pf, void *unused)
 void tmr_debug(void)
 {
 	(void)re_fprintf(stderr, "%H", tmr_status, NULL);
+}
+
+
+/* ---- start-up check -------------------------------------------------------- */
+
+static void loop_end(int flags, void *arg)
+{
+	(void)flags;
+	(void)arg;
+	re_cancel();
+}
+
+
+/* One round of libre's loop: it asks tmr_next_timeout(), waits, finds a
+ * pipe readable at once (whose handler ends the loop) and calls
+ * tmr_poll().  Bounded whichever tmr_*() libre calls. */
+static int loop_once(void)
+{
+	int fds[2], err = 0;
+
+	if (pipe(fds))
+		return errno;
+	if (write(fds[1], "", 1) != 1)
+		err = errno;
+	if (!err)
+		err = fd_listen(fds[0], FD_READ, loop_end, NULL);
+	if (!err)
+		err = re_main(NULL);
+	fd_close(fds[0]);
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+	return err;
+}
+
+
+static const char FILE_NAME[] = "compat/timer_wheel.c";
+
+/* tmr_get_expire() is not checked: libre's own reads the same fields and
+ * answers the same.  tmr_status() and tmr_debug() only print. */
+int compat_timer_check(char *errbuf, size_t errsz)
+{
+	const uint32_t running = wheel.count;
+	const uint64_t cancels = wheel.cancels;
+	const uint64_t polls = wheel.polls, next_asks = wheel.next_asks;
+	struct stun_keepalive *ska = NULL;
+	bool started;
+	int err;
+
+	/* libre's own calls: stun_keepalive_enable() cancels and starts the
+	 * keepalive's timer, its destructor cancels it.  No socket, no
+	 * packet: the timer is gone before it could fire. */
+	err = stun_keepalive_alloc(&ska, IPPROTO_TCP, NULL, 0, NULL, NULL,
+				   NULL, NULL);
+	if (err) {
+		re_snprintf(errbuf, errsz, "timer check: %m", err);
+		return err;
+	}
+	stun_keepalive_enable(ska, 60);
+	started = wheel.count == running + 1;
+	mem_deref(ska);
+	if (!started)
+		return compat_override_fail(errbuf, errsz, FILE_NAME,
+			"tmr_start", (void *)tmr_start, "libre's timers "
+			"(transactions, connections) and locus's would be "
+			"kept on two lists, of which libre's loop polls "
+			"one");
+	if (wheel.cancels == cancels)
+		return compat_override_fail(errbuf, errsz, FILE_NAME,
+			"tmr_cancel", (void *)tmr_cancel, "libre's timers "
+			"would be stopped by code that does not know the "
+			"wheel");
+
+	err = loop_once();
+	if (err) {
+		re_snprintf(errbuf, errsz, "timer check: libre's loop: %m",
+			    err);
+		return err;
+	}
+	if (wheel.next_asks == next_asks)
+		return compat_override_fail(errbuf, errsz, FILE_NAME,
+			"tmr_next_timeout", (void *)tmr_next_timeout,
+			"libre's loop would sleep until the next packet "
+			"however soon a timer is due");
+	if (wheel.polls == polls)
+		return compat_override_fail(errbuf, errsz, FILE_NAME,
+			"tmr_poll", (void *)tmr_poll, "locus's timers (the "
+			"database flush among them) would never fire");
+	return 0;
 }

@@ -1,5 +1,10 @@
-/* The locus configuration: one libconfig file turned into one validated,
- * typed struct.  Every rejection names FILE:LINE and what to change. */
+/* config/: the locus configuration.  One libconfig file becomes one
+ * validated, typed struct locus_config, and every rejection is one line
+ * naming FILE:LINE and what to change.  This header is the folder's whole
+ * public face; inside it, config.c loads the file and assembles the
+ * struct, validator.c is the generic table-driven checker (unknown keys
+ * with "did you mean", types, ranges), listen.c reads the listen section
+ * and sections.c every other section. */
 #ifndef LOCUS_CONFIG_H
 #define LOCUS_CONFIG_H
 

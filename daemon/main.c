@@ -6,11 +6,15 @@
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
+#include "compat/random.h"
 #include "compat/sip_decode.h"
+#include "compat/sipws_http.h"
+#include "compat/timer_wheel.h"
 #include "config/config.h"
 #include "daemon/dispatch.h"
 #include "daemon/owners.h"
 #include "db/db.h"
+#include "keys/nodekey.h"
 #include "location/gruu.h"
 #include "location/location.h"
 #include "location/persist.h"
@@ -26,6 +30,7 @@
 struct daemon {
 	struct locus_config *cfg;
 	struct auth *auth;
+	struct node_key *node_key;
 	struct gruu_key *gruu_key;
 	struct location *loc;
 	struct db *db;
@@ -59,6 +64,24 @@ static void signal_handler(int sig)
 }
 
 
+/* The node key from its file (created on the first start), and the
+ * temp-GRUU key derived from it. */
+static int daemon_keys(struct daemon *d, char *errbuf, size_t errsz)
+{
+	int err = node_key_load(&d->node_key, d->cfg->gruu_key_file, errbuf,
+				errsz);
+
+	if (err)
+		return err;
+	err = gruu_key_alloc(&d->gruu_key, d->node_key);
+	if (err)
+		re_snprintf(errbuf, errsz, "cannot set up AES-256-GCM for "
+			    "temp-GRUUs (%m); check the OpenSSL installation",
+			    err);
+	return err;
+}
+
+
 /* Start-up may block: nothing is being served yet.  LISTEN comes before
  * the initial load, so that no change made meanwhile is missed. */
 static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
@@ -67,7 +90,7 @@ static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
 	uint64_t t0;
 	int err;
 
-	err = gruu_key_load(&d->gruu_key, cfg->gruu_key_file, errbuf, errsz);
+	err = daemon_keys(d, errbuf, errsz);
 	if (!err)
 		err = persist_check_schema(cfg->db_conninfo, errbuf, errsz);
 	if (!err)
@@ -108,12 +131,30 @@ static int dispatch_wire(struct daemon *d)
 }
 
 
+/* What compat/ puts in libre's place must be what libre calls: were
+ * libre to bind its own, nothing would fail, locus would just misbehave
+ * (without the wheel's tmr_poll() no database flush would ever fire).
+ * Runs one round of libre's loop, before anything listens. */
+static int compat_check(char *errbuf, size_t errsz)
+{
+	int err = compat_timer_check(errbuf, errsz);
+
+	if (!err)
+		err = compat_random_check(errbuf, errsz);
+	if (!err)
+		err = compat_http_check(errbuf, errsz);
+	if (!err)
+		err = compat_decode_check(errbuf, errsz);
+	return err;
+}
+
+
 static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 {
 	struct registrar_deps deps;
 	int err;
 
-	err = compat_decode_check(errbuf, errsz);
+	err = compat_check(errbuf, errsz);
 	if (!err)
 		err = daemon_load(d, errbuf, errsz);
 	if (err)
@@ -123,7 +164,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 	if (err)
 		return err;
 	if (d->cfg->auth) {
-		err = auth_alloc(&d->auth, d->cfg, d->db, d->gruu_key);
+		err = auth_alloc(&d->auth, d->cfg, d->db, d->node_key);
 		if (err)
 			return err;
 	}
@@ -144,6 +185,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 			.sip = server_sip(d->srv),
 			.cfg = d->cfg,
 			.loc = d->loc,
+			.node_key = d->node_key,
 			.gruu_key = d->gruu_key,
 			.auth = d->auth,
 			.flows = server_flows(d->srv),
@@ -195,6 +237,7 @@ static void daemon_stop(struct daemon *d)
 	d->auth = mem_deref(d->auth);
 	d->loc = mem_deref(d->loc);
 	d->gruu_key = mem_deref(d->gruu_key);
+	d->node_key = mem_deref(d->node_key);
 	d->cfg = mem_deref(d->cfg);
 }
 

@@ -1,5 +1,4 @@
-/* The temporary-GRUU token (RFC 5627 §3.1.2, §3.2, §5.4, Appendix A.2)
- * and the key it is made with.
+/* The temporary-GRUU token (RFC 5627 §3.1.2, §3.2, §5.4, Appendix A.2).
  *
  * RFC 5627 §5.4 requires the registrar to recover the AOR and the instance
  * ID from any GRUU it handed out; §3.1.2 wants a temp-gruu from which the
@@ -13,10 +12,11 @@
  *
  * Token (the part after "tgruu."):
  *
- *   base64url-nopad( nonce[12] || ciphertext[16*k] || tag[16] )
+ *   base64url-nopad( iv[12] || ciphertext[16*k] || tag[16] )
  *
- *   AES-256-GCM, a fresh random 96-bit nonce per token, 128-bit tag,
- *   AAD = "locus-tgruu-v1" (a format change gets a new AAD, so an old
+ *   AES-256-GCM under the key derived from the node key for the purpose
+ *   "locus temp-gruu token", a fresh random 96-bit IV per token, 128-bit
+ *   tag, AAD = "locus-tgruu-v1" (a format change gets a new AAD, so an old
  *   node fails such a token cleanly instead of misparsing it).
  *
  * Plaintext, version 1 (all integers big-endian):
@@ -43,30 +43,24 @@
  * padded to 48, 76 bytes of token, 102 characters of base64url.
  *
  * The key owns two EVP_CIPHER_CTX, one per direction, initialised with the
- * key once; a token only resets the nonce, so the AES key schedule and
+ * key once; a token only resets the IV, so the AES key schedule and
  * GHASH tables are computed once per process, not per REGISTER.  That makes
  * a key usable from one thread at a time, which is how locus runs.
  */
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <re.h>
+#include "keys/base64url.h"
+#include "keys/nodekey.h"
 #include "location/gruu.h"
 
 
 enum {
-	KEY_LEN     = 32,
-	NONCE_LEN   = 12,
+	IV_LEN      = 12,  /* GCM's 96-bit IV, random per token */
 	TAG_LEN     = 16,
 	BLOCK       = 16,
 
@@ -84,9 +78,10 @@ enum {
 	 * (64-byte user, 253-byte host) with a 400-byte non-uuid instance. */
 	TOKEN_MAX   = 1024,
 	TOKEN_BYTES_MAX = TOKEN_MAX / 4 * 3,
-	PT_MAX      = (TOKEN_BYTES_MAX - NONCE_LEN - TAG_LEN) / BLOCK * BLOCK,
+	PT_MAX      = (TOKEN_BYTES_MAX - IV_LEN - TAG_LEN) / BLOCK * BLOCK,
 };
 
+static const char key_purpose[] = "locus temp-gruu token";
 static const char aad[] = "locus-tgruu-v1";
 static const char uuid_prefix[] = "urn:uuid:";
 
@@ -94,555 +89,52 @@ static const char uuid_prefix[] = "urn:uuid:";
 struct gruu_key {
 	EVP_CIPHER_CTX *enc;
 	EVP_CIPHER_CTX *dec;
-	uint8_t derive[32];     /* HMAC key for gruu_key_derive(), itself
-				   derived, so the AES key is never reused */
 };
 
 
-/* ---- base64url without padding (RFC 4648 §5) -------------------------
- * libre's base64 speaks only the standard alphabet with '=' padding,
- * neither of which belongs in a SIP URI user part. */
-
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-
-static size_t b64_enclen(size_t n)
-{
-	return (n * 4 + 2) / 3;
-}
-
-
-static void b64_encode(char *out, const uint8_t *in, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i+1] << 8 |
-			in[i+2];
-		*out++ = b64url[v >> 18];
-		*out++ = b64url[(v >> 12) & 63];
-		*out++ = b64url[(v >> 6) & 63];
-		*out++ = b64url[v & 63];
-	}
-
-	if (n - i == 1) {
-		*out++ = b64url[in[i] >> 2];
-		*out++ = b64url[(in[i] & 3) << 4];
-	}
-	else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 8 | in[i+1];
-		*out++ = b64url[v >> 10];
-		*out++ = b64url[(v >> 4) & 63];
-		*out++ = b64url[(v << 2) & 63];
-	}
-
-	*out = '\0';
-}
-
-
-/* The 6-bit value of each character, or XX (bit 8 set) for characters
- * outside the alphabet.  A table lookup costs the same for every input
- * character; the token is public, so its cache footprint gives nothing
- * away. */
-#define XX 0x100
-static const uint16_t b64_dec[256] = {
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, XX, XX, XX,
-	XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, 63,
-	XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-};
-#undef XX
-
-
-static uint32_t b64_val(uint8_t c)
-{
-	return b64_dec[c];
-}
-
-
-/* Decodes exactly N bytes from b64_enclen(N) characters.  Every character
- * must be in the alphabet and the unused low bits of the last character
- * must be zero, so each byte string has exactly one accepted spelling. */
-static bool b64_decode(uint8_t *out, size_t n, const char *in)
-{
-	const uint8_t *s = (const uint8_t *)in;
-	uint32_t bad = 0;
-	size_t i;
-
-	for (i = 0; i + 3 <= n; i += 3, s += 4) {
-		uint32_t a = b64_val(s[0]), b = b64_val(s[1]);
-		uint32_t c = b64_val(s[2]), d = b64_val(s[3]);
-		uint32_t v;
-
-		bad |= a | b | c | d;
-		v = (a & 63) << 18 | (b & 63) << 12 | (c & 63) << 6 | (d & 63);
-		out[i]   = (uint8_t)(v >> 16);
-		out[i+1] = (uint8_t)(v >> 8);
-		out[i+2] = (uint8_t)v;
-	}
-
-	if (n - i == 1) {
-		uint32_t a = b64_val(s[0]), b = b64_val(s[1]);
-
-		bad |= a | b | ((b & 15) << 8);
-		out[i] = (uint8_t)((a & 63) << 2 | (b & 63) >> 4);
-	}
-	else if (n - i == 2) {
-		uint32_t a = b64_val(s[0]), b = b64_val(s[1]);
-		uint32_t c = b64_val(s[2]);
-
-		bad |= a | b | c | ((c & 3) << 8);
-		out[i]   = (uint8_t)((a & 63) << 2 | (b & 63) >> 4);
-		out[i+1] = (uint8_t)((b & 15) << 4 | (c & 63) >> 2);
-	}
-
-	/* Valid values are below 64; bits 8..11 flag a bad character or
-	 * non-zero unused bits. */
-	return (bad & ~0xffu) == 0;
-}
-
-
-/* ---- the key ---------------------------------------------------------- */
-
-static void key_destructor(void *arg)
+static void gruu_key_destructor(void *arg)
 {
 	struct gruu_key *key = arg;
 
 	/* Freeing a context cleanses its expanded key schedule. */
 	EVP_CIPHER_CTX_free(key->enc);
 	EVP_CIPHER_CTX_free(key->dec);
-	OPENSSL_cleanse(key->derive, sizeof(key->derive));
 }
 
 
-static int hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
-		       const void *msg, size_t len)
+int gruu_key_alloc(struct gruu_key **keyp, const struct node_key *node_key)
 {
-	unsigned int outlen = 32;
-
-	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &outlen)
-		? 0 : EIO;
-}
-
-
-int gruu_key_derive(const struct gruu_key *key, const char *label,
-		    uint8_t out[32])
-{
-	if (!key || !label || !out)
-		return EINVAL;
-	return hmac_sha256(out, key->derive, sizeof(key->derive), label,
-			   strlen(label));
-}
-
-
-int gruu_key_from_bytes(struct gruu_key **keyp, const uint8_t raw[32])
-{
+	uint8_t aes_key[DERIVED_KEY_LEN];
 	struct gruu_key *key;
-	int err = 0;
+	int err;
 
-	if (!keyp || !raw)
+	if (!keyp || !node_key)
 		return EINVAL;
 
-	key = mem_zalloc(sizeof(*key), key_destructor);
+	key = mem_zalloc(sizeof(*key), gruu_key_destructor);
 	if (!key)
 		return ENOMEM;
 
 	key->enc = EVP_CIPHER_CTX_new();
 	key->dec = EVP_CIPHER_CTX_new();
-	if (!key->enc || !key->dec) {
-		err = ENOMEM;
-		goto out;
-	}
+	err = key->enc && key->dec ? 0 : ENOMEM;
+	if (!err)
+		err = node_key_derive(node_key, key_purpose, aes_key);
 
-	err = hmac_sha256(key->derive, raw, 32, "locus derive", 12);
-	if (err)
-		goto out;
-
-	/* The key is installed once here; a token sets only the nonce.
+	/* The key is installed once here; a token sets only the IV.
 	 * 12 bytes is GCM's default IV length. */
-	if (1 != EVP_EncryptInit_ex(key->enc, EVP_aes_256_gcm(), NULL,
-				    raw, NULL) ||
-	    1 != EVP_DecryptInit_ex(key->dec, EVP_aes_256_gcm(), NULL,
-				    raw, NULL)) {
+	if (!err &&
+	    (1 != EVP_EncryptInit_ex(key->enc, EVP_aes_256_gcm(), NULL,
+				     aes_key, NULL) ||
+	     1 != EVP_DecryptInit_ex(key->dec, EVP_aes_256_gcm(), NULL,
+				     aes_key, NULL)))
 		err = EIO;
-		goto out;
-	}
 
- out:
+	OPENSSL_cleanse(aes_key, sizeof(aes_key));
 	if (err)
 		mem_deref(key);
 	else
 		*keyp = key;
-
-	return err;
-}
-
-
-static void seterr(char *errbuf, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *errbuf, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !errsz)
-		return;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(errbuf, errsz, fmt, ap);
-	va_end(ap);
-}
-
-
-/* The directory part of PATH, for messages. */
-static void dir_of(char *dir, size_t sz, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		(void)snprintf(dir, sz, ".");
-	else if (slash == path)
-		(void)snprintf(dir, sz, "/");
-	else
-		(void)snprintf(dir, sz, "%.*s", (int)(slash - path), path);
-}
-
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-
-static bool is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-
-	return 0;
-}
-
-
-/* Creates PATH with a new random key.  Returns EEXIST if PATH appeared
- * meanwhile (another process won the race; the caller reads its key). */
-/* Creates PATH, mode 0600, failing if it exists (EEXIST, no message). */
-static int key_file_new(int *fdp, const char *path, char *errbuf,
-			size_t errsz)
-{
-	char dir[512];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-		      S_IRUSR | S_IWUSR);
-	int err = fd < 0 ? errno : 0;
-
-	if (!err) {
-		*fdp = fd;
-		return 0;
-	}
-	dir_of(dir, sizeof(dir), path);
-	if (err == ENOENT)
-		seterr(errbuf, errsz, "%s: directory %s does not exist; create"
-		       " it, and a key is generated there on the next start",
-		       path, dir);
-	else if (err == EACCES)
-		seterr(errbuf, errsz, "%s: cannot create the key file (%s); "
-		       "make %s writable for this user, or put 64 hex digits "
-		       "in %s yourself (mode 600)", path, strerror(err), dir,
-		       path);
-	else if (err != EEXIST)
-		seterr(errbuf, errsz, "%s: cannot create the key file (%s); "
-		       "check the path, or put 64 hex digits in it yourself "
-		       "(mode 600)", path, strerror(err));
-	return err;
-}
-
-
-/* A fresh random key into RAW and, as hex, durably into FD (closed). */
-static int key_file_fill(uint8_t raw[KEY_LEN], int fd)
-{
-	char hex[KEY_LEN * 2 + 2];
-	int err;
-
-	/* The umask can only narrow the mode given to open(); make sure
-	 * the file is exactly 0600 all the same. */
-	if (fchmod(fd, S_IRUSR | S_IWUSR) < 0)
-		err = errno;
-	else if (1 != RAND_bytes(raw, KEY_LEN))
-		err = EIO;
-	else {
-		for (size_t i = 0; i < KEY_LEN; i++) {
-			hex[2*i]   = "0123456789abcdef"[raw[i] >> 4];
-			hex[2*i+1] = "0123456789abcdef"[raw[i] & 15];
-		}
-		hex[KEY_LEN * 2] = '\n';
-		hex[KEY_LEN * 2 + 1] = '\0';
-		err = write_all(fd, hex, KEY_LEN * 2 + 1);
-		OPENSSL_cleanse(hex, sizeof(hex));
-		if (!err && fsync(fd) < 0)
-			err = errno;
-	}
-	if (close(fd) < 0 && !err)
-		err = errno;
-	return err;
-}
-
-
-static int key_create(uint8_t raw[KEY_LEN], const char *path,
-		      char *errbuf, size_t errsz)
-{
-	char dir[512];
-	int fd, dfd, err;
-
-	err = key_file_new(&fd, path, errbuf, errsz);
-	if (err)
-		return err;
-	err = key_file_fill(raw, fd);
-	if (err) {
-		/* Leave no half-written key behind: the next start would
-		 * refuse it as malformed. */
-		(void)unlink(path);
-		OPENSSL_cleanse(raw, KEY_LEN);
-		seterr(errbuf, errsz, "%s: cannot write the new key file "
-		       "(%s); check the file system, or put 64 hex digits in "
-		       "%s yourself (mode 600)", path, err == EIO ?
-		       "no random bytes" : strerror(err), path);
-		return err;
-	}
-
-	/* Make the new directory entry durable too (best effort): a key
-	 * that vanishes in a crash would invalidate every temp-gruu. */
-	dir_of(dir, sizeof(dir), path);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		(void)close(dfd);
-	}
-	return 0;
-}
-
-
-static const char key_fix[] = "delete it to have a new key generated, "
-	"or put 64 hex digits in it";
-
-
-/* A regular file only its owner can use. */
-static int key_file_check(int fd, const char *path, char *errbuf,
-			  size_t errsz)
-{
-	struct stat st;
-	int err;
-
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		seterr(errbuf, errsz, "%s: cannot stat the key file (%s); "
-		       "check the path", path, strerror(err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		seterr(errbuf, errsz, "%s: not a regular file; point the "
-		       "GRUU key setting at a file holding 64 hex digits",
-		       path);
-		return EINVAL;
-	}
-	/* Like ssh with private keys: a key others can read is no secret,
-	 * and one others can write can be swapped. */
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		seterr(errbuf, errsz, "%s: key file is accessible by group or "
-		       "others (mode %04o); chmod 600 %s", path,
-		       (unsigned)(st.st_mode & 07777), path);
-		return EPERM;
-	}
-	return 0;
-}
-
-
-/* The whole file into BUF (fewer than BUFSZ bytes, at least one). */
-static int key_file_slurp(int fd, const char *path, char *buf, size_t bufsz,
-			  size_t *lenp, char *errbuf, size_t errsz)
-{
-	size_t len = 0;
-	int err;
-
-	for (;;) {
-		ssize_t r = read(fd, buf + len, bufsz - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = errno;
-			seterr(errbuf, errsz, "%s: cannot read the key file "
-			       "(%s); check the file and its file system",
-			       path, strerror(err));
-			return err;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == bufsz) {
-			seterr(errbuf, errsz, "%s: key file is too long "
-			       "(expected 64 hex digits); %s", path, key_fix);
-			return EINVAL;
-		}
-	}
-	if (len == 0) {
-		seterr(errbuf, errsz, "%s: key file is empty; %s", path,
-		       key_fix);
-		return EINVAL;
-	}
-	*lenp = len;
-	return 0;
-}
-
-
-/* 64 hex digits, then nothing but white space. */
-static int key_hex_parse(uint8_t raw[KEY_LEN], const char *buf, size_t len,
-			 const char *path, char *errbuf, size_t errsz)
-{
-	size_t i;
-
-	for (i = 0; i < KEY_LEN * 2 && i < len; i++) {
-		int v = hexval((unsigned char)buf[i]);
-
-		if (v < 0)
-			break;
-		if (i & 1)
-			raw[i / 2] |= (uint8_t)v;
-		else
-			raw[i / 2] = (uint8_t)(v << 4);
-	}
-	if (i < KEY_LEN * 2) {
-		if (i < len && !is_space((unsigned char)buf[i]))
-			seterr(errbuf, errsz, "%s: character %zu of the key "
-			       "file is not a hex digit (expected 64 hex "
-			       "digits); %s", path, i + 1, key_fix);
-		else
-			seterr(errbuf, errsz, "%s: key file holds %zu hex "
-			       "digits, expected 64; %s", path, i, key_fix);
-		return EINVAL;
-	}
-	for (; i < len; i++) {
-		if (!is_space((unsigned char)buf[i])) {
-			seterr(errbuf, errsz, "%s: key file has more than "
-			       "64 hex digits or other text after them; %s",
-			       path, key_fix);
-			return EINVAL;
-		}
-	}
-	return 0;
-}
-
-
-static int key_read(uint8_t raw[KEY_LEN], int fd, const char *path,
-		    char *errbuf, size_t errsz)
-{
-	char buf[256];
-	size_t len = 0;
-	int err;
-
-	err = key_file_check(fd, path, errbuf, errsz);
-	if (!err)
-		err = key_file_slurp(fd, path, buf, sizeof(buf), &len,
-				     errbuf, errsz);
-	if (!err)
-		err = key_hex_parse(raw, buf, len, path, errbuf, errsz);
-
-	OPENSSL_cleanse(buf, sizeof(buf));
-	if (err)
-		OPENSSL_cleanse(raw, KEY_LEN);
-	return err;
-}
-
-
-int gruu_key_load(struct gruu_key **keyp, const char *path,
-		  char *errbuf, size_t errsz)
-{
-	uint8_t raw[KEY_LEN];
-	int fd, err, attempt;
-
-	if (errbuf && errsz)
-		errbuf[0] = '\0';
-
-	if (!keyp || !path || !*path) {
-		seterr(errbuf, errsz, "GRUU key file: no path given; "
-		       "set the path of the key file");
-		return EINVAL;
-	}
-
-	for (attempt = 0; ; attempt++) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd >= 0) {
-			err = key_read(raw, fd, path, errbuf, errsz);
-			(void)close(fd);
-			break;
-		}
-
-		err = errno;
-		if (err != ENOENT) {
-			if (err == ENOTDIR)
-				seterr(errbuf, errsz, "%s: a component of "
-				       "the path is not a directory; fix the "
-				       "path", path);
-			else
-				seterr(errbuf, errsz, "%s: cannot open the "
-				       "key file (%s); make it readable for "
-				       "this user (uid %u), mode 600",
-				       path, strerror(err),
-				       (unsigned)geteuid());
-			break;
-		}
-
-		err = key_create(raw, path, errbuf, errsz);
-		if (err != EEXIST || attempt > 0)
-			break;
-		/* Created by someone else just now: read theirs. */
-	}
-
-	if (err == EEXIST)
-		seterr(errbuf, errsz, "%s: key file keeps appearing and "
-		       "disappearing; check what else writes it", path);
-
-	if (!err) {
-		err = gruu_key_from_bytes(keyp, raw);
-		if (err)
-			seterr(errbuf, errsz, "%s: cannot set up AES-256-GCM "
-			       "(%s); check the OpenSSL installation", path,
-			       strerror(err));
-	}
-
-	OPENSSL_cleanse(raw, sizeof(raw));
 	return err;
 }
 
@@ -676,7 +168,7 @@ static int uuid_parse(uint8_t raw[16], const char *s, size_t len)
 	for (i = plen; i < len; i++) {
 		const int c = (unsigned char)s[i];
 		const size_t pos = i - plen;
-		int v;
+		uint8_t v;
 
 		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
 			if (c != '-')
@@ -684,9 +176,9 @@ static int uuid_parse(uint8_t raw[16], const char *s, size_t len)
 			continue;
 		}
 
-		v = hexval(c);
-		if (v < 0)
+		if (!isxdigit(c))
 			return INST_RAW;
+		v = ch_hex((char)c);
 		if (c >= 'a' && c <= 'f')
 			lower = true;
 		else if (c >= 'A' && c <= 'F')
@@ -706,23 +198,19 @@ static int uuid_parse(uint8_t raw[16], const char *s, size_t len)
 }
 
 
-static void uuid_print(char *out, const uint8_t raw[16], bool upper)
+/* The spelling uuid_parse() took RAW from: 8-4-4-4-12 hex digits, all
+ * of them lowercase or all uppercase. */
+static void uuid_print(char out[UUID_STRLEN + 1], const uint8_t raw[16],
+		       bool upper)
 {
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	const size_t plen = sizeof(uuid_prefix) - 1;
-	size_t pos, n = 0;
-
-	memcpy(out, uuid_prefix, plen);
-	for (pos = 0; pos < UUID_STRLEN - plen; pos++) {
-		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
-			out[plen + pos] = '-';
-			continue;
-		}
-		out[plen + pos] = digits[(raw[n / 2] >> ((n & 1) ? 0 : 4)) &
-					 15];
-		++n;
+	(void)re_snprintf(out, UUID_STRLEN + 1, "%s%w-%w-%w-%w-%w",
+			  uuid_prefix, raw, (size_t)4, raw + 4, (size_t)2,
+			  raw + 6, (size_t)2, raw + 8, (size_t)2, raw + 10,
+			  (size_t)6);
+	if (upper) {
+		for (char *p = out + sizeof(uuid_prefix) - 1; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
 	}
-	out[UUID_STRLEN] = '\0';
 }
 
 
@@ -731,8 +219,8 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 		      uint64_t generation)
 {
 	uint8_t pt[PT_MAX];
-	uint8_t tok[NONCE_LEN + PT_MAX + TAG_LEN];
-	uint8_t *ct = tok + NONCE_LEN;
+	uint8_t tok[IV_LEN + PT_MAX + TAG_LEN];
+	uint8_t *ct = tok + IV_LEN;
 	size_t alen, ilen, used, ptlen, toklen;
 	EVP_CIPHER_CTX *ctx;
 	int form, outl, err = 0;
@@ -774,12 +262,12 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 	used += 2 + alen;
 	memset(pt + used, 0, ptlen - used);
 
-	/* RFC 5627 §3.2: temp-gruus must not be linkable; a random nonce
+	/* RFC 5627 §3.2: temp-gruus must not be linkable; a random IV
 	 * also keeps GCM safe (collision odds stay negligible far beyond
-	 * 2^32 tokens per key).  glibc's arc4random is a ChaCha20 CSPRNG
-	 * seeded from the kernel and fork-safe, and costs a tenth of
-	 * OpenSSL's RAND_bytes, which runs for every REGISTER here. */
-	arc4random_buf(tok, NONCE_LEN);
+	 * 2^32 tokens per key).  libre's rand_bytes(), which the daemon
+	 * draws from a pool of kernel randomness (compat/random.c): this
+	 * runs for every REGISTER. */
+	rand_bytes(tok, IV_LEN);
 
 	ctx = key->enc;
 	if (1 != EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, tok) ||
@@ -794,13 +282,13 @@ int gruu_token_encode(char **tokenp, const struct gruu_key *key,
 		goto out;
 	}
 
-	toklen = NONCE_LEN + ptlen + TAG_LEN;
-	s = mem_alloc(b64_enclen(toklen) + 1, NULL);
+	toklen = IV_LEN + ptlen + TAG_LEN;
+	s = mem_alloc(base64url_encoded_len(toklen) + 1, NULL);
 	if (!s) {
 		err = ENOMEM;
 		goto out;
 	}
-	b64_encode(s, tok, toklen);
+	base64url_encode(s, tok, toklen);
 	*tokenp = s;
 
  out:
@@ -833,25 +321,25 @@ static int token_open(const struct gruu_key *key, const struct pl *token,
 	int outl;
 
 	/* Lengths first: they are public, and refusing on them costs
-	 * nothing.  The byte length must be nonce + k blocks + tag, and
+	 * nothing.  The byte length must be IV + k blocks + tag, and
 	 * the character length exactly the unpadded encoding of it. */
 	if (!token->p || token->l > TOKEN_MAX)
 		return EBADMSG;
 	n = token->l * 3 / 4;
-	if (b64_enclen(n) != token->l || n < NONCE_LEN + BLOCK + TAG_LEN ||
-	    (n - NONCE_LEN - TAG_LEN) % BLOCK)
+	if (base64url_encoded_len(n) != token->l ||
+	    n < IV_LEN + BLOCK + TAG_LEN || (n - IV_LEN - TAG_LEN) % BLOCK)
 		return EBADMSG;
-	ptlen = n - NONCE_LEN - TAG_LEN;
+	ptlen = n - IV_LEN - TAG_LEN;
 
-	if (!b64_decode(tok, n, token->p))
+	if (base64url_decode(tok, n, token->p))
 		return EBADMSG;
 
-	memcpy(tag, tok + NONCE_LEN + ptlen, TAG_LEN);
+	memcpy(tag, tok + IV_LEN + ptlen, TAG_LEN);
 	*ptlenp = ptlen;
 	if (1 != EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, tok) ||
 	    1 != EVP_DecryptUpdate(ctx, NULL, &outl, (const uint8_t *)aad,
 				   (int)(sizeof(aad) - 1)) ||
-	    1 != EVP_DecryptUpdate(ctx, pt, &outl, tok + NONCE_LEN,
+	    1 != EVP_DecryptUpdate(ctx, pt, &outl, tok + IV_LEN,
 				   (int)ptlen) ||
 	    (size_t)outl != ptlen ||
 	    1 != EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) ||

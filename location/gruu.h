@@ -1,8 +1,9 @@
-/* GRUU construction and the temporary-GRUU token (RFC 5627 §5.4).
+/* The temporary-GRUU token (RFC 5627 §5.4).
  *
  * A temp-gruu is sip:tgruu.<token>@<domain>;gr where <token> is an
- * authenticated encryption (AES-256-GCM, random 96-bit nonce) of
- * (AOR, instance, generation) under a key shared by every locus node.
+ * authenticated encryption (AES-256-GCM, random 96-bit IV) of
+ * (AOR, instance, generation) under a key that every locus node derives
+ * alike from the node key (keys/nodekey.h).
  * Nothing about the AOR can be read from a token, two tokens cannot be
  * linked, a tampered token fails to decode, and no database row per token
  * is needed to route by it. */
@@ -27,24 +28,11 @@ static inline bool gruu_is_temp_user(const struct pl *user)
 }
 
 struct gruu_key;
+struct node_key;
 
-/*
- * Loads the 256-bit key from PATH: a file holding 64 hex digits (and an
- * optional trailing newline).  If PATH does not exist, a new random key is
- * written there with mode 0600.  A file that exists but is unreadable,
- * malformed, or readable by group/others is an error; errbuf then receives
- * one line saying what is wrong and what to do.
- */
-int gruu_key_load(struct gruu_key **keyp, const char *path,
-		  char *errbuf, size_t errsz);
-
-/* A 256-bit key for another purpose (LABEL names it), derived from the
- * shared key: what every node holding the key file can compute alike. */
-int gruu_key_derive(const struct gruu_key *key, const char *label,
-		    uint8_t out[32]);
-
-/* A key from 32 raw bytes (tests, and nodes sharing a key by other means). */
-int gruu_key_from_bytes(struct gruu_key **keyp, const uint8_t raw[32]);
+/* The key of temp-GRUU tokens, derived from NODE_KEY.  It is ready for
+ * use (AES key schedule computed) and holds no reference to NODE_KEY. */
+int gruu_key_alloc(struct gruu_key **keyp, const struct node_key *node_key);
 
 /*
  * Encodes a token for (aor, instance, generation).  AOR is the canonical

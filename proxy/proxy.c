@@ -333,7 +333,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 	if (!px)
 		return ENOMEM;
 	px->deps = *deps;
-	err = stamp_alloc(&px->stamp, deps->gruu_key);
+	err = stamp_alloc(&px->stamp, deps->node_key);
 	if (!err)
 		err = dialogs_alloc(&px->dialogs, px->stamp, deps->cfg);
 	if (err) {

@@ -7,6 +7,7 @@
 struct gruu_key;
 struct location;
 struct locus_config;
+struct node_key;
 struct proxy;
 
 struct auth;
@@ -17,6 +18,7 @@ struct proxy_deps {
 	struct sip *sip;
 	const struct locus_config *cfg;
 	const struct location *loc;
+	const struct node_key *node_key;   /* the stamps' keys are its */
 	const struct gruu_key *gruu_key;
 	struct auth *auth;           /* NULL: no authentication (auth off) */
 	const struct flows *flows;   /* NULL: every binding is reachable    */

@@ -3,7 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <re.h>
-#include "location/gruu.h"
+#include "keys/nodekey.h"
 #include "proxy/stamp.h"
 
 /* Every proxied request and response is stamped or checked, so each key
@@ -26,7 +26,7 @@ static void stamp_destructor(void *arg)
 
 
 /* An HMAC-SHA256 context keyed with the key derived for PURPOSE. */
-static EVP_MAC_CTX *keyed_mac(const struct gruu_key *key,
+static EVP_MAC_CTX *keyed_mac(const struct node_key *key,
 			      const char *purpose)
 {
 	OSSL_PARAM params[] = {
@@ -34,12 +34,12 @@ static EVP_MAC_CTX *keyed_mac(const struct gruu_key *key,
 						 (char *)"SHA256", 0),
 		OSSL_PARAM_construct_end(),
 	};
-	uint8_t derived[32];
+	uint8_t derived[DERIVED_KEY_LEN];
 	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 
 	EVP_MAC_free(hmac);   /* the context holds its own reference */
-	if (ctx && (gruu_key_derive(key, purpose, derived) ||
+	if (ctx && (node_key_derive(key, purpose, derived) ||
 		    !EVP_MAC_init(ctx, derived, sizeof(derived), params))) {
 		EVP_MAC_CTX_free(ctx);
 		ctx = NULL;
@@ -49,7 +49,7 @@ static EVP_MAC_CTX *keyed_mac(const struct gruu_key *key,
 }
 
 
-int stamp_alloc(struct stamp **sp, const struct gruu_key *key)
+int stamp_alloc(struct stamp **sp, const struct node_key *key)
 {
 	struct stamp *s = mem_zalloc(sizeof(*s), stamp_destructor);
 
@@ -99,14 +99,15 @@ static bool hex_equal(const char *want, const struct pl *tag, size_t len)
 }
 
 
-int stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
+int stamp_via(char out[STAMP_VIA_LEN + 1], const struct stamp *s,
 	      const struct pl *branch)
 {
 	uint8_t md[32];
 	int err = mac(md, s->via, branch, 1);
 
 	if (!err)
-		(void)re_snprintf(out, STAMP_LEN + 1, "%w", md, STAMP_LEN / 2);
+		(void)re_snprintf(out, STAMP_VIA_LEN + 1, "%w", md,
+				  (size_t)STAMP_VIA_LEN / 2);
 	OPENSSL_cleanse(md, sizeof(md));
 	return err;
 }
@@ -115,10 +116,10 @@ int stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
 bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 		     const struct pl *tag)
 {
-	char want[STAMP_LEN + 1];
+	char want[STAMP_VIA_LEN + 1];
 
 	return tag && 0 == stamp_via(want, s, branch) &&
-		hex_equal(want, tag, STAMP_LEN);
+		hex_equal(want, tag, STAMP_VIA_LEN);
 }
 
 
@@ -137,7 +138,7 @@ int stamp_dialog(char out[STAMP_DIALOG_LEN + 1], const struct stamp *s,
 	err = mac(md, s->dialog, fields, dir == STAMP_TO_CALLER ? 4 : 5);
 	if (!err)
 		(void)re_snprintf(out, STAMP_DIALOG_LEN + 1, "%c%w", letter, md,
-				  (STAMP_DIALOG_LEN - 1) / 2);
+				  (size_t)(STAMP_DIALOG_LEN - 1) / 2);
 	OPENSSL_cleanse(md, sizeof(md));
 	return err;
 }

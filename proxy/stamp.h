@@ -1,5 +1,5 @@
-/* Tags only a locus node can make: HMAC-SHA256 keyed from the shared
- * GRUU key, so every node verifies what another made.
+/* Tags only a locus node can make: HMAC-SHA256 under keys derived from
+ * the node key, so every node verifies what another made.
  *
  *  - on our Via ("lt", over the branch, 64 bits): a response that no
  *    transaction claims is relayed only if its top Via carries our tag
@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <re.h>
 
-#define STAMP_LEN 16            /* hex digits of a Via stamp           */
+#define STAMP_VIA_LEN 16        /* hex digits of a Via stamp            */
 #define STAMP_DIALOG_LEN 33     /* a direction letter and 32 hex digits */
 
-struct gruu_key;
+struct node_key;
 struct stamp;
 
 /* Which way the requests that a dialog stamp lets through go. */
@@ -35,11 +35,11 @@ struct stamp_dialog_fields {
 	struct pl hop;
 };
 
-int  stamp_alloc(struct stamp **sp, const struct gruu_key *key);
+int  stamp_alloc(struct stamp **sp, const struct node_key *key);
 
-/* OUT gets STAMP_LEN hex digits and a NUL.  Non-zero when the MAC could
- * not be computed: nothing may then be sent with a stamp. */
-int  stamp_via(char out[STAMP_LEN + 1], const struct stamp *s,
+/* OUT gets STAMP_VIA_LEN hex digits and a NUL.  Non-zero when the MAC
+ * could not be computed: nothing may then be sent with a stamp. */
+int  stamp_via(char out[STAMP_VIA_LEN + 1], const struct stamp *s,
 	       const struct pl *branch);
 bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 		     const struct pl *tag);

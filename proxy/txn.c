@@ -372,7 +372,7 @@ static int written_branch(struct pl *branch, const struct mbuf *mb)
  * a stray 2xx through (proxy.c). */
 static int via_params(struct mbuf *mb, const struct txn *tx)
 {
-	char tag[STAMP_LEN + 1];
+	char tag[STAMP_VIA_LEN + 1];
 	struct pl branch;
 
 	if (mb->end < 2 || mb->pos != mb->end || written_branch(&branch, mb))

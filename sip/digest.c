@@ -224,18 +224,15 @@ int digest_creds_decode(struct digest_creds *c, const struct pl *value,
 
 int digest_hex(char *out, enum digest_alg alg, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 
 	if (!EVP_Digest(s, len, md, &mdlen, alg == DIGEST_SHA256 ?
 			EVP_sha256() : EVP_md5(), NULL))
 		return EIO;
-	for (unsigned i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[2 * mdlen] = '\0';
+	/* RFC 7616 §3.2: lowercase hex digits, which is what %w writes */
+	(void)re_snprintf(out, 2 * (size_t)mdlen + 1, "%w", md,
+			  (size_t)mdlen);
 	return 0;
 }
 

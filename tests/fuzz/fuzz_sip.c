@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "daemon/dispatch.h"
 #include "daemon/owners.h"
+#include "keys/nodekey.h"
 #include "location/gruu.h"
 #include "location/location.h"
 #include "proxy/proxy.h"
@@ -49,6 +50,7 @@ static const char sentinel[] =
 
 struct world {
 	struct locus_config *cfg;
+	struct node_key *node_key;
 	struct gruu_key *key;
 	struct location *loc;
 	struct server *srv;
@@ -154,7 +156,8 @@ static void world_make(void)
 	if (!err)
 		err = proxy_alloc(&w.proxy, &(struct proxy_deps){
 			.sip = server_sip(w.srv), .cfg = w.cfg,
-			.loc = w.loc, .gruu_key = w.key});
+			.loc = w.loc, .node_key = w.node_key,
+			.gruu_key = w.key});
 	/* ahead of locus's own listener */
 	if (!err)
 		err = sip_listen(&w.lsnr, server_sip(w.srv), true,
@@ -266,7 +269,7 @@ static void seed_stray_2xx(const char *dir, const struct stamp *st)
 		.hop = PL("127.0.0.1:9"),
 	};
 	struct pl branch = PL("z9hG4bKfzstray");
-	char ls[STAMP_DIALOG_LEN + 1], lt[STAMP_LEN + 1], *msg = NULL;
+	char ls[STAMP_DIALOG_LEN + 1], lt[STAMP_VIA_LEN + 1], *msg = NULL;
 
 	if (stamp_dialog(ls, st, STAMP_TO_CALLER, &f) ||
 	    stamp_via(lt, st, &branch))
@@ -297,7 +300,7 @@ static void seeds_write(void)
 
 	if (!dir)
 		return;
-	if (stamp_alloc(&st, w.key))
+	if (stamp_alloc(&st, w.node_key))
 		fatal("stamp", EIO);
 	seed_request(dir, st, "bye", "BYE", STAMP_TO_CALLEE,
 		     "sip:dev1@127.0.0.1:9", "", "");
@@ -328,7 +331,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	err = libre_init();
 	if (!err)
-		err = gruu_key_from_bytes(&w.key, raw);
+		err = node_key_from_bytes(&w.node_key, raw);
+	if (!err)
+		err = gruu_key_alloc(&w.key, w.node_key);
 	if (err)
 		fatal("init", err);
 	log_set_level(LOG_LEVEL_ERROR);

@@ -15,10 +15,14 @@ struct item {
 };
 
 
+static unsigned items_freed;
+
+
 static void item_destructor(void *arg)
 {
 	struct item *it = arg;
 
+	++items_freed;
 	aging_entry_unlink(&it->ae);
 }
 
@@ -101,12 +105,67 @@ static void test_full_forgets_oldest(void **state)
 }
 
 
+static void charge(struct aging *a, const char *key, uint64_t now,
+		   size_t bytes)
+{
+	struct item *it = find(a, key, now);
+
+	assert_non_null(it);
+	aging_charge(&it->ae, bytes);
+}
+
+
+/* Bytes charged count against the bound until their entry is
+ * forgotten, however that happens; an entry forgotten while someone
+ * holds it stays usable to that holder, outside the table. */
+static void test_bytes_bound_and_released(void **state)
+{
+	struct aging *a = NULL;
+	struct item *held;
+	(void)state;
+
+	assert_int_equal(0, aging_alloc(&a, 16, 100));
+	aging_set_max_bytes(a, 100);
+	add(a, "a", 1, 1000);
+	add(a, "b", 2, 1000);
+	add(a, "c", 3, 1000);
+	charge(a, "a", 10, 40);
+	charge(a, "b", 10, 40);
+	charge(a, "c", 10, 40);          /* 120: "a" goes */
+	assert_null(find(a, "a", 10));
+	assert_int_equal(2, aging_count(a));
+
+	/* "b" forgotten by hand: its 40 bytes are free again */
+	items_freed = 0;
+	held = mem_ref(find(a, "b", 10));
+	aging_forget(&held->ae);
+	aging_forget(&held->ae);                    /* no-op the 2nd time */
+	assert_null(find(a, "b", 10));
+	assert_int_equal(0, items_freed);           /* held here still */
+	assert_int_equal(2, held->value);
+	aging_charge(&held->ae, 500);               /* not in a table */
+	mem_deref(held);
+	assert_int_equal(1, items_freed);
+	charge(a, "c", 10, 50);          /* 90 of 100 */
+	assert_int_equal(3, find(a, "c", 10)->value);
+
+	/* due entries give their bytes back as well */
+	add(a, "d", 4, 20);
+	charge(a, "d", 10, 10);          /* 100 of 100 */
+	assert_null(find(a, "d", 20));
+	charge(a, "c", 20, 10);          /* 100 of 100 */
+	assert_non_null(find(a, "c", 20));
+	mem_deref(a);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_until_due),
 		cmocka_unit_test(test_due_behind_a_live_entry),
 		cmocka_unit_test(test_full_forgets_oldest),
+		cmocka_unit_test(test_bytes_bound_and_released),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,11 @@
-/* Unit tests for config/config.c.
+/* Unit tests for config/: first the generic validator on a made-up table
+ * of settings, then config_load() on locus's own.
  *
- * Each test writes its config text into a private mkdtemp() directory, so
- * the expected line numbers sit next to the text they refer to and the
- * test runs from any working directory.  The shipped example is found via
- * LOCUS_TEST_DATA (set by ctest to tests/data), or else via __FILE__. */
+ * Each config_load() test writes its config text into a private mkdtemp()
+ * directory, so the expected line numbers sit next to the text they refer
+ * to and the test runs from any working directory.  The shipped example
+ * is found via LOCUS_TEST_DATA (set by ctest to tests/data), or else via
+ * __FILE__. */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -19,6 +21,7 @@
 #include <re.h>
 #include "sip/digest.h"
 #include "config/config.h"
+#include "config/validator.h"
 
 static char tmpdir[PATH_MAX];      /* as created */
 static char realdir[PATH_MAX];     /* realpath(): what ${CONFIG_DIR} is */
@@ -129,6 +132,240 @@ static void example_path(char *buf, size_t sz)
 	snprintf(buf, sz, "%s/config/locus.conf", dirname(dirname(copy)));
 }
 
+
+/* ---- the validator on its own --------------------------------------- */
+
+/* A made-up group "pump": nothing here is a locus setting. */
+static const struct field_rule pump_rules[] = {
+	{"colour",  CONFIG_TYPE_STRING, true,  "colour = \"red\";"},
+	{"speed",   CONFIG_TYPE_INT,    false, "speed = 5;", 1, 10, 3},
+	{"enabled", CONFIG_TYPE_BOOL,   false, "enabled = true;"},
+	{"ports",   CONFIG_TYPE_ARRAY,  false, "ports = [ 1, 2 ];"},
+};
+
+#define PUMP_FILE "made-up.conf"
+
+
+/* Parses TEXT (which must be valid libconfig holding a group "pump"),
+ * runs validator_group() on it and, if that passes, validator_int() on
+ * speed.  Returns the error; the message is in errbuf, the speed in
+ * *speedp. */
+static int check_pump(const char *text, char *errbuf, size_t errsz,
+		      uint32_t *speedp, const config_setting_t **got)
+{
+	struct validator v = {PUMP_FILE, errbuf, errsz};
+	const config_setting_t *grp;
+	config_t lc;
+	int err;
+
+	errbuf[0] = '\0';
+	config_init(&lc);
+	if (!config_read_string(&lc, text))
+		print_error("bad test text: %s\n", config_error_text(&lc));
+	assert_int_equal(config_error_type(&lc), CONFIG_ERR_NONE);
+	grp = config_lookup(&lc, "pump");
+	assert_non_null(grp);
+
+	err = validator_group(&v, grp, "pump", pump_rules,
+			      ARRAY_SIZE(pump_rules), got);
+	if (!err)
+		err = validator_int(&v, "pump", &pump_rules[1], got[1],
+				    speedp);
+	config_destroy(&lc);   /* got[] dangles from here on */
+	return err;
+}
+
+
+/* Expects TEXT to be rejected with exactly WANT. */
+static void pump_error(const char *text, const char *want)
+{
+	const config_setting_t *got[VALIDATOR_MAX_FIELDS];
+	char err[512];
+	uint32_t speed = 0;
+
+	assert_int_equal(check_pump(text, err, sizeof(err), &speed, got),
+			 EINVAL);
+	assert_string_equal(err, want);
+}
+
+
+static void test_validator_accepts(void **state)
+{
+	const config_setting_t *got[VALIDATOR_MAX_FIELDS];
+	char err[512];
+	uint32_t speed = 0;
+
+	(void)state;
+	/* absent optional members: NULL, and the integer's default */
+	assert_int_equal(check_pump("pump = { colour = \"red\"; };",
+				    err, sizeof(err), &speed, got), 0);
+	assert_string_equal(err, "");
+	assert_non_null(got[0]);
+	assert_null(got[1]);
+	assert_null(got[2]);
+	assert_null(got[3]);
+	assert_int_equal(speed, 3);
+
+	/* both ends of the range; a 64-bit integer and a list are fine */
+	assert_int_equal(check_pump("pump = { speed = 1; colour = \"b\"; };",
+				    err, sizeof(err), &speed, got), 0);
+	assert_int_equal(speed, 1);
+	assert_int_equal(check_pump("pump = { colour = \"b\"; speed = 10L;"
+				    " enabled = false; ports = ( 1, \"x\" );"
+				    " };", err, sizeof(err), &speed, got), 0);
+	assert_int_equal(speed, 10);
+	assert_non_null(got[2]);
+	assert_non_null(got[3]);
+}
+
+
+static void test_validator_unknown_key(void **state)
+{
+	(void)state;
+	pump_error("pump = {\n"
+		   "  colour = \"red\";\n"
+		   "  speeed = 5;\n"
+		   "};",
+		   PUMP_FILE ":3: unknown setting 'speeed' in pump; known"
+		   " settings here are: colour, speed, enabled, ports; did you"
+		   " mean 'speed'?");
+	/* a swapped pair is one edit, two dropped letters still a typo */
+	pump_error("pump = { colour = \"red\"; enalbed = true; };",
+		   PUMP_FILE ":1: unknown setting 'enalbed' in pump; known"
+		   " settings here are: colour, speed, enabled, ports; did you"
+		   " mean 'enabled'?");
+	pump_error("pump = { colour = \"red\"; spd = 2; };",
+		   PUMP_FILE ":1: unknown setting 'spd' in pump; known"
+		   " settings here are: colour, speed, enabled, ports; did you"
+		   " mean 'speed'?");
+	/* three edits away from everything: no guess */
+	pump_error("pump = { colour = \"red\"; sp = 2; };",
+		   PUMP_FILE ":1: unknown setting 'sp' in pump; known"
+		   " settings here are: colour, speed, enabled, ports");
+	/* the first stray key in the file is the one reported, even before
+	 * a missing required member */
+	pump_error("pump = {\n  volume = 1;\n  colr = \"red\";\n};",
+		   PUMP_FILE ":2: unknown setting 'volume' in pump; known"
+		   " settings here are: colour, speed, enabled, ports");
+}
+
+
+static void test_validator_unknown_top_level(void **state)
+{
+	static const char *const known[] = {"alpha", "beta"};
+	struct validator v;
+	char err[256];
+	config_t lc;
+
+	(void)state;
+	v = (struct validator){PUMP_FILE, err, sizeof(err)};
+	config_init(&lc);
+	assert_int_equal(config_read_string(&lc, "alpha = 1;\n"
+					    "betta = 2;\n"), CONFIG_TRUE);
+	assert_int_equal(validator_keys(&v, config_root_setting(&lc), NULL,
+					known, ARRAY_SIZE(known)), EINVAL);
+	assert_string_equal(err, PUMP_FILE ":2: unknown setting 'betta';"
+			    " known settings here are: alpha, beta; did you"
+			    " mean 'beta'?");
+	config_destroy(&lc);
+}
+
+
+static void test_validator_wrong_type(void **state)
+{
+	(void)state;
+	pump_error("pump = {\n colour = \"red\";\n speed = \"fast\";\n};",
+		   PUMP_FILE ":3: pump.speed must be an integer (got a"
+		   " string); write e.g. speed = 5;");
+	pump_error("pump = { colour = \"red\"; speed = 2.5; };",
+		   PUMP_FILE ":1: pump.speed must be an integer (got a"
+		   " float); write e.g. speed = 5;");
+	pump_error("pump = { colour = 7; };",
+		   PUMP_FILE ":1: pump.colour must be a string (got an"
+		   " integer); write e.g. colour = \"red\";");
+	pump_error("pump = { colour = \"red\"; enabled = \"yes\"; };",
+		   PUMP_FILE ":1: pump.enabled must be a boolean (got a"
+		   " string); write e.g. enabled = true;");
+	pump_error("pump = { colour = \"red\"; ports = { a = 1; }; };",
+		   PUMP_FILE ":1: pump.ports must be an array (got a"
+		   " group); write e.g. ports = [ 1, 2 ];");
+	pump_error("pump = { colour = \"\"; };",
+		   PUMP_FILE ":1: pump.colour must not be empty; write e.g."
+		   " colour = \"red\";");
+	/* the group is blamed for what it lacks */
+	pump_error("\npump = {\n speed = 2;\n};",
+		   PUMP_FILE ":2: missing required setting 'pump.colour';"
+		   " add colour = \"red\"; inside the pump group");
+}
+
+
+static void test_validator_out_of_range(void **state)
+{
+	(void)state;
+	pump_error("pump = {\n colour = \"red\";\n speed = 11;\n};",
+		   PUMP_FILE ":3: pump.speed must be between 1 and 10 (got"
+		   " 11); change it to a value in that range, e.g. speed = 5;");
+	pump_error("pump = { colour = \"red\"; speed = 0; };",
+		   PUMP_FILE ":1: pump.speed must be between 1 and 10 (got"
+		   " 0); change it to a value in that range, e.g. speed = 5;");
+	pump_error("pump = { colour = \"red\"; speed = -1; };",
+		   PUMP_FILE ":1: pump.speed must be between 1 and 10 (got"
+		   " -1); change it to a value in that range, e.g. speed = 5;");
+	/* beyond 32 bits: not wrapped into the range */
+	pump_error("pump = { colour = \"red\"; speed = 4294967298L; };",
+		   PUMP_FILE ":1: pump.speed must be between 1 and 10 (got"
+		   " 4294967298); change it to a value in that range, e.g."
+		   " speed = 5;");
+}
+
+
+static void test_validator_report(void **state)
+{
+	const config_setting_t *got[VALIDATOR_MAX_FIELDS];
+	struct field_rule many[VALIDATOR_MAX_FIELDS + 1];
+	struct validator v;
+	char err[64];
+	config_t lc;
+
+	(void)state;
+	v = (struct validator){PUMP_FILE, err, sizeof(err)};
+
+	/* always one line, with or without a line number */
+	assert_int_equal(validator_report(&v, "f.conf", 4, "bad '%s'; fix",
+					  "a\nb\tc"), EINVAL);
+	assert_string_equal(err, "f.conf:4: bad 'a?b?c'; fix");
+	assert_int_equal(validator_report(&v, "f.conf", 0, "gone; fix"),
+			 EINVAL);
+	assert_string_equal(err, "f.conf: gone; fix");
+
+	/* no setting to blame: line 1 of the file */
+	assert_int_equal(validator_fail(&v, NULL, "empty; fill it"), EINVAL);
+	assert_string_equal(err, PUMP_FILE ":1: empty; fill it");
+
+	/* a short buffer is cut, never overrun; none at all is fine */
+	v.errsz = 8;
+	assert_int_equal(validator_fail(&v, NULL, "empty; fill it"), EINVAL);
+	assert_string_equal(err, "made-up");
+	v.errbuf = NULL;
+	v.errsz = 0;
+	assert_int_equal(validator_fail(&v, NULL, "empty; fill it"), EINVAL);
+
+	/* more rules than got[] can hold: refused, not overrun */
+	memset(many, 0, sizeof(many));
+	for (size_t i = 0; i < ARRAY_SIZE(many); i++) {
+		many[i].name = "x";
+		many[i].type = CONFIG_TYPE_INT;
+	}
+	config_init(&lc);
+	assert_int_equal(config_read_string(&lc, "g = { };"), CONFIG_TRUE);
+	assert_int_equal(validator_group(&v, config_lookup(&lc, "g"), "g",
+					 many, ARRAY_SIZE(many), got),
+			 ENOTSUP);
+	config_destroy(&lc);
+}
+
+
+/* ---- config_load() -------------------------------------------------- */
 
 static void test_example_loads(void **state)
 {
@@ -805,6 +1042,12 @@ static void test_is_our_domain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validator_accepts),
+		cmocka_unit_test(test_validator_unknown_key),
+		cmocka_unit_test(test_validator_unknown_top_level),
+		cmocka_unit_test(test_validator_wrong_type),
+		cmocka_unit_test(test_validator_out_of_range),
+		cmocka_unit_test(test_validator_report),
 		cmocka_unit_test(test_example_loads),
 		cmocka_unit_test(test_defaults_and_lower_case),
 		cmocka_unit_test(test_all_settings),

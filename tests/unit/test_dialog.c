@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <re.h>
 #include "config/config.h"
-#include "location/gruu.h"
+#include "keys/nodekey.h"
 #include "proxy/dialog.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
@@ -24,7 +24,7 @@
 struct fixture {
 	struct locus_config cfg;
 	struct listen_cfg listen;
-	struct gruu_key *key;
+	struct node_key *key;
 	struct stamp *stamp;
 	struct dialogs *ds;
 	struct dialog_origin orig;
@@ -179,7 +179,7 @@ static int setup(void **state)
 	assert_int_equal(0, sa_set_str(&fx.listen.addr, "192.0.2.1", 5060));
 	fx.cfg.listen = &fx.listen;
 	fx.cfg.listenc = 1;
-	assert_int_equal(0, gruu_key_from_bytes(&fx.key, raw));
+	assert_int_equal(0, node_key_from_bytes(&fx.key, raw));
 	assert_int_equal(0, stamp_alloc(&fx.stamp, fx.key));
 	assert_int_equal(0, dialogs_alloc(&fx.ds, fx.stamp, &fx.cfg));
 	return 0;

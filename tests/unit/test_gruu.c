@@ -1,4 +1,4 @@
-/* Unit tests for location/gruu.c: the temp-gruu token and its key file.
+/* Unit tests for location/gruu.c: the temp-gruu token.
  *
  * GRUU_BENCH=1 ./test_gruu prints ns/op for encode and decode instead of
  * running the tests (a measurement, never an assertion). */
@@ -9,16 +9,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <re.h>
+#include "keys/hkdf.h"
+#include "keys/nodekey.h"
 #include "location/gruu.h"
 
 
@@ -36,12 +35,16 @@ static const char b64url[] =
 #define UUID_U "urn:uuid:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6"
 
 
+/* The token key of a node whose node key is RAW. */
 static struct gruu_key *key_new(const uint8_t raw[32])
 {
+	struct node_key *node_key = NULL;
 	struct gruu_key *key = NULL;
 
-	assert_int_equal(0, gruu_key_from_bytes(&key, raw));
+	assert_int_equal(0, node_key_from_bytes(&node_key, raw));
+	assert_int_equal(0, gruu_key_alloc(&key, node_key));
 	assert_non_null(key);
+	mem_deref(node_key);   /* the token key keeps no reference to it */
 	return key;
 }
 
@@ -502,10 +505,23 @@ static void test_encode_args(void **state)
 /* ---- tokens built by hand, to pin the documented plaintext format and
  * check that authentic but malformed plaintexts are refused ---------- */
 
-static char *craft(const uint8_t raw_key[32], const char *aad,
+/* The AES key of tokens: HKDF-SHA256 of the node key, no salt, the
+ * purpose as the info (RFC 5869 through keys/hkdf.c, which test_nodekey
+ * checks against the RFC's test vectors). */
+static void token_aes_key(uint8_t aes_key[32], const uint8_t node_key[32])
+{
+	static const char purpose[] = "locus temp-gruu token";
+
+	assert_int_equal(0, hkdf_sha256(aes_key, 32, node_key, 32, NULL, 0,
+					(const uint8_t *)purpose,
+					sizeof(purpose) - 1));
+}
+
+
+static char *craft(const uint8_t node_key[32], const char *aad,
 		   const uint8_t *pt, size_t ptlen)
 {
-	uint8_t tok[1024];
+	uint8_t tok[1024], aes_key[32];
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	size_t n = 12 + ptlen + 16, i, o = 0;
 	char *s;
@@ -514,8 +530,9 @@ static char *craft(const uint8_t raw_key[32], const char *aad,
 	assert_non_null(ctx);
 	assert_true(n <= sizeof(tok));
 	assert_int_equal(1, RAND_bytes(tok, 12));
+	token_aes_key(aes_key, node_key);
 	assert_int_equal(1, EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL,
-					       raw_key, tok));
+					       aes_key, tok));
 	assert_int_equal(1, EVP_EncryptUpdate(ctx, NULL, &outl,
 					      (const uint8_t *)aad,
 					      (int)strlen(aad)));
@@ -719,333 +736,6 @@ static void test_crafted_format(void **state)
 }
 
 
-/* ---- key file --------------------------------------------------------- */
-
-struct tmpdir {
-	char dir[64];
-};
-
-
-static int setup_dir(void **state)
-{
-	struct tmpdir *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	strcpy(t->dir, "/tmp/test_gruu.XXXXXX");
-	if (!mkdtemp(t->dir)) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-
-static int rm_rf(const char *path)
-{
-	char cmd[256];
-
-	/* The dir comes from mkdtemp; no shell metacharacters in it. */
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", path);
-	return system(cmd);
-}
-
-
-static int teardown_dir(void **state)
-{
-	struct tmpdir *t = *state;
-	int r = rm_rf(t->dir);
-
-	free(t);
-	return r == 0 ? 0 : -1;
-}
-
-
-static void path_in(char *buf, size_t sz, void **state, const char *name)
-{
-	struct tmpdir *t = *state;
-
-	(void)snprintf(buf, sz, "%s/%s", t->dir, name);
-}
-
-
-static void write_file(const char *path, const char *content, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal((ssize_t)strlen(content),
-			 write(fd, content, strlen(content)));
-	assert_int_equal(0, fchmod(fd, mode));
-	assert_int_equal(0, close(fd));
-}
-
-
-static void test_keyfile_create_and_reload(void **state)
-{
-	char path[256], errbuf[512], content[160];
-	struct gruu_key *k1 = NULL, *k2 = NULL, *k3 = NULL;
-	uint8_t raw[32];
-	struct stat st;
-	mode_t old;
-	ssize_t n;
-	char *tok;
-	int fd;
-
-	path_in(path, sizeof(path), state, "gruu.key");
-
-	/* An umask that would leave the owner without write permission:
-	 * the file must still come out exactly 0600. */
-	old = umask(0277);
-	assert_int_equal(0, gruu_key_load(&k1, path, errbuf, sizeof(errbuf)));
-	umask(old);
-	assert_non_null(k1);
-
-	assert_int_equal(0, stat(path, &st));
-	assert_true(S_ISREG(st.st_mode));
-	assert_int_equal(0600, st.st_mode & 07777);
-
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	n = read(fd, content, sizeof(content) - 1);
-	close(fd);
-	assert_int_equal(65, n);
-	content[n] = '\0';
-	assert_int_equal(64, strspn(content, "0123456789abcdef"));
-	assert_int_equal('\n', content[64]);
-
-	/* The file holds the key: a key made from its bytes matches. */
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-
-		assert_int_equal(1, sscanf(content + 2 * i, "%2x", &v));
-		raw[i] = (uint8_t)v;
-	}
-	k3 = key_new(raw);
-
-	tok = encode(k1, "alice@example.com", UUID_L, 77);
-
-	/* Reloading reads the same key and decodes earlier tokens. */
-	assert_int_equal(0, gruu_key_load(&k2, path, errbuf, sizeof(errbuf)));
-	assert_int_equal(0, decode_str(k2, tok, strlen(tok)));
-	assert_int_equal(0, decode_str(k3, tok, strlen(tok)));
-
-	/* And the file was not rewritten. */
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	n = read(fd, content + 65, 80);
-	close(fd);
-	assert_int_equal(65, n);
-	assert_memory_equal(content, content + 65, 65);
-
-	mem_deref(tok);
-	mem_deref(k1);
-	mem_deref(k2);
-	mem_deref(k3);
-}
-
-
-static void test_keyfile_two_new_keys_differ(void **state)
-{
-	char p1[256], p2[256], errbuf[256];
-	struct gruu_key *k1 = NULL, *k2 = NULL;
-	char *tok;
-
-	path_in(p1, sizeof(p1), state, "k1");
-	path_in(p2, sizeof(p2), state, "k2");
-	assert_int_equal(0, gruu_key_load(&k1, p1, errbuf, sizeof(errbuf)));
-	assert_int_equal(0, gruu_key_load(&k2, p2, errbuf, sizeof(errbuf)));
-
-	tok = encode(k1, "alice@example.com", UUID_L, 1);
-	assert_int_equal(EBADMSG, decode_str(k2, tok, strlen(tok)));
-
-	mem_deref(tok);
-	mem_deref(k1);
-	mem_deref(k2);
-}
-
-
-static void test_keyfile_accepts(void **state)
-{
-	static const char *const good[] = {
-		"000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f",
-		"000102030405060708090A0B0C0D0E0F"
-		"101112131415161718191A1B1C1D1E1F\n",
-		"000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f \r\n\t\n",
-	};
-	char path[256], errbuf[256];
-	struct gruu_key *k = NULL, *ka = key_new(key_a_raw);
-
-	path_in(path, sizeof(path), state, "good.key");
-
-	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
-		char *tok = encode(ka, "alice@example.com", UUID_L, i);
-
-		unlink(path);
-		write_file(path, good[i], 0600);
-		assert_int_equal(0, gruu_key_load(&k, path, errbuf,
-						  sizeof(errbuf)));
-		/* The file's key is key_a. */
-		assert_int_equal(0, decode_str(k, tok, strlen(tok)));
-		k = mem_deref(k);
-		mem_deref(tok);
-	}
-
-	/* 0400 is fine too. */
-	unlink(path);
-	write_file(path, good[1], 0400);
-	assert_int_equal(0, gruu_key_load(&k, path, errbuf, sizeof(errbuf)));
-	mem_deref(k);
-	mem_deref(ka);
-}
-
-
-static void test_keyfile_malformed(void **state)
-{
-	static const char *const bad[] = {
-		"",
-		"\n",
-		"hello\n",
-		"000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1\n",          /* 63 */
-		"000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f0\n",        /* 65 */
-		"000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f\nextra\n",
-		" 000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f\n",         /* leading */
-		"000102030405060708090a0b0c0d0e0g"
-		"101112131415161718191a1b1c1d1e1f\n",
-		"0x0102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f\n",
-	};
-	char path[256], errbuf[512], big[4096];
-	struct gruu_key *k = NULL;
-
-	path_in(path, sizeof(path), state, "bad.key");
-
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		unlink(path);
-		write_file(path, bad[i], 0600);
-		errbuf[0] = '\0';
-		assert_int_equal(EINVAL, gruu_key_load(&k, path, errbuf,
-						       sizeof(errbuf)));
-		assert_null(k);
-		assert_non_null(strstr(errbuf, path));
-		assert_non_null(strstr(errbuf, "delete it"));
-		assert_non_null(strstr(errbuf, "64 hex digits"));
-		assert_null(strchr(errbuf, '\n'));
-	}
-
-	/* Very long file. */
-	memset(big, 'a', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	unlink(path);
-	write_file(path, big, 0600);
-	assert_int_equal(EINVAL, gruu_key_load(&k, path, errbuf,
-					       sizeof(errbuf)));
-	assert_non_null(strstr(errbuf, path));
-
-	/* A tiny error buffer is truncated, not overrun; NULL is fine. */
-	{
-		char tiny[8];
-
-		memset(tiny, 'Z', sizeof(tiny));
-		assert_int_equal(EINVAL, gruu_key_load(&k, path, tiny, 5));
-		assert_int_equal('\0', tiny[4]);
-		assert_int_equal('Z', tiny[5]);
-		assert_int_equal(EINVAL, gruu_key_load(&k, path, NULL, 0));
-	}
-	assert_null(k);
-}
-
-
-static void test_keyfile_mode(void **state)
-{
-	static const char key_hex[] = "000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f\n";
-	static const mode_t modes[] = { 0640, 0604, 0644, 0660, 0606, 0610 };
-	char path[256], errbuf[512], want[300];
-	struct gruu_key *k = NULL;
-
-	path_in(path, sizeof(path), state, "open.key");
-
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
-		unlink(path);
-		write_file(path, key_hex, modes[i]);
-		errbuf[0] = '\0';
-		assert_int_equal(EPERM, gruu_key_load(&k, path, errbuf,
-						      sizeof(errbuf)));
-		assert_null(k);
-		assert_non_null(strstr(errbuf, path));
-		(void)snprintf(want, sizeof(want), "chmod 600 %s", path);
-		assert_non_null(strstr(errbuf, want));
-	}
-
-	/* After following the advice, it loads. */
-	assert_int_equal(0, chmod(path, 0600));
-	assert_int_equal(0, gruu_key_load(&k, path, errbuf, sizeof(errbuf)));
-	mem_deref(k);
-}
-
-
-static void test_keyfile_paths(void **state)
-{
-	struct tmpdir *t = *state;
-	char path[256], errbuf[512];
-	struct gruu_key *k = NULL;
-	struct stat st;
-
-	/* Missing directory: an error naming the path, nothing created. */
-	path_in(path, sizeof(path), state, "nodir/gruu.key");
-	assert_int_equal(ENOENT, gruu_key_load(&k, path, errbuf,
-					       sizeof(errbuf)));
-	assert_null(k);
-	assert_non_null(strstr(errbuf, path));
-	assert_non_null(strstr(errbuf, "does not exist"));
-	assert_int_equal(-1, stat(path, &st));
-
-	/* A directory where the file should be. */
-	assert_true(gruu_key_load(&k, t->dir, errbuf, sizeof(errbuf)) != 0);
-	assert_null(k);
-	assert_non_null(strstr(errbuf, t->dir));
-
-	/* A file used as a directory. */
-	path_in(path, sizeof(path), state, "afile");
-	write_file(path, "x", 0600);
-	path_in(path, sizeof(path), state, "afile/gruu.key");
-	assert_true(gruu_key_load(&k, path, errbuf, sizeof(errbuf)) != 0);
-	assert_null(k);
-	assert_non_null(strstr(errbuf, path));
-
-	assert_int_equal(EINVAL, gruu_key_load(&k, "", errbuf,
-					       sizeof(errbuf)));
-	assert_int_equal(EINVAL, gruu_key_load(&k, NULL, errbuf,
-					       sizeof(errbuf)));
-}
-
-
-static void test_keyfile_unreadable(void **state)
-{
-	char path[256], errbuf[512];
-	struct gruu_key *k = NULL;
-
-	if (geteuid() == 0)
-		skip();  /* root reads anything */
-
-	path_in(path, sizeof(path), state, "noread.key");
-	write_file(path, "000102030405060708090a0b0c0d0e0f"
-		   "101112131415161718191a1b1c1d1e1f\n", 0200);
-	assert_int_equal(EACCES, gruu_key_load(&k, path, errbuf,
-					       sizeof(errbuf)));
-	assert_null(k);
-	assert_non_null(strstr(errbuf, path));
-}
-
-
 /* ---- manual measurement ------------------------------------------------ */
 
 static double now_ns(void)
@@ -1060,14 +750,17 @@ static double now_ns(void)
 static int bench(void)
 {
 	enum { N = 200000 };
+	struct node_key *node_key = NULL;
 	struct gruu_key *key = NULL;
 	char *tok = NULL, *aor, *inst;
 	uint64_t gen;
 	struct pl pl;
 	double t0, t1;
 
-	if (gruu_key_from_bytes(&key, key_a_raw))
+	if (node_key_from_bytes(&node_key, key_a_raw) ||
+	    gruu_key_alloc(&key, node_key))
 		return 1;
+	mem_deref(node_key);
 
 	for (int round = 0; round < 3; round++) {
 		t0 = now_ns();
@@ -1123,20 +816,6 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_encode_args),
 		cmocka_unit_test(test_crafted_format),
-		cmocka_unit_test_setup_teardown(test_keyfile_create_and_reload,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_keyfile_two_new_keys_differ,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_keyfile_accepts,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_keyfile_malformed,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_keyfile_mode,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_keyfile_paths,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_keyfile_unreadable,
-						setup_dir, teardown_dir),
 	};
 
 	if (getenv("GRUU_BENCH"))

@@ -1,6 +1,6 @@
 /* Unit tests for compat/random.c, libre's random functions drawn from a
- * pool of kernel randomness: linked in here, its rand_u64() and
- * rand_bytes() are the ones called. */
+ * pool of kernel randomness: linked in as in the daemon, its rand_u64()
+ * and rand_bytes() are the ones called. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Unit tests for proxy/stamp.c: a stamp is HMAC-SHA256 under a key derived
- * from the shared GRUU key, cut to 64 bits (Via) or 128 bits (dialog), the
- * same on every node (a node verifies what another made). */
+ * from the node key with HKDF, cut to 64 bits (Via) or 128 bits (dialog),
+ * the same on every node (a node verifies what another made). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,22 +10,23 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <re.h>
-#include "location/gruu.h"
+#include "keys/hkdf.h"
+#include "keys/nodekey.h"
 #include "proxy/stamp.h"
 
 struct fixture {
-	struct gruu_key *key;
+	uint8_t raw[32];             /* the node key's bytes */
+	struct node_key *key;
 	struct stamp *stamp;
 };
 
 static int setup(void **state)
 {
 	static struct fixture f;
-	uint8_t raw[32];
 
 	for (int i = 0; i < 32; i++)
-		raw[i] = (uint8_t)(i * 7 + 1);
-	assert_int_equal(0, gruu_key_from_bytes(&f.key, raw));
+		f.raw[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(0, node_key_from_bytes(&f.key, f.raw));
 	assert_int_equal(0, stamp_alloc(&f.stamp, f.key));
 	*state = &f;
 	return 0;
@@ -40,37 +41,48 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The key for LABEL, computed from the node key's bytes: HKDF-SHA256
+ * (RFC 5869, the primitive test_nodekey checks against the RFC's test
+ * vectors), no salt, the label as the info. */
+static void derive(uint8_t out[32], const uint8_t raw[32], const char *label)
+{
+	assert_int_equal(0, hkdf_sha256(out, 32, raw, 32, NULL, 0,
+					(const uint8_t *)label,
+					strlen(label)));
+}
+
 /* The stamp computed the plain way: HMAC() with the derived key. */
-static void expected(char out[STAMP_LEN + 1], const struct gruu_key *key,
+static void expected(char out[STAMP_VIA_LEN + 1], const uint8_t raw[32],
 		     const char *label, const char *msg)
 {
 	uint8_t derived[32], md[32];
 	unsigned len = sizeof(md);
 
-	assert_int_equal(0, gruu_key_derive(key, label, derived));
+	derive(derived, raw, label);
 	assert_non_null(HMAC(EVP_sha256(), derived, 32, (const uint8_t *)msg,
 			     strlen(msg), md, &len));
-	assert_int_equal(STAMP_LEN, re_snprintf(out, STAMP_LEN + 1, "%w",
-						md, STAMP_LEN / 2));
+	assert_int_equal(STAMP_VIA_LEN,
+			 re_snprintf(out, STAMP_VIA_LEN + 1, "%w", md,
+				     (size_t)STAMP_VIA_LEN / 2));
 }
 
 static void test_via_stamp_is_hmac_of_derived_key(void **state)
 {
 	struct fixture *f = *state;
-	char got[STAMP_LEN + 1], want[STAMP_LEN + 1];
+	char got[STAMP_VIA_LEN + 1], want[STAMP_VIA_LEN + 1];
 	struct pl branch = PL("z9hG4bK-abc123");
 
 	/* twice: the context is reused, the second must equal the first */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(0, stamp_via(got, f->stamp, &branch));
-		expected(want, f->key, "locus via stamp", "z9hG4bK-abc123");
+		expected(want, f->raw, "locus via stamp", "z9hG4bK-abc123");
 		assert_string_equal(want, got);
 	}
 }
 
 /* HMAC over the letter, then each field with its 16-bit length first. */
 static void expected_dialog(char out[STAMP_DIALOG_LEN + 1],
-			    const struct gruu_key *key, char letter,
+			    const uint8_t raw[32], char letter,
 			    const char *const *fields, size_t n)
 {
 	uint8_t derived[32], md[32], buf[1024];
@@ -87,13 +99,12 @@ static void expected_dialog(char out[STAMP_DIALOG_LEN + 1],
 		memcpy(buf + used, fields[i], l);
 		used += l;
 	}
-	assert_int_equal(0, gruu_key_derive(key, "locus dialog stamp",
-					    derived));
+	derive(derived, raw, "locus dialog stamp");
 	assert_non_null(HMAC(EVP_sha256(), derived, 32, buf, used, md, &len));
 	out[0] = letter;
 	assert_int_equal(STAMP_DIALOG_LEN - 1,
 			 re_snprintf(out + 1, STAMP_DIALOG_LEN, "%w", md,
-				     (STAMP_DIALOG_LEN - 1) / 2));
+				     (size_t)(STAMP_DIALOG_LEN - 1) / 2));
 }
 
 static void test_dialog_stamp_is_hmac_of_fields(void **state)
@@ -114,10 +125,10 @@ static void test_dialog_stamp_is_hmac_of_fields(void **state)
 	/* the callee's tag does not exist yet when the upstream stamp is
 	 * made: it is not part of it */
 	assert_int_equal(0, stamp_dialog(got, f->stamp, STAMP_TO_CALLER, &fl));
-	expected_dialog(want, f->key, 'u', up, 3);
+	expected_dialog(want, f->raw, 'u', up, 3);
 	assert_string_equal(want, got);
 	assert_int_equal(0, stamp_dialog(got, f->stamp, STAMP_TO_CALLEE, &fl));
-	expected_dialog(want, f->key, 'd', down, 4);
+	expected_dialog(want, f->raw, 'd', down, 4);
 	assert_string_equal(want, got);
 }
 
@@ -202,7 +213,7 @@ static void test_dialog_check_binds_tags_and_hop(void **state)
 static void test_mac_failure_fails_closed(void **state)
 {
 	struct fixture *f = *state;
-	char out[STAMP_DIALOG_LEN + 1], via[STAMP_LEN + 1];
+	char out[STAMP_DIALOG_LEN + 1], via[STAMP_VIA_LEN + 1];
 	static char huge[70000];
 	struct stamp_dialog_fields fl = {.caller_tag = PL("x"),
 					 .hop = PL("192.0.2.4:5060")};
@@ -220,7 +231,7 @@ static void test_mac_failure_fails_closed(void **state)
 static void test_via_tag_is_no_dialog_stamp(void **state)
 {
 	struct fixture *f = *state;
-	char tag[STAMP_LEN + 1];
+	char tag[STAMP_VIA_LEN + 1];
 	struct pl branch = PL("z9hG4bK-1"), t, hop = PL("192.0.2.4:5060");
 	struct sip_msg *msg = request("caller", "callee");
 	enum stamp_dir dir;
@@ -234,7 +245,7 @@ static void test_via_tag_is_no_dialog_stamp(void **state)
 static void test_check_accepts_own_rejects_others(void **state)
 {
 	struct fixture *f = *state;
-	char tag[STAMP_LEN + 1];
+	char tag[STAMP_VIA_LEN + 1];
 	struct pl branch = PL("z9hG4bK-1"), other = PL("z9hG4bK-2"), t;
 
 	assert_int_equal(0, stamp_via(tag, f->stamp, &branch));
@@ -243,7 +254,7 @@ static void test_check_accepts_own_rejects_others(void **state)
 	assert_false(stamp_via_check(f->stamp, &other, &t));
 	tag[0] = tag[0] == '0' ? '1' : '0';
 	assert_false(stamp_via_check(f->stamp, &branch, &t));
-	t.l = STAMP_LEN - 1;
+	t.l = STAMP_VIA_LEN - 1;
 	assert_false(stamp_via_check(f->stamp, &branch, &t));
 }
 

@@ -1,12 +1,14 @@
 /* Unit tests for compat/timer_wheel.c, the timing wheel that takes the
- * place of libre's sorted timer list: linked in here, its tmr_start()
- * and tmr_poll() are the ones called.  Real time, in milliseconds. */
+ * place of libre's sorted timer list: linked in as in the daemon, its
+ * tmr_start() and tmr_poll() are the ones called, libre's own calls
+ * included.  Real time, in milliseconds. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 #include <re.h>
 
@@ -204,6 +206,25 @@ static void test_next_timeout(void **state)
 }
 
 
+/* A timer libre starts itself (a STUN keepalive's, no socket) is on the
+ * wheel, and libre's own cancel takes it off. */
+static void test_libre_timers_run_here(void **state)
+{
+	struct stun_keepalive *ska = NULL;
+	uint64_t to;
+	(void)state;
+
+	assert_int_equal(0, tmr_next_timeout(NULL));   /* none running */
+	assert_int_equal(0, stun_keepalive_alloc(&ska, IPPROTO_TCP, NULL, 0,
+						 NULL, NULL, NULL, NULL));
+	stun_keepalive_enable(ska, 60);   /* first keepalive after 1 ms */
+	to = tmr_next_timeout(NULL);
+	assert_true(to >= 1 && to <= 2);
+	mem_deref(ska);
+	assert_int_equal(0, tmr_next_timeout(NULL));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_no_delay_fires_at_next_poll),
 		cmocka_unit_test(test_later_lap_waits),
 		cmocka_unit_test(test_next_timeout),
+		cmocka_unit_test(test_libre_timers_run_here),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
