@@ -84,9 +84,3 @@ bool nonce_count_use(struct nonce_counts *t, const struct pl *nonce,
 	}
 	return window_use(e, nc);
 }
-
-
-uint32_t nonce_counts_size(const struct nonce_counts *t)
-{
-	return aging_count(t->table);
-}

@@ -19,6 +19,4 @@ int nonce_counts_alloc(struct nonce_counts **ncp, uint32_t max_entries);
 bool nonce_count_use(struct nonce_counts *t, const struct pl *nonce,
 		     uint32_t nc, uint64_t expires, uint64_t now);
 
-uint32_t nonce_counts_size(const struct nonce_counts *t);
-
 #endif

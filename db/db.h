@@ -95,4 +95,9 @@ int  db_backend_pid(const struct db *db);
  * and the handler will not be called. */
 int  db_txn_submit(struct db *db, struct db_txn *tx);
 
+/* The header a 503 carries when a request failed because the database
+ * connection is down (RFC 3261 §21.5.4, §20.33): reconnecting is tried
+ * every second, so the client may come back in a few. */
+#define DB_DOWN_RETRY_AFTER "Retry-After: 5\r\n"
+
 #endif

@@ -10,11 +10,22 @@
 #ifndef LOCUS_GRUU_H
 #define LOCUS_GRUU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 #include <re.h>
 
 #define GRUU_TEMP_PREFIX "tgruu."
+
+/* True when USER, a URI's user part, is a temp-gruu's: the prefix and a
+ * token after it (which only gruu_token_decode() can tell valid). */
+static inline bool gruu_is_temp_user(const struct pl *user)
+{
+	size_t n = strlen(GRUU_TEMP_PREFIX);
+
+	return user && user->l > n && 0 == memcmp(user->p, GRUU_TEMP_PREFIX, n);
+}
 
 struct gruu_key;
 struct node_key;

@@ -35,7 +35,7 @@ enum {
 #define BINDING_COLUMNS \
 	"SELECT 'b'::text, aor, binding_key, contact, params, instance," \
 	" coalesce(reg_id, 0), coalesce(round(q * 1000)::integer, -1), " \
-	EXPIRES_EPOCH ", call_id, cseq, array_to_string(path, ', ')," \
+	EXPIRES_EPOCH ", call_id, cseq, path::text," \
 	" received, transport, user_agent," \
 	" (extract(epoch from updated_at) * 1000)::bigint, NULL::bigint"
 
@@ -94,8 +94,8 @@ static int binding_strings(struct binding *b, const PGresult *res, int row)
 	err |= dup_or_null(&b->instance, res, row, COL_INSTANCE);
 	err |= dup_or_null(&b->callid, res, row, COL_CALLID);
 	err |= dup_or_null(&b->user_agent, res, row, COL_UA);
-	if (path && *path)
-		err |= str_dup(&b->path, path);
+	if (path)
+		err |= persist_path_decode(&b->path, path);
 	if (!b->callid)
 		err |= str_dup(&b->callid, "");
 	return err ? ENOMEM : 0;

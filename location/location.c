@@ -48,6 +48,41 @@ int location_alloc(struct location **locp)
 }
 
 
+static void binding_path_destructor(void *arg)
+{
+	struct binding_path *path = arg;
+
+	for (size_t i = 0; i < path->n; i++)
+		mem_deref(path->v[i]);
+}
+
+
+int binding_path_alloc(struct binding_path **pathp, size_t n)
+{
+	struct binding_path *path;
+
+	if (!pathp || !n)
+		return EINVAL;
+	path = mem_zalloc(sizeof(*path) + n * sizeof(path->v[0]),
+			  binding_path_destructor);
+	if (!path)
+		return ENOMEM;
+	path->n = n;
+	*pathp = path;
+	return 0;
+}
+
+
+int binding_path_print(struct re_printf *pf, const struct binding_path *path)
+{
+	int err = 0;
+
+	for (size_t i = 0; path && i < path->n && !err; i++)
+		err = re_hprintf(pf, "%s%s", i ? ", " : "", path->v[i]);
+	return err;
+}
+
+
 static void binding_destructor(void *arg)
 {
 	struct binding *b = arg;

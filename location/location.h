@@ -11,6 +11,20 @@
 struct location;
 struct aor;
 
+/* The Path of a binding (RFC 3327 §5.3): the REGISTER's Path header
+ * values in order, each one value as received ("<sip:e.example.net;lr>").
+ * Made whole once, then only read: a REGISTER and the bindings it makes
+ * share it by reference. */
+struct binding_path {
+	size_t n;               /* at least 1                                */
+	char *v[];              /* mem_alloc'd strings, freed with the Path  */
+};
+
+/* A Path of N values, each NULL until the caller sets it. */
+int  binding_path_alloc(struct binding_path **pathp, size_t n);
+/* The values as one header value, ", "-separated: "%H". */
+int  binding_path_print(struct re_printf *pf, const struct binding_path *path);
+
 /* One Contact bound to an AOR (RFC 3261 §10.3). */
 struct binding {
 	struct le le;           /* in aor->bindings                          */
@@ -26,7 +40,7 @@ struct binding {
 	char *callid;
 	uint32_t cseq;
 	int64_t expires;        /* absolute, seconds since the epoch         */
-	char *path;             /* Path values in order, ", "-joined, or NULL */
+	struct binding_path *path; /* or NULL; shared, read-only             */
 	struct sa received;     /* where the REGISTER came from (NAT)        */
 	enum sip_transp tp;
 	char *user_agent;       /* or NULL                                   */

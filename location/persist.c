@@ -179,50 +179,67 @@ static const char *nonempty(const char *s)
 }
 
 
-int persist_path_array(char **arrayp, const char *path)
+/* Appends the element of a text[] literal at *PP to MB, unescaped, and
+ * moves *PP past it.  Returns its length, 0 for a NULL element. */
+static size_t array_element_read(struct mbuf *mb, const char **pp, int *errp)
 {
-	struct mbuf *mb = mbuf_alloc(128);
-	int depth = 0, err = 0;
-	bool quoted = false, open = false;
+	const char *p = *pp;
+	size_t start = mb->end, len;
 
+	if (*p != '"') {
+		len = strcspn(p, "{},");
+		*pp = p + len;
+		if (len == 4 && 0 == strncasecmp(p, "NULL", 4))
+			return 0;
+		*errp |= mbuf_write_mem(mb, (const uint8_t *)p, len);
+		return len;
+	}
+	for (++p; *p && *p != '"'; ++p) {
+		if (*p == '\\' && p[1])
+			++p;
+		*errp |= mbuf_write_u8(mb, (uint8_t)*p);
+	}
+	*pp = *p ? p + 1 : p;
+	return mb->end - start;
+}
+
+
+int persist_path_decode(struct binding_path **pathp, const char *array)
+{
+	struct binding_path *path = NULL;
+	struct mbuf *mb = mbuf_alloc(128);
+	const char *p = array, *s;
+	size_t n = 0;
+	int err = 0;
+
+	*pathp = NULL;
 	if (!mb)
 		return ENOMEM;
-
-	err |= mbuf_write_u8(mb, '{');
-	for (const char *p = path; *p && !err; p++) {
-		if (!quoted && depth == 0 && *p == ',') {
-			err |= mbuf_write_u8(mb, '"');
-			open = false;
-			continue;
+	/* "[0:1]={...}": an array whose lower bound is not 1 */
+	if (*p == '[' && strchr(p, '='))
+		p = strchr(p, '=') + 1;
+	/* the values NUL-separated in MB; braces of a nested array are
+	 * skipped, NULL and empty elements left out */
+	while (*p && !err) {
+		if (*p == '{' || *p == '}' || *p == ',')
+			++p;
+		else if (array_element_read(mb, &p, &err) && !err) {
+			err = mbuf_write_u8(mb, 0);
+			++n;
 		}
-		if (!open && (*p == ' ' || *p == '\t'))
-			continue;
-		if (!open) {
-			if (mb->end > 1)
-				err |= mbuf_write_u8(mb, ',');
-			err |= mbuf_write_u8(mb, '"');
-			open = true;
-		}
-		if (*p == '"' && (p == path || p[-1] != '\\'))
-			quoted = !quoted;
-		else if (!quoted && *p == '<')
-			++depth;
-		else if (!quoted && *p == '>' && depth > 0)
-			--depth;
-		/* array-literal escaping: backslash before " and \ */
-		if (*p == '"' || *p == '\\')
-			err |= mbuf_write_u8(mb, '\\');
-		err |= mbuf_write_u8(mb, (uint8_t)*p);
 	}
-	if (open)
-		err |= mbuf_write_u8(mb, '"');
-	err |= mbuf_write_u8(mb, '}');
-
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, arrayp, mb->end);
+	if (!err && n)
+		err = binding_path_alloc(&path, n);
+	s = (const char *)mb->buf;
+	for (size_t i = 0; i < n && !err; i++) {
+		err = str_dup(&path->v[i], s);
+		s += strlen(s) + 1;
 	}
 	mem_deref(mb);
+	if (err)
+		mem_deref(path);
+	else
+		*pathp = path;
 	return err;
 }
 
@@ -269,7 +286,8 @@ int persist_binding_upsert(struct db_txn *tx, const char *aor,
 	re_snprintf(received, sizeof(received), "%J", &b->received);
 
 	if (b->path) {
-		err = persist_path_array(&path, b->path);
+		err = persist_text_array(&path, (const char *const *)b->path->v,
+					 b->path->n);
 		if (err)
 			return err;
 	}

@@ -64,8 +64,12 @@ int persist_text_array(char **arrayp, const char *const *v, size_t n);
 /* "udp", "tcp", ...: how the transport is written in the database. */
 const char *persist_transport_name(enum sip_transp tp);
 
-/* "<a>, <b;lr>" -> {"<a>","<b;lr>"}: a PostgreSQL text[] literal, with
- * the splitting done outside quotes and angle brackets. */
-int persist_path_array(char **arrayp, const char *path);
+/*
+ * A Path from the text[] PostgreSQL writes for a binding's path column
+ * ({"<sip:a;lr>","<sip:b;lr>"}): *PATHP is NULL when the array holds no
+ * value.  NULL and empty elements are left out (no Path value is empty)
+ * and a nested array is read as one list.
+ */
+int persist_path_decode(struct binding_path **pathp, const char *array);
 
 #endif

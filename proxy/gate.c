@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "db/db.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
 #include "proxy/gate.h"
@@ -126,7 +127,7 @@ static char *gruu_owner(const struct gate *gate, const struct uri *uri)
 	if (msg_param_exists(&uri->params, "gr", &token) ||
 	    !config_is_our_domain(gate->cfg, &uri->host))
 		return NULL;
-	if (uri->user.l > n && 0 == memcmp(uri->user.p, GRUU_TEMP_PREFIX, n)) {
+	if (gruu_is_temp_user(&uri->user)) {
 		token = uri->user;
 		pl_advance(&token, n);
 		if (gruu_token_decode(gate->gruu_key, &token, &aor, &instance,
@@ -135,7 +136,7 @@ static char *gruu_owner(const struct gate *gate, const struct uri *uri)
 		mem_deref(instance);
 		return aor;
 	}
-	return aor_key_from_uri(&aor, uri) ? NULL : aor;
+	return sipuri_aor_key(&aor, uri) ? NULL : aor;
 }
 
 
@@ -213,7 +214,8 @@ static void resolved(struct gate *gate, const struct sip_msg *msg,
 	default:
 		(void)sip_treplyf(&st, NULL, gate->sip, msg, false, 503,
 				  "Database Unavailable",
-				  "Retry-After: 5\r\nContent-Length: 0\r\n\r\n");
+				  DB_DOWN_RETRY_AFTER
+				  "Content-Length: 0\r\n\r\n");
 		break;
 	}
 }

@@ -102,13 +102,14 @@ static void reply(struct proxy *px, const struct sip_msg *msg,
 }
 
 
+/* RFC 3261 §11.2: what locus, registrar and proxy, implements. */
 static void reply_options(struct proxy *px, const struct sip_msg *msg)
 {
 	(void)sip_treplyf(NULL, NULL, px->deps.sip, msg, false, 200, "OK",
 			  "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER,"
 			  " PRACK, UPDATE, REFER, SUBSCRIBE, NOTIFY, INFO,"
 			  " MESSAGE\r\n"
-			  "Supported: gruu, path\r\n"
+			  "Supported: " SIPMSG_SUPPORTED "\r\n"
 			  "Content-Length: 0\r\n\r\n");
 }
 

@@ -1,6 +1,7 @@
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
+#include "sip/param.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -43,15 +44,14 @@ static int answer(struct target_set *ts, uint16_t scode, const char *reason)
 }
 
 
-/* The first value of a Path ("<sip:p1;lr>, <sip:p2;lr>"): the next hop. */
-static int path_first_hop(char **hopp, const char *path)
+/* The URI of a Path's first value: the next hop. */
+static int path_first_hop(char **hopp, const struct binding_path *path)
 {
 	struct sip_addr addr;
 	struct pl first;
 
-	pl_set_str(&first, path);
-	if (0 == re_regex(path, strlen(path), "[^,]+", &first) &&
-	    0 == sip_addr_decode(&addr, &first))
+	pl_set_str(&first, path->v[0]);
+	if (0 == sip_addr_decode(&addr, &first))
 		return pl_strdup(hopp, &addr.auri);
 	return EBADMSG;
 }
@@ -92,7 +92,8 @@ static int target_from_binding(struct target_set *ts, const struct binding *b)
 	t->q = b->q >= 0 ? b->q : Q_UNSPECIFIED;
 	err = str_dup(&t->ruri, b->uri);
 	if (!err && b->path) {
-		err = str_dup(&t->routes, b->path);
+		err = re_sdprintf(&t->routes, "%H", binding_path_print,
+				  b->path);
 		if (!err)
 			err = path_first_hop(&t->hop, b->path);
 	}
@@ -116,25 +117,16 @@ static bool binding_live(const struct target_deps *d, const struct binding *b,
 }
 
 
-/* q-value order, stable: higher q first, then most recently refreshed. */
-static void sort_by_q(struct list *targets)
+/* list_sort() handler: higher q first.  list_sort() swaps neighbours
+ * until none is out of order, so equal q must count as in order (else it
+ * never ends); it also keeps the sort stable: within a q, the bindings'
+ * order (most recently refreshed first) stays. */
+static bool q_descending(struct le *le1, struct le *le2, void *arg)
 {
-	struct list sorted = LIST_INIT;
-	struct le *le;
+	const struct target *a = le1->data, *b = le2->data;
 
-	while ((le = list_head(targets))) {
-		struct target *best = le->data;
-		for (struct le *o = le->next; o; o = o->next) {
-			struct target *t = o->data;
-			if (t->q > best->q)
-				best = t;
-		}
-		list_unlink(&best->le);
-		list_append(&sorted, &best->le, best);
-	}
-	*targets = sorted;
-	for (le = targets->head; le; le = le->next)
-		le->list = targets;
+	(void)arg;
+	return a->q >= b->q;
 }
 
 
@@ -146,7 +138,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	char *key;
 	int err;
 
-	err = aor_key_from_uri(&key, uri);
+	err = sipuri_aor_key(&key, uri);
 	if (err)
 		return answer(ts, 404, "Not Found");
 	aor = location_aor_find(d->loc, key);
@@ -163,7 +155,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	}
 	if (!err && !ts->targets.head)
 		return answer(ts, 480, "Temporarily Unavailable");
-	sort_by_q(&ts->targets);
+	list_sort(&ts->targets, q_descending, NULL);
 	return err;
 }
 
@@ -202,7 +194,7 @@ static int resolve_pub_gruu(struct target_set *ts, const struct target_deps *d,
 	bool registered;
 	int err;
 
-	if (aor_key_from_uri(&key, uri) || pl_strdup(&instance, gr)) {
+	if (sipuri_aor_key(&key, uri) || pl_strdup(&instance, gr)) {
 		mem_deref(key);
 		return answer(ts, 404, "Unknown GRUU");
 	}
@@ -259,14 +251,6 @@ static int resolve_temp_gruu(struct target_set *ts,
 }
 
 
-static bool is_temp_gruu_user(const struct pl *user)
-{
-	size_t n = strlen(GRUU_TEMP_PREFIX);
-
-	return user->l > n && 0 == memcmp(user->p, GRUU_TEMP_PREFIX, n);
-}
-
-
 static int forward_to(struct target_set *ts, enum target_kind kind,
 		      const struct pl *ruri, const struct pl *hop)
 {
@@ -289,10 +273,10 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 {
 	struct pl gr;
 
-	if (0 == sip_param_get(&uri->params, "gr", &gr)) {
+	if (0 == sipparam_get(&uri->params, "gr", &gr)) {
 		if (pl_isset(&gr))
 			return resolve_pub_gruu(ts, d, uri, &gr);
-		if (is_temp_gruu_user(&uri->user))
+		if (gruu_is_temp_user(&uri->user))
 			return resolve_temp_gruu(ts, d, uri);
 		return answer(ts, 404, "Unknown GRUU");
 	}
@@ -320,7 +304,7 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 			return answer(ts, 400, "Malformed Route");
 		return forward_to(ts, TARGET_ROUTE, &ri->ruri, &addr.auri);
 	}
-	if (!uri_is_sip(&ri->uri))
+	if (!sipuri_is_sip(&ri->uri))
 		return answer(ts, 416, "Unsupported URI Scheme");
 	if (route_uri_is_us(deps->cfg, &ri->uri))
 		return resolve_ours(ts, deps, &ri->uri);

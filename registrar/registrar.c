@@ -19,6 +19,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "sip/sipmsg.h"
+#include "sip/uri.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "location/location.h"
@@ -33,7 +34,6 @@
 
 enum {
 	LANE_BUCKETS = 1u << 12,
-	RETRY_AFTER_SECONDS = 5,
 };
 
 struct registrar {
@@ -267,7 +267,7 @@ static void committed(int err, const char *sqlstate, const char *errmsg,
 		log_warn("registrar: %s not stored: database connection "
 			 "lost", ctx->req->aor);
 		ctx_fail(ctx, 503, "Database Unavailable",
-			 "Retry-After: 5\r\n");
+			 DB_DOWN_RETRY_AFTER);
 		/* it may have committed before the connection went: memory
 		 * follows the database once it is back */
 		if (err == ECONNRESET)
@@ -333,7 +333,7 @@ static bool ctx_start(struct reg_ctx *ctx)
 	mem_deref(tx);
 
 	if (err == ENOTCONN) {
-		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
+		ctx_fail(ctx, 503, "Database Unavailable", DB_DOWN_RETRY_AFTER);
 		return true;
 	}
 	if (err) {
@@ -386,9 +386,10 @@ static void ctx_enqueue(struct reg_ctx *ctx)
  * realm is the AOR's domain, so the usernames must be equal. */
 static bool user_owns_aor(const struct pl *user, const char *aor)
 {
-	const char *at = strrchr(aor, '@');
+	const char *domain = sipuri_aor_domain(aor);
 
-	return at && user->l == (size_t)(at - aor) &&
+	/* domain == aor: there is no '@', hence no user part */
+	return domain > aor && user->l == (size_t)(domain - 1 - aor) &&
 		0 == memcmp(user->p, aor, user->l);
 }
 
@@ -408,11 +409,10 @@ static void challenge_send(struct reg_ctx *ctx,
 static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 {
 	const struct registrar_deps *d = &ctx->reg->deps;
-	const char *at = strrchr(ctx->req->aor, '@');
 	struct pl realm;
 	struct auth_challenge ch = {d->auth, AUTH_WWW, &realm, res->stale};
 
-	pl_set_str(&realm, at ? at + 1 : "");
+	pl_set_str(&realm, sipuri_aor_domain(ctx->req->aor));
 	switch (res->verdict) {
 
 	case AUTH_OK:
@@ -435,7 +435,7 @@ static void auth_resolved(struct reg_ctx *ctx, const struct auth_result *res)
 			 "Authentications", NULL);
 		break;
 	default:
-		ctx_fail(ctx, 503, "Database Unavailable", "Retry-After: 5\r\n");
+		ctx_fail(ctx, 503, "Database Unavailable", DB_DOWN_RETRY_AFTER);
 		break;
 	}
 	replay_forget(ctx->slot);   /* not authenticated: not kept */
@@ -491,8 +491,7 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		ctx_enqueue(ctx);
 		return;
 	}
-	pl_set_str(&realm, strrchr(req->aor, '@') ?
-		   strrchr(req->aor, '@') + 1 : req->aor);
+	pl_set_str(&realm, sipuri_aor_domain(req->aor));
 	auth_check(reg->deps.auth, msg, AUTH_WWW, &realm, &res, auth_done,
 		   ctx);
 	if (res.verdict != AUTH_PENDING)

@@ -2,15 +2,12 @@
 #include <string.h>
 #include <re.h>
 #include "sip/sipmsg.h"
+#include "sip/param.h"
 #include "config/config.h"
+#include "location/location.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
 #include "registrar/regreq.h"
-
-/* Option tags a REGISTER may Require of us. */
-static const char *const registrar_options[] = {"gruu", "path", "outbound",
-						 NULL};
-
 
 int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
 {
@@ -153,8 +150,8 @@ struct contact_scan {
 };
 
 
-static int sip_param_handler(const struct pl *name, const struct pl *val,
-				 void *arg)
+static int contact_param_handler(const struct pl *name,
+				 const struct pl *val, void *arg)
 {
 	struct contact_scan *cs = arg;
 
@@ -179,13 +176,12 @@ static int sip_param_handler(const struct pl *name, const struct pl *val,
 
 static bool is_our_gruu(const struct uri *u, const struct locus_config *cfg)
 {
-	size_t n = strlen(GRUU_TEMP_PREFIX);
 	struct pl gr;
 
 	if (!config_is_our_domain(cfg, &u->host))
 		return false;
 	return 0 == msg_param_exists(&u->params, "gr", &gr) ||
-		(u->user.l > n && 0 == memcmp(u->user.p, GRUU_TEMP_PREFIX, n));
+		gruu_is_temp_user(&u->user);
 }
 
 
@@ -198,13 +194,13 @@ static int check_loop(const struct reg_contact *rc, const struct sip_msg *msg,
 {
 	const struct uri *u = &rc->parsed;
 
-	if (!uri_is_sip(u))
+	if (!sipuri_is_sip(u))
 		return rc->instance
 			? reg_refuse(rerr, 403, "Contact Is Not a SIP URI")
 			: 0;
 	if (is_our_gruu(u, cfg))
 		return reg_refuse(rerr, 403, "Contact Is a GRUU of This Domain");
-	if (uri_equal(u, &msg->to.uri))
+	if (sipuri_equal(u, &msg->to.uri))
 		return reg_refuse(rerr, 403, "Contact Equals the AOR");
 	return 0;
 }
@@ -221,10 +217,10 @@ static int contact_identity(struct reg_contact *rc, struct contact_scan *cs,
 
 	if (!pl_present(&cs->instance))
 		return 0;
-	contact_unquote_instance(&inst, &cs->instance);
+	sipuri_instance_unquote(&inst, &cs->instance);
 	if (!inst.l)
 		return reg_refuse(rerr, 400, "Empty +sip.instance");
-	if (!instance_wellformed(&inst))
+	if (!sipuri_instance_wellformed(&inst))
 		return reg_refuse(rerr, 400, "Malformed +sip.instance");
 	err = pl_strdup(&rc->instance, &inst);
 	if (err)
@@ -291,12 +287,11 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 		/* sip_addr_decode() parsed it already: the same slices, in
 		 * our copy */
 		rc->parsed = addr.uri;
-		uri_rebase(&rc->parsed, addr.auri.p, rc->uri);
-		if (!uri_wellformed(&raw, &rc->parsed))
+		sipuri_rebase(&rc->parsed, addr.auri.p, rc->uri);
+		if (!sipuri_wellformed(&raw, &rc->parsed))
 			err = reg_refuse(rerr, 400, "Malformed Contact URI");
 	}
-	if (!err && sip_params_apply(&addr.params, sip_param_handler,
-					 &cs))
+	if (!err && sipparam_apply(&addr.params, contact_param_handler, &cs))
 		err = reg_refuse(rerr, 400, "Malformed Contact Parameters");
 	if (!err)
 		err = contact_identity(rc, &cs, rerr);
@@ -331,7 +326,7 @@ static bool same_identity(const struct reg_contact *a,
 		return a->instance && b->instance &&
 			0 == strcmp(a->instance, b->instance) &&
 			a->reg_id == b->reg_id;
-	return uri_equal(&a->parsed, &b->parsed);
+	return sipuri_equal(&a->parsed, &b->parsed);
 }
 
 
@@ -412,13 +407,50 @@ static int contacts_decode(struct regreq *req, const struct sip_msg *msg,
 }
 
 
+struct path_fill {
+	struct binding_path *path;
+	size_t i;
+};
+
+
+/* Stops (true) when out of memory. */
+static bool path_value_copy(const struct sip_hdr *hdr,
+			    const struct sip_msg *msg, void *arg)
+{
+	struct path_fill *pf = arg;
+
+	return pf->i >= pf->path->n ||
+		0 != pl_strdup(&pf->path->v[pf->i++], &hdr->val);
+}
+
+
+/* The Path as one header value ("v1, v2") is at most PATH_MAX_LEN long,
+ * and each value is text we can store and echo. */
+static int path_check(const struct binding_path *path,
+		      struct reg_error *rerr)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < path->n; i++)
+		len += (i ? 2 : 0) + strlen(path->v[i]);
+	if (len > PATH_MAX_LEN)
+		return reg_refuse(rerr, 400, "Path Too Long");
+	for (size_t i = 0; i < path->n; i++) {
+		if (!sipmsg_text_ok(path->v[i], strlen(path->v[i])))
+			return reg_refuse(rerr, 400, "Malformed Path");
+	}
+	return 0;
+}
+
+
 static int path_collect(struct regreq *req, const struct sip_msg *msg,
 			struct reg_error *rerr)
 {
-	struct mbuf *mb;
-	int err = 0;
+	uint32_t n = sip_msg_hdr_count(msg, SIP_HDR_PATH);
+	struct path_fill pf;
+	int err;
 
-	if (!sip_msg_hdr(msg, SIP_HDR_PATH))
+	if (!n)
 		return 0;
 
 	/* RFC 3327 §5.3: the recommended policy when the UA did not say
@@ -430,22 +462,14 @@ static int path_collect(struct regreq *req, const struct sip_msg *msg,
 			      "Supported: path");
 	}
 
-	mb = mbuf_alloc(128);
-	if (!mb)
+	/* libre splits a header with several values into one each */
+	err = binding_path_alloc(&req->path, n);
+	if (err)
+		return err;
+	pf = (struct path_fill){req->path, 0};
+	if (sip_msg_hdr_apply(msg, true, SIP_HDR_PATH, path_value_copy, &pf))
 		return ENOMEM;
-	struct le *le = list_head(hash_list(msg->hdrht, SIP_HDR_PATH));
-	for (; le && !err; le = le->next) {
-		const struct sip_hdr *hdr = le->data;
-		if (hdr->id == SIP_HDR_PATH)
-			err = mbuf_printf(mb, "%s%r", mb->end ? ", " : "",
-					  &hdr->val);
-	}
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, &req->path, mb->end);
-	}
-	mem_deref(mb);
-	return err;
+	return path_check(req->path, rerr);
 }
 
 
@@ -528,10 +552,9 @@ static int target_check(const struct sip_msg *msg,
 			const struct locus_config *cfg,
 			struct reg_error *rerr)
 {
-	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE,
-				      registrar_options};
+	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE, sipmsg_supported};
 
-	if (!uri_is_sip(&msg->uri))
+	if (!sipuri_is_sip(&msg->uri))
 		return reg_refuse(rerr, 416, "Unsupported URI Scheme");
 	if (!config_is_our_domain(cfg, &msg->uri.host))
 		return reg_refuse(rerr, 404, "Domain Not Served Here");
@@ -539,7 +562,7 @@ static int target_check(const struct sip_msg *msg,
 		unsupported_header(rerr, &opts);
 		return reg_refuse(rerr, 420, "Bad Extension");
 	}
-	if (!uri_is_sip(&msg->to.uri))
+	if (!sipuri_is_sip(&msg->to.uri))
 		return reg_refuse(rerr, 400, "To Is Not a SIP URI");
 	if (!pl_isset(&msg->to.uri.user))
 		return reg_refuse(rerr, 400, "To URI Has No User Part");
@@ -569,7 +592,7 @@ static int copy_request_facts(struct regreq *req, const struct sip_msg *msg)
 	const struct sip_hdr *ua = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
 	int err;
 
-	err = aor_key_from_uri(&req->aor, &msg->to.uri);
+	err = sipuri_aor_key(&req->aor, &msg->to.uri);
 	err |= pl_strdup(&req->callid, &msg->callid);
 	if (ua)
 		err |= pl_strdup(&req->user_agent, &ua->val);
@@ -602,8 +625,6 @@ int regreq_decode(struct regreq **reqp, const struct sip_msg *msg,
 		err = request_values_check(req, rerr);
 	if (!err)
 		err = path_collect(req, msg, rerr);
-	if (!err)
-		err = value_check(req->path, PATH_MAX_LEN, "Path", rerr);
 	if (!err)
 		err = contacts_decode(req, msg, cfg, rerr);
 	if (!err)

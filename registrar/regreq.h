@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <re.h>
 
+struct binding_path;
 struct locus_config;
 
 /* Why a request is refused: the response to send. */
@@ -48,7 +49,7 @@ struct regreq {
 	struct list contacts;   /* struct reg_contact, in request order     */
 	bool gruu;              /* Supported: gruu                          */
 	bool outbound;          /* RFC 5626 §6 applies: Require: outbound  */
-	char *path;             /* Path values in order, or NULL            */
+	struct binding_path *path; /* the Path, or NULL                    */
 	char *callid;
 	uint32_t cseq;
 	char *user_agent;       /* or NULL                                  */

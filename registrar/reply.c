@@ -8,6 +8,7 @@
 #include <time.h>
 #include <re.h>
 #include "common/decimal.h"
+#include "sip/uri.h"
 #include "sip/sipmsg.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -75,8 +76,7 @@ static int qvalue_write(struct mbuf *mb, int q)
 static int binding_write(struct mbuf *mb, const struct reg_listing *l,
 			 const struct binding *b)
 {
-	const char *at = strrchr(l->aor->key, '@');
-	const char *domain = at ? at + 1 : l->aor->key;
+	const char *domain = sipuri_aor_domain(l->aor->key);
 	/* delta-seconds is at most 2^32-1 (RFC 3261 §25.1); a static
 	 * binding never expires */
 	int64_t remaining = b->expires - l->now;
@@ -179,7 +179,8 @@ static const char *date_now(time_t now)
 
 
 int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
-		       const struct reg_listing *l, const char *path)
+		       const struct reg_listing *l,
+		       const struct binding_path *path)
 {
 	int err;
 
@@ -187,12 +188,16 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 		put(mb, "Server: " LOCUS_SERVER_NAME "\r\n") |
 		contacts_write(mb, l);
 	/* RFC 3327 §5.3: the Path of the request is echoed in the 2xx. */
-	if (path)
-		err |= put(mb, "Path: ") | put(mb, path) | put(mb, "\r\n");
+	if (path) {
+		err |= put(mb, "Path: ");
+		for (size_t i = 0; i < path->n; i++)
+			err |= put(mb, i ? ", " : "") | put(mb, path->v[i]);
+		err |= put(mb, "\r\n");
+	}
 	/* RFC 5626 §6: the UA learns its flow is what reaches it */
 	if (l->outbound)
 		err |= put(mb, "Require: outbound\r\n");
-	err |= put(mb, "Supported: gruu, path, outbound\r\nDate: ") |
+	err |= put(mb, "Supported: " SIPMSG_SUPPORTED "\r\nDate: ") |
 		put(mb, date_now((time_t)l->now)) |
 		put(mb, "\r\nContent-Length: 0\r\n\r\n");
 	return err;

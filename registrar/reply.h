@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <re.h>
 
+struct binding_path;
 struct aor;
 struct gruu_key;
 
@@ -21,7 +22,8 @@ struct reg_listing {
 /* The whole response to MSG into MB: the headers copied from the
  * request, one Contact per current binding, PATH (or NULL) echoed. */
 int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
-		       const struct reg_listing *l, const char *path);
+		       const struct reg_listing *l,
+		       const struct binding_path *path);
 
 /* Any other final response to MSG into MB: status line, the copied
  * headers, Server, the headers FMT (re_printf, each ending in CRLF; may be

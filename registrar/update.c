@@ -84,7 +84,7 @@ static struct binding *existing_binding(const struct aor *aor,
 			continue;
 		}
 		if (0 == uri_decode(&u, &(struct pl){b->uri, strlen(b->uri)})
-		    && uri_equal(&u, &rc->parsed))
+		    && sipuri_equal(&u, &rc->parsed))
 			return b;
 	}
 	return NULL;
@@ -132,8 +132,7 @@ static int binding_from_contact(struct binding **bp,
 	err |= str_dup(&b->callid, req->callid);
 	if (rc->instance)
 		err |= str_dup(&b->instance, rc->instance);
-	if (req->path)
-		err |= str_dup(&b->path, req->path);
+	b->path = mem_ref(req->path);   /* shared: a Path is read-only */
 	if (req->user_agent)
 		err |= str_dup(&b->user_agent, req->user_agent);
 	if (err) {

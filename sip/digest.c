@@ -371,9 +371,10 @@ bool digest_uri_matches(const struct digest_creds *c, const struct pl *raw,
 
 	if (0 == pl_cmp(&c->uri, raw))
 		return true;
-	if (uri_decode(&du, &c->uri) || !uri_is_sip(&du) || !uri_is_sip(&ru))
+	if (uri_decode(&du, &c->uri) || !sipuri_is_sip(&du) ||
+	    !sipuri_is_sip(&ru))
 		return false;
 	host_undot(&du);
 	host_undot(&ru);
-	return uri_equal(&du, &ru) && headers_equal(&du.headers, &ru.headers);
+	return sipuri_equal(&du, &ru) && headers_equal(&du.headers, &ru.headers);
 }

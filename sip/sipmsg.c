@@ -1,116 +1,10 @@
-#include <ctype.h>
 #include <string.h>
-#include <time.h>
 #include <re.h>
+#include "sip/param.h"
 #include "sip/sipmsg.h"
 
 
-/* Splits one ";name[=value]" off the front of *rest.  Quoted strings are
- * skipped as a whole so that ';' or '=' inside them do not count. */
-static int param_next(struct pl *rest, struct pl *name, struct pl *val)
-{
-	const char *p = rest->p, *end = rest->p + rest->l;
-	const char *eq = NULL;
-	bool quoted = false;
-
-	while (p < end && (*p == ';' || isspace((unsigned char)*p)))
-		++p;
-	const char *start = p;
-
-	for (; p < end; ++p) {
-		if (quoted) {
-			if (*p == '\\' && p + 1 < end)
-				++p;
-			else if (*p == '"')
-				quoted = false;
-			continue;
-		}
-		if (*p == '"')
-			quoted = true;
-		else if (*p == '=' && !eq)
-			eq = p;
-		else if (*p == ';')
-			break;
-	}
-	if (quoted)
-		return EBADMSG;
-
-	const char *name_end = eq ? eq : p;
-	name->p = start;
-	name->l = (size_t)(name_end - start);
-	while (name->l && isspace((unsigned char)name->p[name->l - 1]))
-		--name->l;
-
-	if (eq) {
-		val->p = eq + 1;
-		val->l = (size_t)(p - val->p);
-		while (val->l && isspace((unsigned char)*val->p))
-			pl_advance(val, 1);
-		while (val->l && isspace((unsigned char)val->p[val->l - 1]))
-			--val->l;
-	}
-	else {
-		*val = pl_null;
-	}
-
-	rest->l = (size_t)(end - p);
-	rest->p = p;
-
-	return name->l ? 0 : EBADMSG;
-}
-
-
-int sip_params_apply(const struct pl *params, sip_param_h *h, void *arg)
-{
-	struct pl rest, name, val;
-
-	if (!params || !params->p)
-		return 0;
-
-	rest = *params;
-	for (;;) {
-		/* trailing ";" and whitespace are tolerated, as UAs send them */
-		while (rest.l && (*rest.p == ';' || isspace((unsigned char)*rest.p)))
-			pl_advance(&rest, 1);
-		if (!rest.l)
-			return 0;
-
-		int err = param_next(&rest, &name, &val);
-		if (err)
-			return err;
-		err = h(&name, &val, arg);
-		if (err)
-			return err;
-	}
-}
-
-
-struct param_lookup {
-	const char *name;
-	struct pl *val;
-};
-
-
-static int lookup_handler(const struct pl *name, const struct pl *val,
-			  void *arg)
-{
-	struct param_lookup *lk = arg;
-
-	if (pl_strcasecmp(name, lk->name))
-		return 0;
-	*lk->val = *val;
-	return EEXIST;   /* found: stop */
-}
-
-
-int sip_param_get(const struct pl *params, const char *name,
-		  struct pl *val)
-{
-	struct param_lookup lk = {name, val};
-
-	return sip_params_apply(params, lookup_handler, &lk) == EEXIST
-		? 0 : ENOENT;
-}
+const char *const sipmsg_supported[] = {"gruu", "path", "outbound", NULL};
 
 
 static bool option_handler(const struct sip_hdr *hdr,
@@ -268,7 +162,7 @@ int sipmsg_top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
 		head.l = (size_t)(via->params.p - via->val.p);
 
 	err = mbuf_printf(mb, "%r: %r", &hdr->name, &head);
-	err |= sip_params_apply(&via->params, via_param_copy, &vr);
+	err |= sipparam_apply(&via->params, via_param_copy, &vr);
 	if (vr.rport)
 		err |= mbuf_printf(mb, ";rport=%u", sa_port(&req->src));
 	if (vr.rport || !sa_cmp(&req->src, &via->addr, SA_ADDR))
@@ -304,15 +198,4 @@ void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req)
 
 	sip_reply_addr(dst, req, 0 == msg_param_exists(&req->via.params,
 						       "rport", &rport));
-}
-
-
-int sipmsg_date_print(struct re_printf *pf, const time_t *when)
-{
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(when, &tm);
-	strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	return re_hprintf(pf, "%s", buf);
 }

@@ -5,26 +5,6 @@
 #include <stdbool.h>
 #include <re.h>
 
-/* Called for each ";name[=value]" of a header parameter list.  VAL is
- * empty (pl_isset false) for a parameter without a value; quoted values
- * keep their quotes.  Return non-zero to stop the iteration. */
-typedef int (sip_param_h)(const struct pl *name, const struct pl *val,
-			  void *arg);
-
-/*
- * Iterates the header parameters in PARAMS (";a=1;b;c=\"x;y\"").  Unlike
- * msg_param_decode() it honours quoted strings, so a ';' inside quotes does
- * not split.  Returns EBADMSG for an empty parameter name or an unclosed
- * quote, otherwise the first non-zero value returned by H, or 0.
- */
-int sip_params_apply(const struct pl *params, sip_param_h *h, void *arg);
-
-/* Finds parameter NAME (case-insensitive) in PARAMS; 0 and *val set, or
- * ENOENT. */
-int sip_param_get(const struct pl *params, const char *name,
-		  struct pl *val);
-
-
 /*
  * libre parses but does not validate: a request may arrive without To,
  * From, Call-ID or CSeq, with two of them, with a NUL byte in a header or
@@ -54,6 +34,16 @@ size_t sipmsg_body_len(const struct sip_msg *msg);
 /* True if the branch of VIA identifies its transaction (RFC 3261
  * §17.2.3: it starts with the magic cookie "z9hG4bK" and has more). */
 bool sipmsg_branch_is_rfc3261(const struct pl *branch);
+
+/*
+ * The extensions locus implements, by option tag (RFC 3261 §19.2): GRUU
+ * (RFC 5627), Path (RFC 3327) and outbound (RFC 5626, as registrar and
+ * as edge proxy).  SIPMSG_SUPPORTED is what Supported says in a 200 to
+ * REGISTER or OPTIONS (RFC 3261 §11.2, §20.37); sipmsg_supported the same
+ * tags, NULL-terminated, for the Require a REGISTER may carry.
+ */
+#define SIPMSG_SUPPORTED "gruu, path, outbound"
+extern const char *const sipmsg_supported[];
 
 /* True if option-tag TAG (case-insensitive) is listed in header ID. */
 bool sipmsg_has_option(const struct sip_msg *msg, enum sip_hdrid id,
@@ -90,12 +80,9 @@ int  sipmsg_top_via_write(struct mbuf *mb, const struct sip_hdr *hdr,
  * the Via's received/sent-by. */
 void sipmsg_reply_addr(struct sa *dst, const struct sip_msg *req);
 
-/* VIA's transport.  libre 1.1.0 decodes WS and WSS as SIP_TRANSP_NONE
- * (ENGINEERING.md); this reads them from the value itself.  NONE for a
- * transport libre cannot send over. */
+/* VIA's transport.  libre 1.1.0's sip_via_decode() knows only UDP, TCP
+ * and TLS and leaves WS and WSS as SIP_TRANSP_NONE; this reads them from
+ * the value itself.  NONE for a transport libre cannot send over. */
 enum sip_transp sipmsg_via_transport(const struct sip_via *via);
-
-/* "Sat, 21 Nov 2026 12:34:56 GMT" (RFC 3261 §20.17, RFC 1123). "%H". */
-int  sipmsg_date_print(struct re_printf *pf, const time_t *when);
 
 #endif

@@ -1,10 +1,11 @@
 #include <ctype.h>
 #include <string.h>
 #include <re.h>
+#include "sip/param.h"
 #include "sip/uri.h"
 
 
-void contact_unquote_instance(struct pl *out, const struct pl *in)
+void sipuri_instance_unquote(struct pl *out, const struct pl *in)
 {
 	*out = *in;
 	if (out->l >= 2 && out->p[0] == '"' && out->p[out->l - 1] == '"') {
@@ -57,7 +58,7 @@ static bool host_valid(const struct pl *raw, const struct uri *u)
 }
 
 
-bool uri_wellformed(const struct pl *raw, const struct uri *u)
+bool sipuri_wellformed(const struct pl *raw, const struct uri *u)
 {
 	if (!raw || !u || !raw->l || !scheme_valid(&u->scheme) ||
 	    u->scheme.p != raw->p)
@@ -68,7 +69,7 @@ bool uri_wellformed(const struct pl *raw, const struct uri *u)
 		if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 127)
 			return false;
 	}
-	return !uri_is_sip(u) || host_valid(raw, u);
+	return !sipuri_is_sip(u) || host_valid(raw, u);
 }
 
 
@@ -79,7 +80,7 @@ static void pl_rebase(struct pl *pl, const char *from, const char *to)
 }
 
 
-void uri_rebase(struct uri *u, const char *from, const char *to)
+void sipuri_rebase(struct uri *u, const char *from, const char *to)
 {
 	pl_rebase(&u->scheme, from, to);
 	pl_rebase(&u->user, from, to);
@@ -91,7 +92,7 @@ void uri_rebase(struct uri *u, const char *from, const char *to)
 }
 
 
-bool uri_is_sip(const struct uri *uri)
+bool sipuri_is_sip(const struct uri *uri)
 {
 	return uri && (0 == pl_strcasecmp(&uri->scheme, "sip") ||
 		       0 == pl_strcasecmp(&uri->scheme, "sips"));
@@ -202,7 +203,7 @@ static int param_cmp_handler(const struct pl *name, const struct pl *val,
 	if (pl_strcpy(name, cname, sizeof(cname)))
 		return 0;   /* absurdly long name: cannot be a known one */
 
-	if (sip_param_get(pc->other, cname, &oval)) {
+	if (sipparam_get(pc->other, cname, &oval)) {
 		if (param_must_be_in_both(name)) {
 			pc->equal = false;
 			return EEXIST;
@@ -222,17 +223,17 @@ static bool params_equal(const struct pl *a, const struct pl *b)
 	struct param_cmp ab = {b, true}, ba = {a, true};
 
 	/* Both directions: a strict parameter may be in only one of them. */
-	(void)sip_params_apply(a, param_cmp_handler, &ab);
+	(void)sipparam_apply(a, param_cmp_handler, &ab);
 	if (!ab.equal)
 		return false;
-	(void)sip_params_apply(b, param_cmp_handler, &ba);
+	(void)sipparam_apply(b, param_cmp_handler, &ba);
 	return ba.equal;
 }
 
 
-bool instance_wellformed(const struct pl *inst)
+bool sipuri_instance_wellformed(const struct pl *inst)
 {
-	if (!inst->l || inst->l > INSTANCE_MAX)
+	if (!inst->l || inst->l > SIPURI_INSTANCE_MAX)
 		return false;
 	for (size_t i = 0; i < inst->l; i++) {
 		char c = inst->p[i];
@@ -303,7 +304,7 @@ static bool headers_equal(const struct pl *a, const struct pl *b)
 }
 
 
-bool uri_equal(const struct uri *a, const struct uri *b)
+bool sipuri_equal(const struct uri *a, const struct uri *b)
 {
 	if (!a || !b)
 		return false;
@@ -318,7 +319,7 @@ bool uri_equal(const struct uri *a, const struct uri *b)
 }
 
 
-int aor_key_from_uri(char **keyp, const struct uri *uri)
+int sipuri_aor_key(char **keyp, const struct uri *uri)
 {
 	struct pl host;
 	char *key;
@@ -345,4 +346,12 @@ int aor_key_from_uri(char **keyp, const struct uri *uri)
 
 	*keyp = key;
 	return 0;
+}
+
+
+const char *sipuri_aor_domain(const char *aor)
+{
+	const char *at = strrchr(aor, '@');
+
+	return at ? at + 1 : aor;
 }

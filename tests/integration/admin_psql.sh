@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4: operators administer bindings with psql and a running locus
+# Operators administer bindings with psql and a running locus
 # follows within a second.  Runs the statements of the README's
 # "Administering bindings with psql" section, with this test's ports:
 #  - locus.bindings and locus.instances show a registered device;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real softphones call through locus (issue 3).  Three baresip 1.0.0
+# Real softphones call through locus.  Three baresip 1.0.0
 # instances register with GRUUs: alice, a second device of alice
 # (alice2), and bob.
 #  1. alice dials sip:bob@example.com; bob answers; both establish.  bob's

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real softphone registers (issue 2): baresip 1.0.0 with an instance id
+# A real softphone registers: baresip 1.0.0 with an instance id
 # and an outbound account (reg-id 1, Supported: gruu) registers with
 # locus and receives its pub-gruu (RFC 5627 §5.2) - checked on what
 # baresip itself reports (uastat, its registration line) and in psql;

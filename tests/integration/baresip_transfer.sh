@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Blind transfer to a GRUU with real softphones (issue 7).  Four baresip
+# Blind transfer to a GRUU with real softphones.  Four baresip
 # 1.0.0 instances register with GRUUs: alice, bob (manual answer), carol
 # and carol2, a second device of carol's.  What is asserted comes from the
 # phones' own ctrl_tcp events; locus's log (debug) adds where the

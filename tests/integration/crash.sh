@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4, crash test: during a REGISTER storm (sipp, 2,000 new devices a
+# Crash test: during a REGISTER storm (sipp, 2,000 new devices a
 # second for 5 s, each its own AOR and +sip.instance, Supported: gruu)
 # locus gets kill -9 at a random moment while sipp still sends.  sipp logs
 # every AOR it got a 200 OK for.  Then:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What an attacker types goes into PostgreSQL as data, never as SQL
-# (issue 5): quotes, backslashes, %00 escapes and SQL in the AOR, the
+# What an attacker types goes into PostgreSQL as data, never as SQL:
+# quotes, backslashes, %00 escapes and SQL in the AOR, the
 # Contact and the User-Agent are stored and returned exactly; 10 kB of
 # junk is refused with a 400 that names the header.  And bindings belong
 # to (AOR, instance): bob registering with alice's instance id gets his

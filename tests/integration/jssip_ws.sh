@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A browser softphone over SIP WebSocket (RFC 7118, issue 7): JsSIP 3.13
+# A browser softphone over SIP WebSocket (RFC 7118): JsSIP 3.13
 # in a headless Chromium (tests/browser) registers with locus, first over
 # ws://, then over wss:// with a self-signed certificate, and what JsSIP
 # itself reports is checked:

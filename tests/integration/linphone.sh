@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Linphone through locus (issue 7): two linphone-daemons (Debian
+# Linphone through locus: two linphone-daemons (Debian
 # linphone-cli 5.1.65) register over UDP (carol) and over TCP (dave); a
 # baresip 1.0.0 (bob) auto-answers.  What is asserted comes from the
 # clients' own reports (daemon events and answers, linphone's log of its

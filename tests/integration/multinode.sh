@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4, several nodes: two locus processes, A and B, on different
+# Several nodes: two locus processes, A and B, on different
 # loopback ports share one database and one GRUU key file.
 #  - a device registered on A is routable through B (B forwards the
 #    INVITE to it), and one registered on B through A;

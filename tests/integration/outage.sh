@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4, outages, with a real PostgreSQL stop and start (a cluster of
+# Outages, with a real PostgreSQL stop and start (a cluster of
 # this test's own):
 #  - server stopped: REGISTERs get 503 with Retry-After, never 200;
 #    routing goes on from memory; locus runs on and logs a few clear

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RFC 5626 outbound basics (issue 7).
+# RFC 5626 outbound basics.
 #  1. UDP: a REGISTER with +sip.instance, reg-id and Supported: outbound
 #     gets Require: outbound in its 200 OK; without Supported: outbound
 #     it does not (§6); behind a proxy that is no ;ob edge: 439.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, reliable provisional responses through locus (RFC 3262, RFC
+# Reliable provisional responses through locus (RFC 3262, RFC
 # 3261 §16.7 step 5), with the field traces 180-ringing-100rel.sip and
 # prack-with-sdp.sip as vectors:
 #  - one device: its reliable 180 and two retransmissions of it (0.5 s and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, in-dialog requests addressed to a GRUU (RFC 5627 §6, RFC 3261
+# In-dialog requests addressed to a GRUU (RFC 5627 §6, RFC 3261
 # §16.4), devices A and B of one AOR:
 #  - A answers with its temp-gruu as Contact; the caller's ACK and BYE go
 #    to locus with Request-URI = that temp-gruu and no Route: they reach A
@@ -54,8 +54,8 @@ check_at_a "dialog by pub-gruu (trace pattern)"
 log "ack-to-gruu.sip itself (its domain and locus's address substituted)"
 silent B
 mark=$(wc -l <"$WORK/locus.log")
-# ../shared/traces/ack-to-gruu.sip, verbatim but for the domain and
-# locus's address (crlf: the trace has CRLF line endings)
+# the field trace of a pjsip-style ACK to a GRUU, verbatim but for the
+# domain and locus's address (crlf: the trace has CRLF line endings)
 crlf >"$WORK/ack-to-gruu.sip" <<TRACE
 ACK sip:alice@example.com;gr=urn:uuid:fbd61308-01db-4f37-bc8c-0be1cd33cd8f SIP/2.0
 Via: SIP/2.0/UDP 127.0.0.1:5066;rport;branch=z9hG4bKPj762eec6221574c13a201e4b55717e1b8

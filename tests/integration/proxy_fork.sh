@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, target selection (RFC 3261 §16.6, RFC 5627 §5.3), two devices
+# Target selection (RFC 3261 §16.6, RFC 5627 §5.3), two devices
 # A and B of one AOR (two instances), each registered from its own port:
 #  - an INVITE to the AOR rings both; A answers, B (still ringing) gets a
 #    CANCEL and answers it 200 and its INVITE 487, which stays at locus;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, GRUU validity at the proxy (RFC 5627 §5.3, §6; RFC 3261 §16.5):
+# GRUU validity at the proxy (RFC 5627 §5.3, §6; RFC 3261 §16.5):
 #  - a bogus gr= value and a temp-gruu with one character changed -> 404;
 #    unknown AOR -> 404; known AOR without bindings -> 480; foreign
 #    domain -> 403; none of them reaches a device;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, response aggregation of a forked INVITE (RFC 3261 §16.7, §16.10,
+# Response aggregation of a forked INVITE (RFC 3261 §16.7, §16.10,
 # RFC 6026), two devices X and Y of one AOR:
 #  - 486 + 603 -> 603; 603 while X rings -> 603 and X is CANCELled;
 #  - 486 + 404 -> 486, whichever comes first;

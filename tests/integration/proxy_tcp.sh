@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, a transport change in the path (RFC 5658, RFC 3261 §16.6 step
+# A transport change in the path (RFC 5658, RFC 3261 §16.6 step
 # 4, §16.12): the caller uses TCP (sipp -t t1), device T registered over
 # UDP.  At T the INVITE carries two Record-Route entries, the UDP side
 # (towards T) first, then the TCP side with ;transport=tcp; the 200 and

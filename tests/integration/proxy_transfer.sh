@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, blind transfer to a GRUU (RFC 3515, RFC 5627 §4.2): caller C
+# Blind transfer to a GRUU (RFC 3515, RFC 5627 §4.2): caller C
 # talks to B; B sends REFER (in the dialog, through locus) with
 # Refer-To: <A's pub-gruu>; C gets it and answers 202, NOTIFYs, hangs up;
 # then C's INVITE to that GRUU rings only device A while alice@ has two

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3, request validation and routing rules of the proxy (RFC 3261
+# Request validation and routing rules of the proxy (RFC 3261
 # §16.3, §16.4, §16.6, §16.7, RFC 3327), one device V of vera@example.com:
 #  - Max-Forwards: 0 -> 483; Proxy-Require: foo -> 420 with
 #    Unsupported: foo; a tel: or mailto: Request-URI -> 416, also behind a
@@ -13,7 +13,9 @@
 #    target in the last Route -> the request goes to V, without Routes;
 #  - a loop through two AORs whose contacts point back at locus (via
 #    Path) -> 482 after a few hops, not a storm ending in 483;
-#  - a response whose only Via is locus's is not forwarded (§16.7 step 3).
+#  - a response whose only Via is locus's is not forwarded (§16.7 step 3);
+#  - OPTIONS to locus itself, also with Max-Forwards: 0: 200 whose
+#    Supported lists every extension locus implements (§11.2).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_proxy.sh"
 
@@ -26,6 +28,20 @@ expect() {
 	[ "$(final_status "$INV_OUT")" = "SIP/2.0 $1" ] ||
 		soft_fail "$2: expected '$1', got '$(final_status "$INV_OUT")'"
 }
+
+log "OPTIONS to locus itself (RFC 3261 §11.2): 200 with all it supports"
+for mf in 70 0; do
+	printf '%s\r\n' "OPTIONS sip:example.com SIP/2.0" \
+		"Via: SIP/2.0/UDP @LOCAL_IP@:@LOCAL_PORT@;branch=@BRANCH@;rport" \
+		"Max-Forwards: $mf" "From: <sip:val@example.com>;tag=@TAG@" \
+		"To: <sip:example.com>" "Call-ID: @CALLID@" "CSeq: 1 OPTIONS" \
+		"Content-Length: 0" "" |
+		"$BUILD/sipsend" -n 1 -w 3000 127.0.0.1 "$LOCUS_PORT" - \
+			>"$WORK/options" || fail "OPTIONS (Max-Forwards $mf): no answer"
+	expect_status "$WORK/options" "200 OK" "OPTIONS (Max-Forwards $mf)"
+	[ "$(sip_hdr "$WORK/options" Supported)" = "gruu, path, outbound" ] ||
+		soft_fail "OPTIONS (Max-Forwards $mf): Supported is '$(sip_hdr "$WORK/options" Supported)'"
+done
 
 log "refused before forwarding: 483, 420, 416; V never rings"
 silent V

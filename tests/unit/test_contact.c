@@ -10,11 +10,12 @@
 #include <errno.h>
 #include <string.h>
 #include <re.h>
+#include "sip/param.h"
 #include "sip/uri.h"
 #include "unit_support.h"
 
 
-/* ---- sip_params_apply ------------------------------------------ */
+/* ---- sipparam_apply ------------------------------------------ */
 
 enum { MAXP = 16 };
 
@@ -51,7 +52,7 @@ static int apply_str(struct seen *s, const char *params)
 
 	memset(s, 0, sizeof(*s));
 	pl_set_str(&pl, params);
-	return sip_params_apply(&pl, collect, s);
+	return sipparam_apply(&pl, collect, s);
 }
 
 
@@ -142,8 +143,8 @@ static void test_params_whitespace_and_trailing(void **state)
 
 	/* NULL and unset lists: nothing to iterate */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(0, sip_params_apply(NULL, collect, &s));
-	assert_int_equal(0, sip_params_apply(&pl_null, collect, &s));
+	assert_int_equal(0, sipparam_apply(NULL, collect, &s));
+	assert_int_equal(0, sipparam_apply(&pl_null, collect, &s));
 	assert_int_equal(0, s.n);
 }
 
@@ -183,13 +184,13 @@ static void test_params_handler_stops(void **state)
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 2;
 	pl_set_str(&pl, ";a;b;c;d");
-	assert_int_equal(42, sip_params_apply(&pl, collect, &s));
+	assert_int_equal(42, sipparam_apply(&pl, collect, &s));
 	assert_int_equal(2, s.n);
 	assert_param(&s, 1, "b", "(none)");
 }
 
 
-/* ---- sip_param_get ---------------------------------------------- */
+/* ---- sipparam_get ---------------------------------------------- */
 
 static void test_param_get(void **state)
 {
@@ -199,41 +200,41 @@ static void test_param_get(void **state)
 	pl_set_str(&params, ";Transport=TCP;lr;EXPIRES=60;"
 		   "+sip.instance=\"<urn:uuid:1;x>\";q=0.5");
 
-	assert_int_equal(0, sip_param_get(&params, "transport", &val));
+	assert_int_equal(0, sipparam_get(&params, "transport", &val));
 	assert_int_equal(0, pl_strcmp(&val, "TCP"));
-	assert_int_equal(0, sip_param_get(&params, "TRANSPORT", &val));
+	assert_int_equal(0, sipparam_get(&params, "TRANSPORT", &val));
 	assert_int_equal(0, pl_strcmp(&val, "TCP"));
-	assert_int_equal(0, sip_param_get(&params, "expires", &val));
+	assert_int_equal(0, sipparam_get(&params, "expires", &val));
 	assert_int_equal(0, pl_strcmp(&val, "60"));
-	assert_int_equal(0, sip_param_get(&params, "+SIP.Instance", &val));
+	assert_int_equal(0, sipparam_get(&params, "+SIP.Instance", &val));
 	assert_int_equal(0, pl_strcmp(&val, "\"<urn:uuid:1;x>\""));
-	assert_int_equal(0, sip_param_get(&params, "q", &val));
+	assert_int_equal(0, sipparam_get(&params, "q", &val));
 	assert_int_equal(0, pl_strcmp(&val, "0.5"));
 
 	val = pl_null;
 	val.p = "junk";
 	val.l = 4;
-	assert_int_equal(0, sip_param_get(&params, "LR", &val));
+	assert_int_equal(0, sipparam_get(&params, "LR", &val));
 	assert_false(pl_isset(&val));
 
 	/* not a prefix match, and a ';x' inside quotes is no parameter */
-	assert_int_equal(ENOENT, sip_param_get(&params, "trans", &val));
-	assert_int_equal(ENOENT, sip_param_get(&params, "x", &val));
-	assert_int_equal(ENOENT, sip_param_get(&params, "maddr", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "trans", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "x", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "maddr", &val));
 
 	pl_set_str(&params, ";a=\"unclosed");
-	assert_int_equal(ENOENT, sip_param_get(&params, "a", &val));
+	assert_int_equal(ENOENT, sipparam_get(&params, "a", &val));
 }
 
 
-/* ---- contact_unquote_instance --------------------------------------- */
+/* ---- sipuri_instance_unquote --------------------------------------- */
 
 static void unquote_is(const char *in, const char *expect)
 {
 	struct pl pin, out;
 
 	pl_set_str(&pin, in);
-	contact_unquote_instance(&out, &pin);
+	sipuri_instance_unquote(&out, &pin);
 	assert_int_equal(strlen(expect), out.l);
 	assert_int_equal(0, pl_strcmp(&out, expect));
 }
@@ -259,7 +260,7 @@ static void test_unquote_instance(void **state)
 }
 
 
-/* ---- uri_equal ------------------------------------------------------ */
+/* ---- sipuri_equal ------------------------------------------------------ */
 
 static bool ueq(const char *a, const char *b)
 {
@@ -272,11 +273,11 @@ static bool ueq(const char *a, const char *b)
 	assert_int_equal(0, uri_decode(&ua, &pa));
 	assert_int_equal(0, uri_decode(&ub, &pb));
 
-	ab = uri_equal(&ua, &ub);
-	ba = uri_equal(&ub, &ua);
+	ab = sipuri_equal(&ua, &ub);
+	ba = sipuri_equal(&ub, &ua);
 	if (ab != ba)
-		fail_msg("uri_equal not symmetric: %s vs %s", a, b);
-	assert_true(uri_equal(&ua, &ua));
+		fail_msg("sipuri_equal not symmetric: %s vs %s", a, b);
+	assert_true(sipuri_equal(&ua, &ua));
 	return ab;
 }
 
@@ -439,9 +440,9 @@ static void test_uri_equal_null(void **state)
 
 	pl_set_str(&pl, "sip:bob@example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_false(uri_equal(NULL, &u));
-	assert_false(uri_equal(&u, NULL));
-	assert_false(uri_equal(NULL, NULL));
+	assert_false(sipuri_equal(NULL, &u));
+	assert_false(sipuri_equal(&u, NULL));
+	assert_false(sipuri_equal(NULL, NULL));
 }
 
 
@@ -464,7 +465,7 @@ static void test_uri_equal_reserved_escape_differs(void **state)
 }
 
 
-/* ---- aor_key_from_uri, uri_is_sip ------------------------------------ */
+/* ---- sipuri_aor_key, sipuri_is_sip ------------------------------------ */
 
 static void key_is(const char *uri, const char *expect)
 {
@@ -474,7 +475,7 @@ static void key_is(const char *uri, const char *expect)
 
 	pl_set_str(&pl, uri);
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_int_equal(0, aor_key_from_uri(&key, &u));
+	assert_int_equal(0, sipuri_aor_key(&key, &u));
 	assert_non_null(key);
 	/* compare a copy, so that a failure does not leak the key */
 	char got[128];
@@ -501,13 +502,13 @@ static void test_aor_key(void **state)
 
 	pl_set_str(&pl, "sip:example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_int_equal(EINVAL, aor_key_from_uri(&key, &u));
+	assert_int_equal(EINVAL, sipuri_aor_key(&key, &u));
 	assert_ptr_equal((char *)0x1, key);   /* untouched */
 
 	pl_set_str(&pl, "sip:alice@example.com");
 	assert_int_equal(0, uri_decode(&u, &pl));
-	assert_int_equal(EINVAL, aor_key_from_uri(NULL, &u));
-	assert_int_equal(EINVAL, aor_key_from_uri(&key, NULL));
+	assert_int_equal(EINVAL, sipuri_aor_key(NULL, &u));
+	assert_int_equal(EINVAL, sipuri_aor_key(&key, NULL));
 }
 
 
@@ -517,7 +518,7 @@ static void test_aor_key(void **state)
  * user-param), and any escaped characters MUST be converted to their
  * unescaped form.  The result serves as an index into the list of
  * bindings."  sip:%61lice@example.com and sip:alice@example.com are one
- * AOR (and uri_equal() agrees that they are equal).
+ * AOR (and sipuri_equal() agrees that they are equal).
  */
 static void test_aor_key_unescapes_user(void **state)
 {
@@ -537,12 +538,38 @@ static void test_aor_key_unescapes_user(void **state)
 }
 
 
+/* The domain of an AOR key, which is also the realm of its credentials:
+ * after the last '@' (a user part keeps an '@' escaped, "%40"). */
+static void test_aor_domain(void **state)
+{
+	const char *aor = "alice@example.com";
+	const char *bare = "example.com";
+	struct uri u;
+	struct pl pl;
+	char *key = NULL;
+
+	(void)state;
+
+	assert_ptr_equal(aor + 6, sipuri_aor_domain(aor));
+	assert_string_equal("example.com", sipuri_aor_domain(aor));
+	assert_ptr_equal(bare, sipuri_aor_domain(bare));
+	assert_string_equal("", sipuri_aor_domain("alice@"));
+
+	pl_set_str(&pl, "sip:a%40b@Example.COM.;user=phone");
+	assert_int_equal(0, uri_decode(&u, &pl));
+	assert_int_equal(0, sipuri_aor_key(&key, &u));
+	assert_string_equal("a%40b@example.com", key);
+	assert_string_equal("example.com", sipuri_aor_domain(key));
+	mem_deref(key);
+}
+
+
 static bool inst_ok(const char *inst)
 {
 	struct pl pl;
 
 	pl_set_str(&pl, inst);
-	return instance_wellformed(&pl);
+	return sipuri_instance_wellformed(&pl);
 }
 
 
@@ -569,7 +596,7 @@ static bool is_sip(const char *uri)
 
 	pl_set_str(&pl, uri);
 	assert_int_equal(0, uri_decode(&u, &pl));
-	return uri_is_sip(&u);
+	return sipuri_is_sip(&u);
 }
 
 
@@ -585,7 +612,7 @@ static void test_uri_is_sip(void **state)
 	assert_false(is_sip("mailto:bob@example.com"));
 	assert_false(is_sip("sipx:bob@example.com"));
 	assert_false(is_sip("http:bob@example.com"));
-	assert_false(uri_is_sip(NULL));
+	assert_false(sipuri_is_sip(NULL));
 }
 
 
@@ -595,7 +622,7 @@ static bool wellformed(const char *raw)
 	struct pl pl;
 
 	pl_set_str(&pl, raw);
-	return 0 == uri_decode(&u, &pl) && uri_wellformed(&pl, &u);
+	return 0 == uri_decode(&u, &pl) && sipuri_wellformed(&pl, &u);
 }
 
 
@@ -641,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_uri_equal_reserved_escape_differs),
 		cmocka_unit_test(test_aor_key),
 		cmocka_unit_test(test_aor_key_unescapes_user),
+		cmocka_unit_test(test_aor_domain),
 		cmocka_unit_test(test_uri_is_sip),
 		cmocka_unit_test(test_instance_wellformed),
 		cmocka_unit_test(test_uri_wellformed),

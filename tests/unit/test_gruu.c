@@ -243,6 +243,40 @@ static void test_alphabet(void **state)
 }
 
 
+/* The user part of a temp-gruu as the registrar writes it is recognised;
+ * the prefix alone, another case or a prefix further in are not. */
+static void test_temp_user(void **state)
+{
+	struct gruu_key *key = key_new(key_a_raw);
+	char *tok = encode(key, "alice@example.com", UUID_L, 1);
+	char user[256];
+	struct pl pl;
+
+	(void)state;
+
+	(void)snprintf(user, sizeof(user), GRUU_TEMP_PREFIX "%s", tok);
+	pl_set_str(&pl, user);
+	assert_true(gruu_is_temp_user(&pl));
+	pl_set_str(&pl, "tgruu.x");
+	assert_true(gruu_is_temp_user(&pl));
+
+	pl_set_str(&pl, "tgruu.");
+	assert_false(gruu_is_temp_user(&pl));
+	pl_set_str(&pl, "tgruu");
+	assert_false(gruu_is_temp_user(&pl));
+	pl_set_str(&pl, "TGRUU.x");
+	assert_false(gruu_is_temp_user(&pl));
+	pl_set_str(&pl, "alice.tgruu.x");
+	assert_false(gruu_is_temp_user(&pl));
+	pl_set_str(&pl, tok);
+	assert_false(gruu_is_temp_user(&pl));
+	assert_false(gruu_is_temp_user(&pl_null));
+
+	mem_deref(tok);
+	mem_deref(key);
+}
+
+
 static void check_flips(const struct gruu_key *key, const char *tok)
 {
 	const size_t len = strlen(tok);
@@ -775,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_typical_length),
 		cmocka_unit_test(test_tokens_differ),
 		cmocka_unit_test(test_alphabet),
+		cmocka_unit_test(test_temp_user),
 		cmocka_unit_test(test_flip_every_position),
 		cmocka_unit_test(test_truncate_extend),
 		cmocka_unit_test(test_other_key),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <re.h>
 #include "config/config.h"
+#include "location/location.h"
 #include "registrar/regreq.h"
 #include "unit_support.h"
 
@@ -438,6 +439,17 @@ static void test_decode_loop_contacts(void **state)
 }
 
 
+/* PATH as the 200 OK echoes it and a Route pushes it. */
+static void path_is(const char *expect, const struct binding_path *path)
+{
+	char got[512];
+
+	assert_true(re_snprintf(got, sizeof(got), "%H", binding_path_print,
+				path) >= 0);
+	assert_string_equal(expect, got);
+}
+
+
 static void test_decode_path(void **state)
 {
 	struct regreq *req;
@@ -458,16 +470,32 @@ static void test_decode_path(void **state)
 		       "Contact: <sip:a@192.0.2.1>\r\n"
 		       "Path: <sip:p3@edge3.example.net;lr;ob>\r\n");
 	assert_non_null(req->path);
-	assert_string_equal("<sip:p1@edge1.example.net;lr>, "
-			    "<sip:p2@edge2.example.net;lr>, "
-			    "<sip:p3@edge3.example.net;lr;ob>", req->path);
+	assert_int_equal(3, req->path->n);
+	assert_string_equal("<sip:p1@edge1.example.net;lr>", req->path->v[0]);
+	assert_string_equal("<sip:p2@edge2.example.net;lr>", req->path->v[1]);
+	assert_string_equal("<sip:p3@edge3.example.net;lr;ob>",
+			    req->path->v[2]);
+	path_is("<sip:p1@edge1.example.net;lr>, "
+		"<sip:p2@edge2.example.net;lr>, "
+		"<sip:p3@edge3.example.net;lr;ob>", req->path);
 	assert_false(req->gruu);
 	mem_deref(req);
 
 	req = accepted("Supported: gruu, path\r\n"
 		       "Path: <sip:p1@edge1.example.net;lr>\r\n");
-	assert_string_equal("<sip:p1@edge1.example.net;lr>", req->path);
+	assert_int_equal(1, req->path->n);
+	assert_string_equal("<sip:p1@edge1.example.net;lr>", req->path->v[0]);
 	assert_true(req->gruu);
+	mem_deref(req);
+
+	/* a comma inside a display name is no separator */
+	req = accepted("Supported: path\r\n"
+		       "Path: \"edge, one\" <sip:e1.example.net;lr>, "
+		       "<sip:e2.example.net;lr>\r\n");
+	assert_int_equal(2, req->path->n);
+	assert_string_equal("\"edge, one\" <sip:e1.example.net;lr>",
+			    req->path->v[0]);
+	assert_string_equal("<sip:e2.example.net;lr>", req->path->v[1]);
 	mem_deref(req);
 
 	req = accepted("Contact: <sip:a@192.0.2.1>\r\n");

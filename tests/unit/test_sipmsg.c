@@ -49,6 +49,22 @@ static void test_via_transport(void **state)
 }
 
 
+/* The Supported header and the tags a Require is checked against are
+ * one list. */
+static void test_supported(void **state)
+{
+	char joined[128];
+	size_t n = 0;
+
+	(void)state;
+
+	for (size_t i = 0; sipmsg_supported[i]; i++)
+		n += (size_t)re_snprintf(joined + n, sizeof(joined) - n, "%s%s",
+					 i ? ", " : "", sipmsg_supported[i]);
+	assert_string_equal(SIPMSG_SUPPORTED, joined);
+}
+
+
 /* ---- requests as locus decodes them ------------------------------------ */
 
 static struct mbuf *mb_last;
@@ -368,6 +384,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_via_transport),
+		cmocka_unit_test(test_supported),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_repeated),

@@ -45,7 +45,7 @@ struct bspec {
 	int64_t ttl;                /* seconds from now; <= 0 expired  */
 	const char *received;       /* "ip:port", NULL: a static one   */
 	enum sip_transp tp;
-	const char *path;
+	const char *const *path;    /* its values, NULL-terminated     */
 	int64_t age_ms;             /* how long ago it was refreshed   */
 };
 
@@ -62,8 +62,16 @@ static void binding_add(const struct bspec *s)
 	assert_int_equal(0, str_dup(&b->uri, s->uri));
 	if (s->instance)
 		assert_int_equal(0, str_dup(&b->instance, s->instance));
-	if (s->path)
-		assert_int_equal(0, str_dup(&b->path, s->path));
+	if (s->path) {
+		size_t n = 0;
+
+		while (s->path[n])
+			++n;
+		assert_int_equal(0, binding_path_alloc(&b->path, n));
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(0, str_dup(&b->path->v[i],
+						    s->path[i]));
+	}
 	b->reg_id = s->reg_id;
 	b->q = s->q;
 	b->expires = location_now() + s->ttl;
@@ -168,7 +176,8 @@ static void test_aor_forks_in_q_order(void **state)
 		    600, NULL, SIP_TRANSP_UDP, NULL, 10});
 	binding_add(&(struct bspec){"sip:d@10.0.0.4", NULL, 0, 500, 600,
 		    "203.0.113.4:4000", SIP_TRANSP_UDP,
-		    "<sip:edge.example.net;lr>, <sip:inner.example.net;lr>",
+		    (const char *const[]){"<sip:edge.example.net;lr>",
+					  "<sip:inner.example.net;lr>", NULL},
 		    5});
 
 	resolve("sip:alice@example.com", NULL, false);
@@ -187,6 +196,27 @@ static void test_aor_forks_in_q_order(void **state)
 			    "<sip:inner.example.net;lr>", nth(3)->routes);
 	assert_null(nth(0)->routes);
 	assert_int_equal(1000, target_top_q(&fx.ts.targets));
+}
+
+
+/* RFC 3327 §5.4: the Path is pushed as Route and its first value is the
+ * next hop, even when a display name in it holds a comma. */
+static void test_path_display_name_with_comma(void **state)
+{
+	(void)state;
+	binding_add(&(struct bspec){"sip:a@10.0.0.1:5060", NULL, 0, -1, 600,
+		    "203.0.113.1:4000", SIP_TRANSP_UDP,
+		    (const char *const[]){
+			    "\"edge, one\" <sip:e1.example.net;lr>",
+			    "<sip:e2.example.net;lr;ob>", NULL},
+		    0});
+
+	resolve("sip:alice@example.com", NULL, false);
+	assert_int_equal(0, fx.ts.scode);
+	assert_target(0, "sip:a@10.0.0.1:5060", "sip:e1.example.net;lr",
+		      1000);
+	assert_string_equal("\"edge, one\" <sip:e1.example.net;lr>, "
+			    "<sip:e2.example.net;lr;ob>", nth(0)->routes);
 }
 
 
@@ -398,6 +428,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_aor_forks_in_q_order,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_path_display_name_with_comma, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_aor_without_live_binding_is_480, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_user_is_404,

@@ -209,7 +209,9 @@ static void test_new_binding(void **state)
 	assert_int_equal(1, b->cseq);
 	assert_true(b->expires == fx->now_ms / 1000 + 3600);
 	assert_true(b->updated_ms == fx->now_ms);
-	assert_string_equal("<sip:edge.example.net;lr>", b->path);
+	assert_non_null(b->path);
+	assert_int_equal(1, b->path->n);
+	assert_string_equal("<sip:edge.example.net;lr>", b->path->v[0]);
 	assert_string_equal("unit-test/1.0", b->user_agent);
 	assert_int_equal(0, sa_set_str(&src, UT_SRC_IP, UT_SRC_PORT));
 	assert_true(sa_cmp(&src, &b->received, SA_ALL));
