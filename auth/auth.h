@@ -1,4 +1,8 @@
 /*
+ * auth/: digest authentication: subscribers, nonces, replay windows and
+ * the lockout rules.  Below registrar/ and proxy/ (which ask it), above
+ * location/, db/ and keys/.
+ *
  * Who is asking: digest authentication of requests (RFC 3261 §22) against
  * locus.subscriber, with stateless nonces (auth/nonce.c) and nonce-count
  * replay protection (auth/nonce_count.c).

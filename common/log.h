@@ -1,4 +1,7 @@
-/* Levelled logging to stderr.  Format strings are libre's re_printf
+/* common/: the bottom layer, needing nothing of locus: logging (this
+ * header), the aging table (common/aging.h), decimals (common/decimal.h).
+ *
+ * Levelled logging to stderr.  Format strings are libre's re_printf
  * dialect, so %r (struct pl), %j/%J (struct sa) and %m (errno) work. */
 #ifndef LOCUS_LOG_H
 #define LOCUS_LOG_H

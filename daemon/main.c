@@ -1,4 +1,10 @@
-/* locus: SIP registrar, location server and proxy.  See README.md. */
+/* locus: SIP registrar, location server and proxy.  See README.md.
+ *
+ * daemon/, the top layer: main(), start-up (every blocking step happens
+ * here, before anything is served) and shut-down, signals, and the
+ * dispatcher (daemon/dispatch.h) that hands each request to the module
+ * that owns it (daemon/owners.c).  It wires every folder below and is
+ * included by none. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

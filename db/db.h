@@ -1,4 +1,9 @@
-/* Asynchronous PostgreSQL inside the libre loop.
+/* db/: PostgreSQL for the rest of locus, never blocking the loop once it
+ * runs: the pipelined connection and its group commit (this header), the
+ * asynchronous connect (db/pgasync.h) and the blocking one of start-up
+ * (db/pgconnect.h).  It knows no table: the SQL is its users'.
+ *
+ * Asynchronous PostgreSQL inside the libre loop.
  *
  * One connection in libpq pipeline mode.  A transaction (struct db_txn) is
  * a list of prepared-statement executions.  Transactions are sent in

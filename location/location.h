@@ -1,4 +1,11 @@
-/* The location service's memory: AOR -> bindings and (AOR, instance) ->
+/* location/: the location service.  Bindings and GRUU state in memory
+ * (this header), expiry, temp-GRUU tokens (location/gruu.h), and their
+ * rows in PostgreSQL: the SQL (location/persist.h), loading, following
+ * other writers through LISTEN (location/sync.h) and deleting expired rows
+ * (location/sweeper.h).  Below the registrar and the proxy; above db/ and
+ * keys/.
+ *
+ * The location service's memory: AOR -> bindings and (AOR, instance) ->
  * GRUU state.  PostgreSQL is the source of truth; this index mirrors what
  * has been committed, so the call path never waits for the database. */
 #ifndef LOCUS_LOCATION_H

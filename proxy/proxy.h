@@ -1,4 +1,9 @@
-/* The proxy: every request that is not a REGISTER (RFC 3261 §16). */
+/* proxy/: the RFC 3261 §16 stateful proxy: route pre-processing
+ * (route.h), the 407 gate (gate.h), target selection (target.h),
+ * transactions (txn.h), message surgery (fwd.h) and the dialogs it
+ * record-routes with their stamps (dialog.h, stamp.h).
+ *
+ * The proxy: every request that is not a REGISTER (RFC 3261 §16). */
 #ifndef LOCUS_PROXY_H
 #define LOCUS_PROXY_H
 

@@ -1,4 +1,8 @@
-/* The registrar: REGISTER in, 2xx out only after PostgreSQL committed. */
+/* registrar/: REGISTER (RFC 3261 §10.3, GRUU RFC 5627, Path RFC 3327,
+ * outbound RFC 5626): decoding (regreq.h), the binding set it makes
+ * (update.h), the answer and its retransmissions (reply.h, replay.h).
+ *
+ * The registrar: REGISTER in, 2xx out only after PostgreSQL committed. */
 #ifndef LOCUS_REGISTRAR_H
 #define LOCUS_REGISTRAR_H
 

@@ -1,4 +1,9 @@
-/* Checks and helpers for SIP messages that libre leaves to its users. */
+/* sip/: SIP helpers of our own, each with a prefix of its own (sipmsg_,
+ * sipuri_, sipparam_, digest_): message checks (this header), URIs
+ * (sip/uri.h), header parameters (sip/param.h), HTTP Digest (sip/digest.h).
+ * Pure functions over libre's parsed messages; only common/ is below.
+ *
+ * Checks and helpers for SIP messages that libre leaves to its users. */
 #ifndef LOCUS_SIPMSG_H
 #define LOCUS_SIPMSG_H
 

@@ -1,5 +1,10 @@
-/* The SIP front door: libre's stack, the configured listeners, and the
- * checks every received request passes before its owner sees it. */
+/* transport/: how SIP messages come and go.  libre's SIP stack and the
+ * configured listeners (UDP, TCP, TLS, WebSocket: transport/sipws.h), the
+ * connections devices registered over (flows: transport/flows.h), and the
+ * checks every received request passes before its owner sees it.  Below
+ * registrar/ and proxy/, which send through it; it knows neither.
+ *
+ * This header: the front door, the stack and its listeners. */
 #ifndef LOCUS_SERVER_H
 #define LOCUS_SERVER_H
 
