@@ -56,6 +56,8 @@ static const struct section *const sections[] = {
 	&section_auth,
 	&section_gruu,
 	&section_log,
+	&section_features,
+	&section_intercom,
 };
 
 
@@ -182,6 +184,7 @@ static void config_destructor(void *arg)
 	mem_deref(cfg->db_conninfo);
 	mem_deref(cfg->gruu_key_file);
 	mem_deref(cfg->trusted);
+	config_intercom_free(cfg);
 	mem_deref(cfg->path);
 }
 

@@ -3,8 +3,9 @@
  * naming FILE:LINE and what to change.  This header is the folder's whole
  * public face; inside it, config.c loads the file and assembles the
  * struct, validator.c is the generic table-driven checker (unknown keys
- * with "did you mean", types, ranges), listen.c reads the listen section
- * and sections.c every other section. */
+ * with "did you mean", types, ranges), listen.c reads the listen section,
+ * intercom.c the features and intercom sections and sections.c every
+ * other section. */
 #ifndef LOCUS_CONFIG_H
 #define LOCUS_CONFIG_H
 
@@ -19,6 +20,23 @@ struct listen_cfg {
 	struct sa addr;          /* concrete address and port, never ANY    */
 	char *certificate;       /* TLS: PEM chain file, absolute path      */
 	char *key;               /* TLS: PEM private key file, absolute     */
+};
+
+/* How an intercom call tells one device to answer by itself (intercom.style,
+ * features/intercom.c writes them). */
+enum intercom_dialect {
+	INTERCOM_DEFAULT,        /* Call-Info answer-after=0 and Alert-Info
+				    info=alert-autoanswer;delay=0          */
+	INTERCOM_RING_ANSWER,    /* Alert-Info: Ring-Answer (Polycom)       */
+	INTERCOM_URI_PARAM,      /* ;intercom=true on the Request-URI       */
+	INTERCOM_ANSWER_MODE,    /* Answer-Mode: Auto (RFC 5373)            */
+};
+
+/* One row of intercom.style: devices whose User-Agent matches the glob
+ * USER_AGENT (case-insensitive) get DIALECT. */
+struct intercom_style {
+	char *user_agent;
+	enum intercom_dialect dialect;
 };
 
 struct locus_config {
@@ -51,6 +69,14 @@ struct locus_config {
 	struct sa *trusted;      /* peers never challenged (address only)   */
 	size_t trustedc;
 
+	/* features.*, intercom.*: intercom calls (config/intercom.c) */
+	char *intercom_prefix;   /* features.intercom; NULL: no feature code */
+	struct intercom_style *intercom_styles;  /* first match wins       */
+	size_t intercom_stylec;
+	struct sa *intercom_trusted;  /* peers whose auto-answer headers are
+				         forwarded (address only)          */
+	size_t intercom_trustedc;
+
 	char *gruu_key_file;     /* absolute: a relative key_file is taken
 				    relative to the config file's directory */
 
@@ -69,6 +95,13 @@ int config_load(struct locus_config **cfgp, const char *path,
 
 /* True if SRC's address (any port) is a trusted peer (auth.trusted). */
 bool config_is_trusted(const struct locus_config *cfg, const struct sa *src);
+
+/* True if SRC's address (any port) is in intercom.trusted. */
+bool config_is_intercom_trusted(const struct locus_config *cfg,
+				const struct sa *src);
+
+/* The name intercom.style gives dialect D ("ring-answer", ...). */
+const char *config_intercom_dialect_name(enum intercom_dialect d);
 
 /* True if DOMAIN is one of ours: any case, with or without the trailing
  * dot of a fully qualified name ("EXAMPLE.COM." is example.com). */

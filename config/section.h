@@ -42,6 +42,11 @@ extern const struct section section_proxy;
 extern const struct section section_auth;
 extern const struct section section_gruu;
 extern const struct section section_log;
+extern const struct section section_features;   /* intercom.c */
+extern const struct section section_intercom;
+
+/* Frees what section_features and section_intercom allocated. */
+void config_intercom_free(struct locus_config *cfg);
 
 /* PATH as is if absolute, else relative to the config file's directory
  * (a mem_deref()-able string in *outp). */

@@ -993,6 +993,75 @@ static void test_auth(void **state)
 }
 
 
+/* features.intercom and intercom.{style,trusted}: off unless set. */
+static void test_intercom(void **state)
+{
+	struct locus_config *cfg;
+	struct sa a;
+
+	(void)state;
+	cfg = load_ok(VALID4);
+	assert_null(cfg->intercom_prefix);
+	assert_int_equal(cfg->intercom_stylec, 0);
+	assert_int_equal(cfg->intercom_trustedc, 0);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "features = { intercom = \"\"; };\n"
+		      "intercom = { style = ( ); trusted = [ ]; };\n");
+	assert_null(cfg->intercom_prefix);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "features = { intercom = \"*6\"; };\n"
+		      "intercom = {\n style = (\n"
+		      "  { user_agent = \"Polycom*\"; dialect = \"ring-answer\"; },\n"
+		      "  { user_agent = \"Snom*\"; dialect = \"intercom-uri\"; },\n"
+		      "  { user_agent = \"*\"; dialect = \"answer-mode\"; },\n"
+		      "  { user_agent = \"x\"; dialect = \"default\"; } );\n"
+		      " trusted = [ \"192.0.2.10\" ];\n};\n");
+	assert_string_equal(cfg->intercom_prefix, "*6");
+	assert_int_equal(cfg->intercom_stylec, 4);
+	assert_string_equal(cfg->intercom_styles[0].user_agent, "Polycom*");
+	assert_int_equal(cfg->intercom_styles[0].dialect, INTERCOM_RING_ANSWER);
+	assert_int_equal(cfg->intercom_styles[1].dialect, INTERCOM_URI_PARAM);
+	assert_int_equal(cfg->intercom_styles[2].dialect, INTERCOM_ANSWER_MODE);
+	assert_int_equal(cfg->intercom_styles[3].dialect, INTERCOM_DEFAULT);
+	assert_string_equal(config_intercom_dialect_name(INTERCOM_URI_PARAM),
+			    "intercom-uri");
+	assert_int_equal(0, sa_set_str(&a, "192.0.2.10", 5060));
+	assert_true(config_is_intercom_trusted(cfg, &a));
+	/* auth.trusted is another list */
+	assert_false(config_is_trusted(cfg, &a));
+	assert_int_equal(0, sa_set_str(&a, "192.0.2.11", 5060));
+	assert_false(config_is_intercom_trusted(cfg, &a));
+	mem_deref(cfg);
+
+	expect_error(VALID4 "features = {\n intercom = \"#6\";\n};\n", 6,
+		     "features.intercom '#6' must be at most 16 digits",
+		     "intercom = \"*6\";");
+	expect_error(VALID4 "features = { intercom = 6; };\n", 5,
+		     "features.intercom must be a string (got an integer)",
+		     NULL);
+	expect_error(VALID4 "features = { intercon = \"*6\"; };\n", 5,
+		     "unknown setting 'intercon' in features",
+		     "did you mean 'intercom'?");
+	expect_error(VALID4 "intercom = { style = (\n { user_agent = \"P*\";"
+		     " dialect = \"polycom\"; } ); };\n", 6,
+		     "intercom.style[0].dialect 'polycom' is not a dialect",
+		     "\"ring-answer\"");
+	expect_error(VALID4 "intercom = { style = ( { user_agent = \"P*\"; },\n"
+		     " { dialect = \"default\"; } ); };\n", 5,
+		     "missing required setting 'intercom.style[0].dialect'",
+		     NULL);
+	expect_error(VALID4 "intercom = { style = ( \"Polycom*\" ); };\n", 5,
+		     "intercom.style[0] must be a group (got a string)", NULL);
+	expect_error(VALID4 "intercom = {\n styles = ( ); };\n", 6,
+		     "unknown setting 'styles' in intercom",
+		     "did you mean 'style'?");
+	expect_error(VALID4 "intercom = {\n trusted = [ \"pbx\" ];\n};\n", 6,
+		     "intercom.trusted[0] must be an IP address", NULL);
+}
+
+
 static void test_is_our_domain(void **state)
 {
 	struct locus_config *cfg;
@@ -1071,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_log_level),
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_intercom),
 		cmocka_unit_test(test_is_our_domain),
 	};
 
