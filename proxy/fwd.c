@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <re.h>
 #include "sip/sipmsg.h"
+#include "proxy/autoanswer.h"
 #include "proxy/fwd.h"
 
 enum { DEFAULT_MAX_FORWARDS = 70 };
@@ -49,8 +50,11 @@ int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 			break;
 
 		default:
-			err = mbuf_printf(mb, "%r: %r\r\n", &hdr->name,
-					  &hdr->val);
+			if (opts->strip_autoanswer && autoanswer_header(hdr))
+				err = autoanswer_header_write(mb, hdr);
+			else
+				err = mbuf_printf(mb, "%r: %r\r\n",
+						  &hdr->name, &hdr->val);
 			break;
 		}
 	}

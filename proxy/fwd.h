@@ -11,6 +11,8 @@
 struct fwd_request_opts {
 	uint32_t drop_routes;    /* leading Route values that name us     */
 	bool drop_last_route;    /* strict-router fix: last Route became R-URI */
+	bool strip_autoanswer;   /* remove the caller's auto-answer headers
+				    (proxy/autoanswer.h)                  */
 };
 
 /*
@@ -18,8 +20,9 @@ struct fwd_request_opts {
  * in order except the Route values dropped, Max-Forwards decremented (70
  * when absent), the top Via given received/rport (RFC 3261 §18.2.1, RFC
  * 3581), Content-Length added when absent, the body only as long as
- * its Content-Length (RFC 3261 §18.3).  The request line and our own
- * Via are libre's to write, in front of this.
+ * its Content-Length (RFC 3261 §18.3), and with STRIP_AUTOANSWER no
+ * auto-answer signalling.  The request line and our own Via are libre's
+ * to write, in front of this.
  */
 int fwd_request_body(struct mbuf *mb, const struct sip_msg *req,
 		     const struct fwd_request_opts *opts);

@@ -6,6 +6,7 @@
 #include "proxy/dialog.h"
 #include "proxy/fwd.h"
 #include "proxy/gate.h"
+#include "proxy/hook.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
@@ -23,6 +24,7 @@ struct proxy {
 	struct target_deps tdeps;
 	struct sip_lsnr *resp_lsnr;
 	struct gate *gate;
+	struct hook hook;            /* the seam (proxy.h)               */
 };
 
 
@@ -209,15 +211,53 @@ static bool route_prepare(struct proxy *px, struct route_info *ri,
 }
 
 
-/* RFC 3261 §16.5 onwards: where the request goes, and going there. */
-static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
-			  const struct route_info *ri)
+/* A plan's refusal: stateful, so that the INVITE's retransmissions and
+ * the ACK are absorbed (RFC 3261 §17.2.1). */
+static void reply_planned(struct proxy *px, const struct sip_msg *msg,
+			  const struct proxy_plan *plan)
 {
-	struct target_set ts;
+	struct sip_strans *st = NULL;
+
+	(void)sip_treplyf(&st, NULL, px->deps.sip, msg, false, plan->scode,
+			  plan->reason, NULL);
+}
+
+
+/* Forwards MSG statefully to the targets of TS, after the seam's
+ * service added to each what it wants (proxy.h). */
+static void forward_planned(struct proxy *px, const struct sip_msg *msg,
+			    const struct route_info *ri, struct target_set *ts,
+			    const struct proxy_plan *plan)
+{
 	char hash[MD5_STR_SIZE];
+
+	if (hook_targets(plan, ts, px->deps.cfg, msg)) {
+		reply(px, msg, 500, "Server Internal Error");
+		return;
+	}
+	loop_hash(hash, msg, &msg->via);
+	if (txn_start(&px->env, msg, ri, ts, hash))
+		reply(px, msg, 500, "Server Internal Error");
+}
+
+
+/* RFC 3261 §16.5 onwards: where the request goes, and going there.
+ * CALLER: who is calling, as struct proxy_invite says. */
+static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
+			  const struct route_info *ri, const struct uri *caller)
+{
+	struct route_info planned;
+	struct proxy_plan plan;
+	struct target_set ts;
 	int err;
 
-	err = target_resolve(&ts, &px->tdeps, msg, ri);
+	hook_plan(&plan, &planned, &px->hook, px->deps.cfg, msg, ri, caller);
+	if (plan.scode) {
+		reply_planned(px, msg, &plan);
+		hook_plan_release(&plan);
+		return;
+	}
+	err = target_resolve(&ts, &px->tdeps, msg, &planned);
 	if (err)
 		reply(px, msg, 500, "Server Internal Error");
 	else if (ts.scode)
@@ -226,23 +266,22 @@ static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
 		local_request(px, msg);
 	else if (0 == pl_strcmp(&msg->met, "ACK"))
 		ack_forward(px, msg, ri, &ts);
-	else {
-		loop_hash(hash, msg, &msg->via);
-		if (txn_start(&px->env, msg, ri, &ts, hash))
-			reply(px, msg, 500, "Server Internal Error");
-	}
+	else
+		forward_planned(px, msg, ri, &ts, &plan);
 	target_set_flush(&ts);
+	hook_plan_release(&plan);
 }
 
 
-/* The gate let MSG pass after authenticating it. */
+/* The gate let MSG pass after authenticating it: its From user is the
+ * one whose credentials it carries. */
 static void proxy_authenticated(const struct sip_msg *msg, void *arg)
 {
 	struct proxy *px = arg;
 	struct route_info ri;
 
 	if (route_prepare(px, &ri, msg))
-		proxy_forward(px, msg, &ri);
+		proxy_forward(px, msg, &ri, &msg->from.uri);
 }
 
 
@@ -265,8 +304,18 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 		return;
 	/* a request that only claims a dialog (a To tag, no stamp of ours
 	 * that vouches for it) is an initial request to the gate */
+	/* with auth off, the From user is taken at its word */
 	if (!gate_hold(px->gate, msg, ri.in_dialog))
-		proxy_forward(px, msg, &ri);
+		proxy_forward(px, msg, &ri,
+			      px->deps.auth ? NULL : &msg->from.uri);
+}
+
+
+void proxy_invite_hook(struct proxy *px, proxy_invite_h *h, void *arg)
+{
+	mem_deref(px->hook.arg);
+	px->hook.h = h;
+	px->hook.arg = mem_ref(arg);
 }
 
 
@@ -319,6 +368,7 @@ static void proxy_destructor(void *arg)
 	struct proxy *px = arg;
 
 	mem_deref(px->resp_lsnr);
+	mem_deref(px->hook.arg);
 	mem_deref(px->gate);
 	mem_deref(px->dialogs);
 	mem_deref(px->stamp);

@@ -1,7 +1,9 @@
 /* proxy/: the RFC 3261 §16 stateful proxy: route pre-processing
  * (route.h), the 407 gate (gate.h), target selection (target.h),
- * transactions (txn.h), message surgery (fwd.h) and the dialogs it
- * record-routes with their stamps (dialog.h, stamp.h).
+ * transactions (txn.h), message surgery (fwd.h), the dialogs it
+ * record-routes with their stamps (dialog.h, stamp.h), the auto-answer
+ * signalling it removes (autoanswer.h) and the seam through which the
+ * services above it (features/) shape a call (below, and hook.h).
  *
  * The proxy: every request that is not a REGISTER (RFC 3261 §16). */
 #ifndef LOCUS_PROXY_H
@@ -34,5 +36,57 @@ struct proxy_deps {
 int  proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps);
 /* Handles a request that already passed sipmsg_request_problem(). */
 void proxy_handle(struct proxy *px, const struct sip_msg *msg);
+
+
+/* ---- the seam for the services above the proxy ----------------------
+ *
+ * proxy/ includes nothing above it.  A service that decides what becomes
+ * of a call (features/intercom.c, feature codes) is handed to the proxy
+ * by the daemon as a callback, as owners are handed to the dispatcher:
+ * the proxy calls it for every initial INVITE addressed to one of our
+ * domains, once the 407 gate has let the INVITE pass and before a target
+ * is chosen.  Its answer, a struct proxy_plan, may
+ *  - refuse the call: the caller gets SCODE REASON, nothing is forwarded;
+ *  - replace the Request-URI the targets are looked up by (a feature code
+ *    removed): the call then follows every rule of any other call;
+ *  - add to each target what only that target gets: TARGETH runs once
+ *    per target with the target's Request-URI, its header lines and the
+ *    User-Agent of its binding.
+ * Only through TARGETH does auto-answer signalling reach a device from
+ * locus: what callers write themselves is removed (proxy/autoanswer.h).
+ */
+
+/* An initial INVITE to one of our domains, as the service sees it. */
+struct proxy_invite {
+	const struct sip_msg *msg;
+	const struct pl *ruri;       /* the effective Request-URI (RFC 3261
+					§16.4), as text ...                  */
+	const struct uri *uri;       /* ... and parsed                       */
+	const struct uri *caller;    /* who calls: the authenticated user's
+					From URI, or with auth off the From
+					URI; NULL when nobody vouches for it */
+};
+
+/* Per target: *RURI (a mem string) may be replaced, *HEADERS (NULL or a
+ * mem string of whole header lines) set.  USER_AGENT is the target's
+ * binding's, or NULL.  Non-zero (out of memory): the call fails. */
+typedef int (proxy_target_h)(char **ruri, char **headers,
+			     const char *user_agent, void *arg);
+
+struct proxy_plan {
+	uint16_t scode;              /* non-zero: answer this, forward none */
+	const char *reason;          /* static text                         */
+	char *ruri;                  /* mem string, or NULL: as received    */
+	proxy_target_h *targeth;     /* or NULL                             */
+	void *arg;                   /* mem object for TARGETH; released
+					when the targets are made           */
+};
+
+/* Fills PLAN (zeroed by the proxy) for INV. */
+typedef void (proxy_invite_h)(struct proxy_plan *plan,
+			      const struct proxy_invite *inv, void *arg);
+
+/* Sets the service of the seam; ARG (a mem object) is held. */
+void proxy_invite_hook(struct proxy *px, proxy_invite_h *h, void *arg);
 
 #endif

@@ -20,6 +20,8 @@ static void target_destructor(void *arg)
 	mem_deref(t->ruri);
 	mem_deref(t->hop);
 	mem_deref(t->routes);
+	mem_deref(t->user_agent);
+	mem_deref(t->headers);
 }
 
 
@@ -91,6 +93,8 @@ static int target_from_binding(struct target_set *ts, const struct binding *b)
 		return err;
 	t->q = b->q >= 0 ? b->q : Q_UNSPECIFIED;
 	err = str_dup(&t->ruri, b->uri);
+	if (!err && b->user_agent)
+		err = str_dup(&t->user_agent, b->user_agent);
 	if (!err && b->path) {
 		err = re_sdprintf(&t->routes, "%H", binding_path_print,
 				  b->path);

@@ -26,6 +26,9 @@ struct target {
 	char *hop;        /* URI of the next hop (host, port, transport)  */
 	char *routes;     /* Route values to push (a binding's Path)      */
 	int q;            /* q * 1000; 1000 when the binding has none      */
+	char *user_agent; /* the binding's User-Agent, or NULL             */
+	char *headers;    /* header lines for this target alone, or NULL
+			     (the seam in proxy.h writes them)            */
 };
 
 struct target_set {

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "sip/sipmsg.h"
 #include "config/config.h"
+#include "proxy/autoanswer.h"
 #include "proxy/dialog.h"
 #include "proxy/fwd.h"
 #include "proxy/route.h"
@@ -425,6 +426,8 @@ static int branch_send(enum sip_transp tp, const struct sa *src,
 		err = record_route_write(mb, tx, tp, src);
 	if (!err && br->tgt->routes)
 		err = mbuf_printf(mb, "Route: %s\r\n", br->tgt->routes);
+	if (!err && br->tgt->headers)
+		err = mbuf_write_str(mb, br->tgt->headers);
 	return err;
 }
 
@@ -536,6 +539,7 @@ static int txn_init(struct txn *tx, const struct sip_msg *msg,
 	struct fwd_request_opts opts = {
 		.drop_routes = ri->drop_routes,
 		.drop_last_route = ri->drop_last_route,
+		.strip_autoanswer = autoanswer_strip_wanted(tx->env.cfg, msg),
 	};
 	int err;
 
