@@ -264,4 +264,86 @@ RETURNS integer LANGUAGE sql AS $$
     SELECT count(*)::integer FROM s
 $$;
 
+-- ---- Intercom (README, "Intercom") ------------------------------------
+-- Who may make intercom calls (the feature code features.intercom, "*6"):
+-- a caller (user and domain) and whom the grant covers, one callee of
+-- callee_domain or, with callee NULL, every user of callee_domain.
+-- Without a grant a caller dialling the code gets 403 Intercom Not
+-- Allowed.  Usernames compare exactly (case matters in a SIP user part);
+-- domains are stored lower-case.  Change grants with the functions below
+-- or plain INSERT/DELETE on the view locus.intercom: every change reaches
+-- the running nodes through the trigger (channel locus_intercom).
+CREATE TABLE IF NOT EXISTS locus.intercom_grant (
+    caller        text COLLATE "C" NOT NULL CHECK (caller <> ''),
+    domain        text COLLATE "C" NOT NULL
+                  CHECK (domain <> '' AND domain = lower(domain)),
+    callee        text COLLATE "C" CHECK (callee <> ''),
+    callee_domain text COLLATE "C" NOT NULL
+                  CHECK (callee_domain <> ''
+                         AND callee_domain = lower(callee_domain)),
+    granted_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS intercom_grant_key ON locus.intercom_grant
+    (caller, domain, callee_domain, coalesce(callee, ''));
+
+CREATE OR REPLACE VIEW locus.intercom AS
+    SELECT caller, domain, callee, callee_domain, granted_at
+      FROM locus.intercom_grant;
+
+-- Each statement that changes grants makes every node reload them all
+-- (they are few); the payload is empty.
+CREATE OR REPLACE FUNCTION locus.notify_intercom() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('locus_intercom', '');
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS intercom_grant_notify ON locus.intercom_grant;
+CREATE TRIGGER intercom_grant_notify
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON locus.intercom_grant
+    FOR EACH STATEMENT EXECUTE FUNCTION locus.notify_intercom();
+
+-- CALLER@DOMAIN may make intercom calls to CALLEE@CALLEE_DOMAIN, or to
+-- every user of CALLEE_DOMAIN when CALLEE is NULL; CALLEE_DOMAIN defaults
+-- to DOMAIN.  Granting what is granted already changes nothing.
+--   SELECT locus.allow_intercom('alice', 'example.com');
+--   SELECT locus.allow_intercom('reception', 'example.com', callee => 'bob');
+CREATE OR REPLACE FUNCTION locus.allow_intercom(caller text, domain text,
+                                                callee text DEFAULT NULL,
+                                                callee_domain text DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO locus.intercom_grant (caller, domain, callee, callee_domain)
+    VALUES (allow_intercom.caller, lower(allow_intercom.domain),
+            allow_intercom.callee,
+            lower(coalesce(allow_intercom.callee_domain,
+                           allow_intercom.domain)))
+    ON CONFLICT (caller, domain, callee_domain, coalesce(callee, ''))
+    DO NOTHING
+$$;
+
+-- Revokes grants of CALLER@DOMAIN: with CALLEE (and CALLEE_DOMAIN, which
+-- defaults to DOMAIN) only that one; without CALLEE, every grant the
+-- caller has (into CALLEE_DOMAIN only, when given).  Returns how many
+-- were removed.
+CREATE OR REPLACE FUNCTION locus.disallow_intercom(caller text, domain text,
+                                                   callee text DEFAULT NULL,
+                                                   callee_domain text DEFAULT NULL)
+RETURNS integer LANGUAGE sql AS $$
+    WITH d AS (
+        DELETE FROM locus.intercom_grant g
+         WHERE g.caller = disallow_intercom.caller
+           AND g.domain = lower(disallow_intercom.domain)
+           AND CASE WHEN disallow_intercom.callee IS NULL
+                    THEN disallow_intercom.callee_domain IS NULL
+                         OR g.callee_domain
+                            = lower(disallow_intercom.callee_domain)
+                    ELSE g.callee = disallow_intercom.callee
+                         AND g.callee_domain = lower(coalesce(
+                             disallow_intercom.callee_domain,
+                             disallow_intercom.domain))
+                END
+        RETURNING 1)
+    SELECT count(*)::integer FROM d
+$$;
+
 COMMIT;
