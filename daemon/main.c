@@ -20,6 +20,7 @@
 #include "daemon/dispatch.h"
 #include "daemon/owners.h"
 #include "db/db.h"
+#include "features/intercom.h"
 #include "keys/nodekey.h"
 #include "location/gruu.h"
 #include "location/location.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct server *srv;
 	struct registrar *reg;
 	struct proxy *proxy;
+	struct intercom *intercom;
 	struct dispatch *dispatch;
 	struct sweeper *sweeper;
 };
@@ -119,6 +121,9 @@ static int daemon_load(struct daemon *d, char *errbuf, size_t errsz)
 			 location_binding_count(d->loc),
 			 location_aor_count(d->loc),
 			 (unsigned long long)(tmr_jiffies() - t0));
+	if (!err)
+		err = intercom_alloc(&d->intercom, cfg, d->gruu_key,
+				     cfg->db_conninfo, errbuf, errsz);
 	return err;
 }
 
@@ -134,6 +139,15 @@ static int dispatch_wire(struct daemon *d)
 	if (!err)
 		err = server_start(d->srv, dispatch_request, d->dispatch);
 	return err;
+}
+
+
+/* The services above the proxy take their place in its seam
+ * (proxy/proxy.h): the feature codes, when one is configured. */
+static void features_wire(struct daemon *d)
+{
+	if (d->cfg->intercom_prefix)
+		proxy_invite_hook(d->proxy, intercom_invite, d->intercom);
 }
 
 
@@ -197,6 +211,8 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 			.flows = server_flows(d->srv),
 		});
 	if (!err)
+		features_wire(d);
+	if (!err)
 		err = dispatch_wire(d);
 	if (!err)
 		err = sweeper_alloc(&d->sweeper, d->loc, d->db);
@@ -240,6 +256,7 @@ static void daemon_stop(struct daemon *d)
 	d->dispatch = mem_deref(d->dispatch);
 	d->reg = mem_deref(d->reg);
 	d->proxy = mem_deref(d->proxy);
+	d->intercom = mem_deref(d->intercom);
 	d->auth = mem_deref(d->auth);
 	d->loc = mem_deref(d->loc);
 	d->gruu_key = mem_deref(d->gruu_key);
