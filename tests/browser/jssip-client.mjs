@@ -9,15 +9,25 @@
 //    "contact_uri":...}                          GRUUs as JsSIP stored them
 //   {"event":"registrationFailed","cause":...,"status":...}
 //   {"event":"newRTCSession","originator":"remote","ruri":...,"from":...,
-//    "to":...,"call_id":...}                     an incoming INVITE
+//    "to":...,"call_id":...,"call_info":[...],"alert_info":[...]}
+//                                                an incoming INVITE
+//   {"event":"auto_answer","answer":true|false} --auto-answer's decision
+//   {"event":"calling","target":...}             --call placed its call
 //   {"event":"session_failed"|"session_ended","originator":...,"cause":...}
+//   {"event":"session_accepted"|"session_confirmed",...} answered
 //   {"event":"sip_out"|"sip_in","data":...}     every SIP message (--trace)
 //   {"event":"exit","code":N,"why":...}          last line
 //
 // Usage: node jssip-client.mjs --ws=ws://127.0.0.1:PORT --uri=sip:USER@DOMAIN
 //          [--password=P] [--user=AUTH_USER] [--instance=UUID]
 //          [--expires=300] [--timeout=MS] [--until=registered|invite|ended|none]
+//          [--call=URI] [--auto-answer]
 //          [--trace] [--ignore-cert-errors] [--chromium=/usr/bin/chromium]
+//
+// --call: once registered, call URI (audio, the fake microphone).
+// --auto-answer: answer an incoming call by itself when, and only when,
+// its INVITE asks for it with Call-Info ;answer-after=0, as softphones
+// built on JsSIP implement intercom (JsSIP leaves the decision to them).
 //
 // --until: exit once JsSIP reports a registration, an incoming INVITE, or
 // the end (ended or failed) of an incoming session; "none" runs until the
@@ -49,7 +59,8 @@ function options(argv) {
 		o[m[1]] = m[2] === undefined ? true : m[2];
 	}
 	const known = ['ws', 'uri', 'password', 'user', 'instance', 'expires',
-		'timeout', 'until', 'trace', 'ignore-cert-errors', 'chromium'];
+		'timeout', 'until', 'trace', 'ignore-cert-errors', 'chromium',
+		'call', 'auto-answer'];
 	for (const k of Object.keys(o))
 		if (!known.includes(k)) throw new Error(`unknown option --${k}`);
 	if (!o.ws || !o.uri) throw new Error('--ws and --uri are required');
@@ -68,6 +79,8 @@ function options(argv) {
 		trace: o.trace === true,
 		ignoreCertErrors: o['ignore-cert-errors'] === true,
 		chromium: o.chromium || '/usr/bin/chromium',
+		call: o.call || null,
+		autoAnswer: o['auto-answer'] === true,
 	};
 }
 
@@ -140,6 +153,14 @@ function pageMain(p) {
 	window.ua = ua;
 	ua.on('connected', () => report({ event: 'connected' }));
 	ua.on('disconnected', (e) => report({ event: 'disconnected', error: !!e.error, code: e.code, reason: e.reason }));
+	const media = { mediaConstraints: { audio: true, video: false } };
+	let called = false;
+	ua.on('registered', () => {
+		if (!p.call || called) return;
+		called = true;
+		ua.call(p.call, media);
+		report({ event: 'calling', target: p.call });
+	});
 	ua.on('registered', (e) => report({
 		event: 'registered',
 		status: e.response.status_code,
@@ -160,9 +181,15 @@ function pageMain(p) {
 			event: 'newRTCSession', originator: e.originator,
 			ruri: r.ruri.toString(), from: r.from.toString(), to: r.to.toString(),
 			call_id: r.call_id, has_sdp: !!r.body,
+			call_info: r.getHeaders('Call-Info'), alert_info: r.getHeaders('Alert-Info'),
 		});
 		for (const ev of ['progress', 'accepted', 'confirmed', 'ended', 'failed'])
 			s.on(ev, (x) => report({ event: `session_${ev}`, originator: x && x.originator, cause: x && x.cause }));
+		if (p.autoAnswer && e.originator === 'remote') {
+			const answer = r.getHeaders('Call-Info').some((v) => /;\s*answer-after\s*=\s*0\b/i.test(v));
+			report({ event: 'auto_answer', answer });
+			if (answer) s.answer(media);
+		}
 	});
 	ua.start();
 }
