@@ -15,7 +15,9 @@
 #  - a plain call whose caller writes Call-Info answer-after, Alert-Info
 #    Ring-Answer, Answer-Mode and the like reaches every device without
 #    them, and a Request-URI's ;intercom=true is gone too; from a peer in
-#    intercom.trusted they stay.
+#    intercom.trusted they stay;
+#  - a revoke made while the grants connection is down counts once it is
+#    back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_proxy.sh"
 trap proxy_cleanup EXIT
@@ -203,5 +205,18 @@ uas_wait yea
 expect_final "486 Busy Here" "trusted peer"
 check_dev yea "trusted peer" ";intercom=true" "<sip:evil.example.net>;answer-after=0" \
 	"Ring-Answer" "Auto"
+
+log "the grants connection is cut: a revoke made meanwhile counts once it is back"
+MARK=$(wc -l <"$WORK/locus.log")
+[ "$(psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	WHERE datname = current_database() AND pid <> pg_backend_pid()
+	AND query LIKE '%FROM locus.intercom%'")" = 1 ] ||
+	fail "no grants connection found to cut"
+psql_q "SELECT locus.disallow_intercom('reception', 'example.com')" >/dev/null
+wait_grants 0
+tail -n +"$((MARK + 1))" "$WORK/locus.log" | grep -q "intercom: grants connection lost" ||
+	fail "locus did not notice the grants connection was cut"
+INV_FROM=sip:reception@example.com invite_final "sip:*6bob@example.com"
+expect_final "403 Intercom Not Allowed" "reception after the revoke during the outage"
 
 log "ok"
