@@ -303,8 +303,9 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 	if (!route_prepare(px, &ri, msg))
 		return;
 	/* a request that only claims a dialog (a To tag, no stamp of ours
-	 * that vouches for it) is an initial request to the gate */
-	/* with auth off, the From user is taken at its word */
+	 * that vouches for it) is an initial request to the gate.  One the
+	 * gate lets through unchallenged has a known caller only with auth
+	 * off, where the From user is taken at its word. */
 	if (!gate_hold(px->gate, msg, ri.in_dialog))
 		proxy_forward(px, msg, &ri,
 			      px->deps.auth ? NULL : &msg->from.uri);
