@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "daemon/dispatch.h"
 #include "daemon/owners.h"
+#include "daemon/service.h"
 #include "db/db.h"
 #include "features/intercom.h"
 #include "keys/nodekey.h"
@@ -69,6 +70,16 @@ static void signal_handler(int sig)
 {
 	log_info("signal %d: shutting down", sig);
 	re_cancel();
+}
+
+
+/* SIGHUP (systemctl reload), in the event loop.  Nothing is re-read yet:
+ * the signal must neither end locus nor pass unnoticed. */
+static void daemon_reload(void *arg)
+{
+	(void)arg;
+	log_info("SIGHUP: reload requested; this version re-reads nothing, "
+		 "restart locus to apply a changed configuration");
 }
 
 
@@ -300,6 +311,7 @@ int main(int argc, char *argv[])
 {
 	const char *path = DEFAULT_CONFIG;
 	struct daemon d = {0};
+	struct service *service = NULL;
 	bool check_only = false;
 	char errbuf[1024] = "";
 	int err;
@@ -327,18 +339,27 @@ int main(int argc, char *argv[])
 	}
 	(void)fd_setsize(65536);
 
-	err = daemon_start(&d, errbuf, sizeof(errbuf));
+	err = service_alloc(&service, daemon_reload, &d);
+	if (err)
+		re_snprintf(errbuf, sizeof(errbuf), "cannot set up SIGHUP and "
+			    "service notification: %m", err);
+	else
+		err = daemon_start(&d, errbuf, sizeof(errbuf));
 	if (err) {
 		log_error("%s", errbuf);
 		daemon_stop(&d);
+		mem_deref(service);
 		libre_close();
 		return 1;
 	}
 
 	log_info("locus %s ready", LOCUS_VERSION);
+	service_ready(service);
 	err = re_main(signal_handler);
 
+	service_stopping(service);
 	daemon_stop(&d);
+	mem_deref(service);
 	libre_close();
 	return err ? 1 : 0;
 }

@@ -21,6 +21,9 @@ packages=(
 	clang libclang-rt-14-dev
 	# test helpers: procps (pgrep/pkill), iproute2 (ss), util-linux (flock)
 	procps iproute2 util-linux
+	# the Debian package (scripts/package.sh) and its checks
+	# (tests/package/run.sh): lintian, systemd-analyze, man
+	debhelper dpkg-dev fakeroot lintian systemd man-db git
 )
 
 # JsSIP and playwright-core come from the npm registry, pinned by

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds from scratch with warnings as errors and
-# runs every test (unit and integration) through ctest; then builds again
-# with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and
-# runs every test once more, leak detection on: any sanitizer report in
-# locus's output fails its test.  Last, 60 s of fuzzing (scripts/fuzz.sh).
+# runs every test (unit and integration) through ctest.  Then builds the
+# Debian package and installs, runs and removes it (tests/package/run.sh;
+# as root, as CI runs).  Then builds again with AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-asan/) and runs every test once more,
+# leak detection on: any sanitizer report in locus's output fails its
+# test.  Last, 60 s of fuzzing (scripts/fuzz.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -12,6 +14,10 @@ scripts/deps.sh
 rm -rf build build-asan
 scripts/build.sh
 (cd build && ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@")
+
+echo "test: the Debian package (scripts/package.sh, tests/package/run.sh)"
+deb=$(scripts/package.sh)
+tests/package/run.sh "$deb"
 
 echo "test: again under ASan and UBSan (build-asan)"
 cmake -S . -B build-asan -DLOCUS_WERROR=ON -DLOCUS_SANITIZE=ON \
