@@ -182,6 +182,8 @@ static void config_destructor(void *arg)
 	mem_deref(cfg->db_conninfo);
 	mem_deref(cfg->gruu_key_file);
 	mem_deref(cfg->trusted);
+	mem_deref(cfg->edge_registrar);
+	mem_deref(cfg->dns_servers);
 	mem_deref(cfg->path);
 }
 
