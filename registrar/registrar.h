@@ -6,6 +6,7 @@
 #ifndef LOCUS_REGISTRAR_H
 #define LOCUS_REGISTRAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <re.h>
 
@@ -39,5 +40,8 @@ int  registrar_alloc(struct registrar **regp,
 /* Handles a REGISTER that already passed sipmsg_request_problem(). */
 void registrar_handle(struct registrar *reg, const struct sip_msg *msg);
 const struct registrar_stats *registrar_stats(const struct registrar *reg);
+/* Whether REGISTERs are the registrar's: not when locus is the edge
+ * proxy of another registrar (proxy.edge_registrar, proxy/proxy.c). */
+bool registrar_active(const struct registrar *reg);
 
 #endif
