@@ -26,7 +26,7 @@ struct proxy_deps {
 	const struct node_key *node_key;   /* the stamps' keys are its */
 	const struct gruu_key *gruu_key;
 	struct auth *auth;           /* NULL: no authentication (auth off) */
-	const struct flows *flows;   /* NULL: every binding is reachable    */
+	struct flows *flows;         /* NULL: every binding is reachable    */
 };
 
 /* Also listens for responses no transaction claims (2xx relayed
