@@ -337,8 +337,28 @@ static const struct field_rule proxy_fields[] = {
 };
 
 
-/* A sip: URI with a host, that is not one of our own sockets or domains:
- * where REGISTERs go when locus is an edge proxy (RFC 5626 §5). */
+/* Whether URI names this locus: one of its sockets, or one of its
+ * domains at a port it listens on (or none). */
+static bool names_us(const struct locus_config *cfg, const struct uri *uri)
+{
+	uint16_t port = uri->port ? uri->port : SIP_PORT;
+	bool our_domain = config_is_our_domain(cfg, &uri->host);
+	struct sa host;
+	bool addr = 0 == sa_set(&host, &uri->host, port);
+
+	for (size_t i = 0; i < cfg->listenc; i++) {
+		const struct sa *l = &cfg->listen[i].addr;
+
+		if (sa_port(l) == port &&
+		    (our_domain || (addr && sa_cmp(&host, l, SA_ADDR))))
+			return true;
+	}
+	return false;
+}
+
+
+/* A sip: URI with a host, that is not this locus: where REGISTERs go
+ * when locus is an edge proxy (RFC 5626 §5). */
 static int load_edge_registrar(struct loader *ld, const config_setting_t *s)
 {
 	const char *str = s ? config_setting_get_string(s) : NULL;
@@ -354,11 +374,12 @@ static int load_edge_registrar(struct loader *ld, const config_setting_t *s)
 				      " not a sip: URI of a host (no user "
 				      "part); write e.g. %s", str,
 				      proxy_fields[2].example);
-	if (config_is_our_domain(ld->cfg, &uri.host))
+	if (names_us(ld->cfg, &uri))
 		return validator_fail(&ld->v, s, "proxy.edge_registrar '%s' "
-				      "names one of our domains: REGISTERs "
-				      "would come back here; name the "
-				      "registrar's own host", str);
+				      "names this locus (a domain or address "
+				      "and port of ours): REGISTERs would come "
+				      "back here; name the registrar's own "
+				      "host and port", str);
 	return str_dup(&ld->cfg->edge_registrar, str);
 }
 

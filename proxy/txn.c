@@ -294,6 +294,9 @@ static bool next_flow_start(struct txn *tx, struct branch *br)
 
 	if (!next || tx->canceled || tx->final_sent || tx->got_6xx)
 		return false;
+	log_debug("proxy: flow of %s at %s failed (%u, %m): trying %s",
+		  br->tgt->ruri, br->tgt->hop, br->scode, br->transport_err,
+		  next->hop);
 	list_unlink(&next->le);
 	while ((le = list_head(&br->tgt->alts))) {
 		list_unlink(le);

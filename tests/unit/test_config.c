@@ -1007,7 +1007,15 @@ static void test_proxy_edge_and_dns(void **state)
 		     ".net\";\n};\n", 6, "not a sip: URI of a host (no user "
 		     "part)", NULL);
 	expect_error(VALID4 "proxy = {\n edge_registrar = \"sip:EXAMPLE.com"
-		     "\";\n};\n", 6, "names one of our domains", NULL);
+		     "\";\n};\n", 6, "names this locus", NULL);
+	expect_error(VALID4 "proxy = {\n edge_registrar = \"sip:127.0.0.1:"
+		     "5060;transport=tcp\";\n};\n", 6, "names this locus",
+		     NULL);
+	/* our domain, but at a port we do not listen on: another server */
+	cfg = load_ok(VALID4 "proxy = { edge_registrar = \"sip:example.com:"
+		      "5070\"; };\n");
+	assert_string_equal(cfg->edge_registrar, "sip:example.com:5070");
+	mem_deref(cfg);
 	expect_error(VALID4 "proxy = {\n dns_servers = [ \"ns.example\" ];"
 		     "\n};\n", 6, "proxy.dns_servers[0] must be an IP address",
 		     NULL);
