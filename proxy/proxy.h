@@ -1,7 +1,9 @@
 /* proxy/: the RFC 3261 §16 stateful proxy: route pre-processing
- * (route.h), the 407 gate (gate.h), target selection (target.h),
- * transactions (txn.h), message surgery (fwd.h) and the dialogs it
- * record-routes with their stamps (dialog.h, stamp.h).
+ * (route.h), the 407 gate (gate.h), target selection (target.h: where a
+ * registered device is reached), transactions (txn.h, with RFC 5626 §7
+ * flow failover and reachlog.h), message surgery (fwd.h), the dialogs it
+ * record-routes with their stamps (dialog.h, stamp.h), and, as an edge
+ * proxy, REGISTERs forwarded with a flow token (stamp.h).
  *
  * The proxy: every request that is not a REGISTER (RFC 3261 §16). */
 #ifndef LOCUS_PROXY_H

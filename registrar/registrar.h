@@ -1,6 +1,7 @@
 /* registrar/: REGISTER (RFC 3261 §10.3, GRUU RFC 5627, Path RFC 3327,
- * outbound RFC 5626): decoding (regreq.h), the binding set it makes
- * (update.h), the answer and its retransmissions (reply.h, replay.h).
+ * outbound RFC 5626): decoding (regreq.h), whether the device is behind a
+ * NAT (nat.h), the binding set it makes (update.h), the answer and its
+ * retransmissions (reply.h, replay.h).
  *
  * The registrar: REGISTER in, 2xx out only after PostgreSQL committed. */
 #ifndef LOCUS_REGISTRAR_H
