@@ -2,9 +2,10 @@
 """CRLF keep-alives over SIP over WebSocket (RFC 7118 §6, RFC 5626
 §3.5.1), from a bare WebSocket client, for tests.
 
-    wskeepalive.py HOST PORT AOR
+    wskeepalive.py HOST PORT AOR [--tls]
 
-Opens a WebSocket (subprotocol "sip") to HOST:PORT, REGISTERs AOR, then
+Opens a WebSocket (subprotocol "sip") to HOST:PORT (over TLS with --tls,
+any certificate accepted), REGISTERs AOR, then
 sends CRLFCRLF keep-alives, each in a masked frame of its own:
   1. alone in one TCP write;
   2. split: the frame's header in one write, its payload in the next;
@@ -16,6 +17,7 @@ the OPTIONS as well).  Prints one line per step ("1 ok", ...) and exits
 import base64
 import os
 import socket
+import ssl
 import sys
 import time
 import uuid
@@ -34,8 +36,13 @@ def frame(payload, opcode=1):
 
 
 class Conn:
-    def __init__(self, host, port):
+    def __init__(self, host, port, tls):
         self.sock = socket.create_connection((host, port), timeout=5)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.sock = ctx.wrap_socket(self.sock)
         self.buf = b""
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n"
@@ -77,7 +84,7 @@ class Conn:
             self.sock.settimeout(left)
             try:
                 self.more()
-            except socket.timeout:
+            except (socket.timeout, ssl.SSLError):
                 return None
 
 
@@ -115,7 +122,7 @@ def expect(conn, step, wants):
 
 def main():
     host, port, aor = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    conn = Conn(host, port)
+    conn = Conn(host, port, "--tls" in sys.argv[4:])
     conn.sock.sendall(frame(sip("REGISTER", aor,
                                 "Contact: <sip:ws@kq3f.invalid;transport=ws>"
                                 "\r\nExpires: 600\r\n")))
