@@ -6,7 +6,8 @@
 #     through E: R stores a Path whose URI names E with a flow token in
 #     its user part and ";ob"; the device gets R's 200 through E.
 #  3. An INVITE to the AOR at R goes to E with that Route and E sends it
-#     down the device's connection (the device answers 486).
+#     down the device's connection (the device answers 486); one sent to
+#     E itself goes on to R first (what devices start goes to R).
 #  4. A token tampered with: 403 from E.
 #  5. The device's connection closes: E answers 430 Flow Failed to a
 #     request with its token, and R, whose only flow of the device that
@@ -71,6 +72,18 @@ log "3. an INVITE to the AOR at the registrar reaches the device via the edge"
 invite_final "sip:$AOR"
 expect_final "486 Busy Here" "INVITE to the AOR through the edge"
 [ "$(wc -l <"$WORK/dev/invites")" = 1 ] || fail "the device got no INVITE over its flow"
+
+log "3b. an INVITE sent to the edge goes to the registrar, and back down the flow"
+mark=$(wc -l <"$WORK/locus.log")
+LOCUS_PORT=$E_PORT invite_final "sip:$AOR"
+expect_final "486 Busy Here" "INVITE to the AOR sent to the edge"
+[ "$(wc -l <"$WORK/dev/invites")" = 2 ] || fail "the device got no second INVITE"
+tail -n +"$((mark + 1))" "$WORK/locus.log" | awk -v aor="$AOR" '
+	/ debug received TCP / { tcp = 1; next }
+	tcp && $0 == "INVITE sip:" aor " SIP/2.0\r" { found = 1 }
+	{ tcp = 0 }
+	END { exit !found }' ||
+	fail "the registrar did not get the INVITE from the edge (over TCP)"
 
 # to_edge TOKEN: an INVITE straight to the edge with that token in Route
 to_edge() {
