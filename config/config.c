@@ -185,6 +185,8 @@ static void config_destructor(void *arg)
 	mem_deref(cfg->gruu_key_file);
 	mem_deref(cfg->trusted);
 	config_intercom_free(cfg);
+	mem_deref(cfg->edge_registrar);
+	mem_deref(cfg->dns_servers);
 	mem_deref(cfg->path);
 }
 

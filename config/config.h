@@ -39,6 +39,14 @@ struct intercom_style {
 	enum intercom_dialect dialect;
 };
 
+/* registrar.nat: how a binding's device is reached (README, "Registrar
+ * behaviour"). */
+enum nat_policy {
+	NAT_AUTO,                /* decided per REGISTER (registrar/nat.h)  */
+	NAT_ALWAYS,              /* at the REGISTER's source address        */
+	NAT_NEVER,               /* at the Contact                          */
+};
+
 struct locus_config {
 	char *path;              /* the file this was read from             */
 
@@ -54,9 +62,16 @@ struct locus_config {
 	uint32_t default_expires;
 	uint32_t max_expires;
 	uint32_t max_contacts;   /* per AOR                                 */
+	enum nat_policy nat;     /* registrar.nat                           */
+	uint32_t flow_timer;     /* registrar.flow_timer, seconds; 0: none  */
 
 	bool relay;              /* proxy.relay: forward to foreign domains */
 	uint32_t timer_c;        /* proxy.timer_c, seconds (RFC 3261 §16.8) */
+	char *edge_registrar;    /* proxy.edge_registrar: the registrar locus
+				    is the edge proxy of (a sip: URI), or
+				    NULL                                    */
+	struct sa *dns_servers;  /* proxy.dns_servers; none: resolv.conf's  */
+	size_t dns_serverc;
 
 	/* auth.*: digest authentication (RFC 3261 §22, RFC 8760) */
 	bool auth;               /* off only for labs                       */

@@ -222,12 +222,19 @@ const struct section section_database = {
 	{#n, CONFIG_TYPE_INT, false, #n " = " #def ";", lo, hi, def, \
 	 offsetof(struct locus_config, n)}
 
+/* flow_timer: RFC 5626 §4.4.1 suggests 120 s for TCP; at most 600 s,
+ * well inside the 900 s after which libre closes a connection that
+ * carried nothing (§5.4: the server waits longer than the Flow-Timer). */
 static const struct field_rule registrar_fields[] = {
 	REG_FIELD(min_expires,     1, EXPIRES_MAX, 60),
 	REG_FIELD(default_expires, 1, EXPIRES_MAX, 3600),
 	REG_FIELD(max_expires,     1, EXPIRES_MAX, 3600),
 	REG_FIELD(max_contacts,    1, 100000,      16),
+	REG_FIELD(flow_timer,      0, 600,         120),
+	{"nat", CONFIG_TYPE_STRING, false, "nat = \"auto\";"},
 };
+
+enum { REG_NAT_FIELD = 5 };
 
 /* Pairs (lo, hi) of registrar_fields[] indexes where lo <= hi must hold:
  * min_expires <= default_expires <= max_expires. */
@@ -258,6 +265,29 @@ static int check_order(struct loader *ld, const config_setting_t *grp,
 }
 
 
+/* registrar.nat: "auto", "always" or "never". */
+static int load_nat(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const names[] = {
+		[NAT_AUTO] = "auto", [NAT_ALWAYS] = "always",
+		[NAT_NEVER] = "never",
+	};
+	const char *name = s ? config_setting_get_string(s) : "auto";
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (0 == strcasecmp(name, names[i])) {
+			ld->cfg->nat = (enum nat_policy)i;
+			return 0;
+		}
+	}
+	return validator_fail(&ld->v, s, "registrar.nat '%s' is not a NAT "
+			      "policy; use \"auto\" (decide per REGISTER), "
+			      "\"always\" (reach devices where their REGISTER "
+			      "came from) or \"never\" (at their Contact)",
+			      name);
+}
+
+
 static int load_registrar(struct loader *ld, const config_setting_t *s,
 			  const config_setting_t **got)
 {
@@ -267,6 +297,8 @@ static int load_registrar(struct loader *ld, const config_setting_t *s,
 	for (size_t i = 0; i < ARRAY_SIZE(registrar_fields); i++) {
 		const struct field_rule *f = &registrar_fields[i];
 
+		if (f->type != CONFIG_TYPE_INT)
+			continue;
 		err = validator_int(&ld->v, "registrar", f, got[i], &v[i]);
 		if (err)
 			return err;
@@ -279,7 +311,7 @@ static int load_registrar(struct loader *ld, const config_setting_t *s,
 		if (err)
 			return err;
 	}
-	return 0;
+	return load_nat(ld, got[REG_NAT_FIELD]);
 }
 
 
@@ -298,15 +330,100 @@ static const struct field_rule proxy_fields[] = {
 	{"relay", CONFIG_TYPE_BOOL, false, "relay = false;"},
 	{"timer_c", CONFIG_TYPE_INT, false, "timer_c = 180;", 32, 3600, 180,
 	 offsetof(struct locus_config, timer_c)},
+	{"edge_registrar", CONFIG_TYPE_STRING, false,
+	 "edge_registrar = \"sip:registrar.example.net;transport=tcp\";"},
+	{"dns_servers", CONFIG_TYPE_ARRAY, false,
+	 "dns_servers = [ \"192.0.2.53:53\" ];"},
 };
+
+
+/* Whether URI names this locus: one of its sockets, or one of its
+ * domains at a port it listens on (or none). */
+static bool names_us(const struct locus_config *cfg, const struct uri *uri)
+{
+	uint16_t port = uri->port ? uri->port : SIP_PORT;
+	bool our_domain = config_is_our_domain(cfg, &uri->host);
+	struct sa host;
+	bool addr = 0 == sa_set(&host, &uri->host, port);
+
+	for (size_t i = 0; i < cfg->listenc; i++) {
+		const struct sa *l = &cfg->listen[i].addr;
+
+		if (sa_port(l) == port &&
+		    (our_domain || (addr && sa_cmp(&host, l, SA_ADDR))))
+			return true;
+	}
+	return false;
+}
+
+
+/* A sip: URI with a host, that is not this locus: where REGISTERs go
+ * when locus is an edge proxy (RFC 5626 §5). */
+static int load_edge_registrar(struct loader *ld, const config_setting_t *s)
+{
+	const char *str = s ? config_setting_get_string(s) : NULL;
+	struct uri uri;
+	struct pl pl;
+
+	if (!str)
+		return 0;
+	pl_set_str(&pl, str);
+	if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip") ||
+	    !pl_isset(&uri.host) || pl_isset(&uri.user))
+		return validator_fail(&ld->v, s, "proxy.edge_registrar '%s' is"
+				      " not a sip: URI of a host (no user "
+				      "part); write e.g. %s", str,
+				      proxy_fields[2].example);
+	if (names_us(ld->cfg, &uri))
+		return validator_fail(&ld->v, s, "proxy.edge_registrar '%s' "
+				      "names this locus (a domain or address "
+				      "and port of ours): REGISTERs would come "
+				      "back here; name the registrar's own "
+				      "host and port", str);
+	return str_dup(&ld->cfg->edge_registrar, str);
+}
+
+
+/* "ip:port" or "[ipv6]:port" each, or a bare address (port 53). */
+static int load_dns_servers(struct loader *ld, const config_setting_t *s)
+{
+	int n = s ? config_setting_length(s) : 0;
+
+	if (!n)
+		return 0;
+	ld->cfg->dns_servers = mem_zalloc(n * sizeof(struct sa), NULL);
+	if (!ld->cfg->dns_servers)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *str = config_setting_get_string(e);
+		struct sa *sa = &ld->cfg->dns_servers[i];
+
+		if (!str || (sa_decode(sa, str, strlen(str)) &&
+			     sa_set_str(sa, str, 53)))
+			return validator_fail(&ld->v, e, "proxy.dns_servers[%d]"
+					      " must be an IP address with an "
+					      "optional port; write e.g. %s",
+					      i, proxy_fields[3].example);
+	}
+	ld->cfg->dns_serverc = (size_t)n;
+	return 0;
+}
 
 
 static int load_proxy(struct loader *ld, const config_setting_t *s,
 		      const config_setting_t **got)
 {
+	int err;
+
 	ld->cfg->relay = got[0] ? config_setting_get_bool(got[0]) : false;
-	return validator_int(&ld->v, "proxy", &proxy_fields[1], got[1],
-			     &ld->cfg->timer_c);
+	err = validator_int(&ld->v, "proxy", &proxy_fields[1], got[1],
+			    &ld->cfg->timer_c);
+	if (!err)
+		err = load_edge_registrar(ld, got[2]);
+	if (!err)
+		err = load_dns_servers(ld, got[3]);
+	return err;
 }
 
 

@@ -7,8 +7,7 @@
 
 static bool is_register(const struct sip_msg *msg, void *arg)
 {
-	(void)arg;
-	return 0 == pl_strcmp(&msg->met, "REGISTER");
+	return 0 == pl_strcmp(&msg->met, "REGISTER") && registrar_active(arg);
 }
 
 

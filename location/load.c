@@ -19,6 +19,7 @@ enum {
 	COL_KIND, COL_AOR, COL_KEY, COL_CONTACT, COL_PARAMS, COL_INSTANCE,
 	COL_REG_ID, COL_Q, COL_EXPIRES, COL_CALLID, COL_CSEQ, COL_PATH,
 	COL_RECEIVED, COL_TRANSPORT, COL_UA, COL_UPDATED, COL_GENERATION,
+	COL_NAT,
 };
 
 /* A static binding (added with locus.add_static_binding) never expires. */
@@ -30,14 +31,15 @@ enum {
 	"SELECT 'i'::text, aor, NULL::text, NULL::text, NULL::text, instance," \
 	" NULL::integer, NULL::integer, NULL::bigint, call_id, NULL::bigint," \
 	" NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint," \
-	" generation FROM locus.instance"
+	" generation, NULL::boolean FROM locus.instance"
 
 #define BINDING_COLUMNS \
 	"SELECT 'b'::text, aor, binding_key, contact, params, instance," \
 	" coalesce(reg_id, 0), coalesce(round(q * 1000)::integer, -1), " \
 	EXPIRES_EPOCH ", call_id, cseq, path::text," \
 	" received, transport, user_agent," \
-	" (extract(epoch from updated_at) * 1000)::bigint, NULL::bigint"
+	" (extract(epoch from updated_at) * 1000)::bigint, NULL::bigint," \
+	" nat"
 
 static const char load_instances_sql[] = INSTANCE_COLUMNS;
 
@@ -107,6 +109,7 @@ static int binding_from_row(struct binding **bp, const PGresult *res,
 {
 	const char *received = value(res, row, COL_RECEIVED);
 	const char *transport = value(res, row, COL_TRANSPORT);
+	const char *nat = value(res, row, COL_NAT);
 	struct binding *b;
 	int err;
 
@@ -129,6 +132,9 @@ static int binding_from_row(struct binding **bp, const PGresult *res,
 	/* a static binding has none: it is reached at its Contact */
 	if (received)
 		(void)sa_decode(&b->received, received, strlen(received));
+	/* a row stored before the decision was (NULL) is reached where its
+	 * REGISTER came from, as locus did then */
+	b->nat = nat ? nat[0] == 't' : sa_isset(&b->received, SA_ADDR);
 
 	*bp = b;
 	return 0;
@@ -182,7 +188,7 @@ int persist_row_load(struct location *loc, const struct pg_result *pres,
 {
 	const PGresult *res = (const PGresult *)pres;
 
-	if (PQnfields(res) <= COL_GENERATION)
+	if (PQnfields(res) <= COL_NAT)
 		return EPROTO;
 	return 0 == strcmp(PQgetvalue(res, row, COL_KIND), "i")
 		? instance_row(loc, res, row) : binding_row(loc, res, row);

@@ -48,8 +48,10 @@ struct binding {
 	uint32_t cseq;
 	int64_t expires;        /* absolute, seconds since the epoch         */
 	struct binding_path *path; /* or NULL; shared, read-only             */
-	struct sa received;     /* where the REGISTER came from (NAT)        */
-	enum sip_transp tp;
+	struct sa received;     /* where the REGISTER came from              */
+	enum sip_transp tp;     /* ... over which transport                  */
+	bool nat;               /* reached at RECEIVED, not at its Contact:
+				   the registrar's decision (registrar/nat.h) */
 	char *user_agent;       /* or NULL                                   */
 	int64_t updated_ms;     /* last refresh, ms since the epoch          */
 };

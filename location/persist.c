@@ -8,7 +8,7 @@
 #include "db/pgconnect.h"
 
 enum {
-	UPSERT_PARAMS = 15,
+	UPSERT_PARAMS = 16,
 };
 
 /* The columns a binding upsert sets, and how each parameter becomes one:
@@ -16,12 +16,12 @@ enum {
 #define UPSERT_INTO \
 	"INSERT INTO locus.location (aor, binding_key, contact, params," \
 	" instance, reg_id, q, expires, call_id, cseq, path, received," \
-	" transport, user_agent, updated_at) "
+	" transport, user_agent, updated_at, nat) "
 #define UPSERT_VALUES(p) \
 	p(1) ", " p(2) ", " p(3) ", " p(4) ", " p(5) ", " p(6) "::integer, " \
 	p(7) "::numeric / 1000, to_timestamp(" p(8) "::float8), " p(9) ", " \
 	p(10) "::bigint, " p(11) "::text[], " p(12) ", " p(13) ", " p(14) \
-	", to_timestamp(" p(15) "::float8 / 1000)"
+	", to_timestamp(" p(15) "::float8 / 1000), " p(16) "::boolean"
 #define UPSERT_CONFLICT \
 	" ON CONFLICT (aor, binding_key) DO UPDATE SET" \
 	" contact = EXCLUDED.contact, params = EXCLUDED.params," \
@@ -34,7 +34,7 @@ enum {
 	" ELSE EXCLUDED.cseq END," \
 	" path = EXCLUDED.path, received = EXCLUDED.received," \
 	" transport = EXCLUDED.transport, user_agent = EXCLUDED.user_agent," \
-	" updated_at = EXCLUDED.updated_at"
+	" updated_at = EXCLUDED.updated_at, nat = EXCLUDED.nat"
 #define PARAM(n) "$" #n
 #define COLUMN(n) "c" #n
 
@@ -72,8 +72,8 @@ const struct db_statement persist_statements[] = {
 	 " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
 	 " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],"
 	 " $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
-	 " $15::text[]) AS x(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11,"
-	 " c12, c13, c14, c15)" UPSERT_CONFLICT, UPSERT_PARAMS, NULL},
+	 " $15::text[], $16::text[]) AS x(c1, c2, c3, c4, c5, c6, c7, c8, c9,"
+	 " c10, c11, c12, c13, c14, c15, c16)" UPSERT_CONFLICT, UPSERT_PARAMS, NULL},
 	{"binding_delete",
 	 "DELETE FROM locus.location WHERE aor = $1 AND binding_key = $2", 2,
 	 "binding_delete_many"},
@@ -298,7 +298,7 @@ int persist_binding_upsert(struct db_txn *tx, const char *aor,
 		b->q >= 0 ? q : NULL, expires, b->callid, cseq, path,
 		received, persist_transport_name(b->tp),
 		nonempty(b->user_agent),
-		updated,
+		updated, b->nat ? "true" : "false",
 	};
 
 	err = db_txn_add(tx, "binding_upsert", UPSERT_PARAMS, values);

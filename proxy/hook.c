@@ -59,13 +59,14 @@ void hook_plan(struct proxy_plan *plan, struct route_info *planned,
 }
 
 
-int hook_targets(const struct proxy_plan *plan, struct target_set *ts,
-		 const struct locus_config *cfg, const struct sip_msg *msg)
+/* TARGETS and, for a device with several flows, the flows tried after
+ * the first (RFC 5626 §7): each is the same call to the same device. */
+static int targets_apply(const struct proxy_plan *plan,
+			 const struct list *targets, bool strip)
 {
-	bool strip = autoanswer_strip_wanted(cfg, msg);
 	int err = 0;
 
-	for (struct le *le = ts->targets.head; le && !err; le = le->next) {
+	for (struct le *le = targets->head; le && !err; le = le->next) {
 		struct target *t = le->data;
 
 		if (strip)
@@ -73,8 +74,18 @@ int hook_targets(const struct proxy_plan *plan, struct target_set *ts,
 		if (!err && plan->targeth)
 			err = plan->targeth(&t->ruri, &t->headers,
 					    t->user_agent, plan->arg);
+		if (!err)
+			err = targets_apply(plan, &t->alts, strip);
 	}
 	return err;
+}
+
+
+int hook_targets(const struct proxy_plan *plan, struct target_set *ts,
+		 const struct locus_config *cfg, const struct sip_msg *msg)
+{
+	return targets_apply(plan, &ts->targets,
+			     autoanswer_strip_wanted(cfg, msg));
 }
 
 

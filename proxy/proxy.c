@@ -8,10 +8,12 @@
 #include "proxy/gate.h"
 #include "proxy/hook.h"
 #include "proxy/proxy.h"
+#include "proxy/reachlog.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
 #include "proxy/target.h"
 #include "proxy/txn.h"
+#include "transport/flows.h"
 
 /* Option tags we honour in Proxy-Require: none yet. */
 static const char *const proxy_options[] = {NULL};
@@ -25,6 +27,7 @@ struct proxy {
 	struct sip_lsnr *resp_lsnr;
 	struct gate *gate;
 	struct hook hook;            /* the seam (proxy.h)               */
+	struct reachlog *unreachable;
 };
 
 
@@ -273,6 +276,53 @@ static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
 }
 
 
+/* RFC 5626 §5.1, RFC 3327 §5.2: as an edge proxy (proxy.edge_registrar)
+ * locus forwards a REGISTER to the registrar behind it with a Path of its
+ * own in front, whose user part is a token of the flow the REGISTER came
+ * on: requests for the device come back with it in their Route and go
+ * down that flow (target.c).  Authenticating is the registrar's job. */
+static void edge_register(struct proxy *px, const struct sip_msg *msg,
+			  const struct route_info *ri)
+{
+	struct stamp_flow flow = {.tp = msg->tp, .peer = msg->src};
+	struct target_set ts = {.kind = TARGET_ROUTE};
+	char hash[MD5_STR_SIZE], token[STAMP_FLOW_SIZE];
+	struct target *t = NULL;
+	int err;
+
+	/* §5.2: a Path is only for a UA that said it supports it */
+	if (!sipmsg_has_option(msg, SIP_HDR_SUPPORTED, "path")) {
+		(void)sip_treplyf(NULL, NULL, px->deps.sip, msg, false, 421,
+				  "Extension Required", "Require: path\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return;
+	}
+	list_init(&ts.targets);
+	err = flows_watch(px->deps.flows, msg, &flow.id);
+	if (!err)
+		err = stamp_flow(token, px->stamp, &flow);
+	if (!err)
+		err = target_alloc(&t);
+	if (!err) {
+		list_append(&ts.targets, &t->le, t);
+		t->path_ob = sip_msg_hdr_count(msg, SIP_HDR_VIA) == 1;
+		err = str_dup(&t->path_token, token) |
+			pl_strdup(&t->ruri, &ri->ruri) |
+			str_dup(&t->hop, px->deps.cfg->edge_registrar);
+	}
+	if (!err) {
+		loop_hash(hash, msg, &msg->via);
+		err = txn_start(&px->env, msg, ri, &ts, hash);
+	}
+	if (err) {
+		log_warn("proxy: REGISTER from %J not forwarded to %s: %m",
+			 &msg->src, px->deps.cfg->edge_registrar, err);
+		reply(px, msg, 500, "Server Internal Error");
+	}
+	target_set_flush(&ts);
+}
+
+
 /* The gate let MSG pass after authenticating it: its From user is the
  * one whose credentials it carries. */
 static void proxy_authenticated(const struct sip_msg *msg, void *arg)
@@ -302,6 +352,10 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 	}
 	if (!route_prepare(px, &ri, msg))
 		return;
+	if (0 == pl_strcmp(&msg->met, "REGISTER")) {
+		edge_register(px, msg, &ri);
+		return;
+	}
 	/* a request that only claims a dialog (a To tag, no stamp of ours
 	 * that vouches for it) is an initial request to the gate.  One the
 	 * gate lets through unchallenged has a known caller only with auth
@@ -373,6 +427,7 @@ static void proxy_destructor(void *arg)
 	mem_deref(px->gate);
 	mem_deref(px->dialogs);
 	mem_deref(px->stamp);
+	mem_deref(px->unreachable);
 }
 
 
@@ -387,6 +442,8 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 	err = stamp_alloc(&px->stamp, deps->node_key);
 	if (!err)
 		err = dialogs_alloc(&px->dialogs, px->stamp, deps->cfg);
+	if (!err)
+		err = reachlog_alloc(&px->unreachable);
 	if (err) {
 		mem_deref(px);
 		return err;
@@ -397,12 +454,14 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		.cfg = deps->cfg,
 		.stamp = px->stamp,
 		.dialogs = px->dialogs,
+		.unreachable = px->unreachable,
 	};
 	px->tdeps = (struct target_deps){
 		.cfg = deps->cfg,
 		.loc = deps->loc,
 		.gruu_key = deps->gruu_key,
 		.flows = deps->flows,
+		.stamp = px->stamp,
 	};
 
 	err = gate_alloc(&px->gate, deps->sip, deps->cfg, deps->auth,

@@ -1,9 +1,11 @@
 /* proxy/: the RFC 3261 §16 stateful proxy: route pre-processing
- * (route.h), the 407 gate (gate.h), target selection (target.h),
- * transactions (txn.h), message surgery (fwd.h), the dialogs it
+ * (route.h), the 407 gate (gate.h), target selection (target.h: where a
+ * registered device is reached), transactions (txn.h, with RFC 5626 §7
+ * flow failover and reachlog.h), message surgery (fwd.h), the dialogs it
  * record-routes with their stamps (dialog.h, stamp.h), the auto-answer
- * signalling it removes (autoanswer.h) and the seam through which the
- * services above it (features/) shape a call (below, and hook.h).
+ * signalling it removes (autoanswer.h), the seam through which the
+ * services above it (features/) shape a call (below, and hook.h), and, as
+ * an edge proxy, REGISTERs forwarded with a flow token (stamp.h).
  *
  * The proxy: every request that is not a REGISTER (RFC 3261 §16). */
 #ifndef LOCUS_PROXY_H
@@ -28,7 +30,7 @@ struct proxy_deps {
 	const struct node_key *node_key;   /* the stamps' keys are its */
 	const struct gruu_key *gruu_key;
 	struct auth *auth;           /* NULL: no authentication (auth off) */
-	const struct flows *flows;   /* NULL: every binding is reachable    */
+	struct flows *flows;         /* NULL: every binding is reachable    */
 };
 
 /* Also listens for responses no transaction claims (2xx relayed

@@ -188,7 +188,8 @@ int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
 			ri->next_uri = uri;
 			break;
 		}
-		++ri->drop_routes;
+		if (!ri->drop_routes++)
+			ri->flow = uri.user;
 		if (!pl_isset(&ri->stamp))
 			(void)msg_param_decode(&uri.params, "ls", &ri->stamp);
 	}

@@ -18,6 +18,9 @@ struct route_info {
 	bool drop_last_route;    /* strict router: last Route is the R-URI  */
 	struct pl stamp;         /* the dialog stamp ("ls") of a Route value
 				    we removed, if one had it             */
+	struct pl flow;          /* the user part of the topmost Route
+				    value, when it named us: an edge
+				    proxy's flow token (RFC 5626 §5.3)    */
 	bool in_dialog;          /* the stamp vouches for the request: a
 				    dialog of ours, to its other party
 				    (proxy/dialog.c sets it)              */

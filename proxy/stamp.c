@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <re.h>
+#include "keys/base64url.h"
 #include "keys/nodekey.h"
 #include "proxy/stamp.h"
 
@@ -13,6 +14,7 @@
 struct stamp {
 	EVP_MAC_CTX *via;
 	EVP_MAC_CTX *dialog;
+	EVP_MAC_CTX *flow;
 };
 
 
@@ -22,6 +24,7 @@ static void stamp_destructor(void *arg)
 
 	EVP_MAC_CTX_free(s->via);
 	EVP_MAC_CTX_free(s->dialog);
+	EVP_MAC_CTX_free(s->flow);
 }
 
 
@@ -57,7 +60,8 @@ int stamp_alloc(struct stamp **sp, const struct node_key *key)
 		return ENOMEM;
 	s->via = keyed_mac(key, "locus via stamp");
 	s->dialog = keyed_mac(key, "locus dialog stamp");
-	if (!s->via || !s->dialog) {
+	s->flow = keyed_mac(key, "locus flow token");
+	if (!s->via || !s->dialog || !s->flow) {
 		mem_deref(s);
 		return EIO;
 	}
@@ -170,4 +174,120 @@ bool stamp_dialog_check(const struct stamp *s, const struct pl *tag,
 		return false;
 	*dir = (enum stamp_dir)tag->p[0];
 	return true;
+}
+
+
+/* ---- flow tokens ---------------------------------------------------- */
+
+/* The bytes of a token: transport, address family, the peer's address
+ * and port (network order), the flow's identity, then the MAC over all
+ * of them cut to 128 bits. */
+enum {
+	FLOW_MAC_LEN = 16,
+	FLOW_V4_LEN = 1 + 1 + 4 + 2 + 8,
+	FLOW_V6_LEN = 1 + 1 + 16 + 2 + 8,
+	FLOW_MAX_LEN = FLOW_V6_LEN + FLOW_MAC_LEN,
+};
+
+
+/* The flow's bytes into BUF; their number, 0 for a family we have not. */
+static size_t flow_bytes(uint8_t buf[FLOW_MAX_LEN], const struct stamp_flow *f)
+{
+	uint16_t port = htons(sa_port(&f->peer));
+	size_t n = 0;
+
+	buf[n++] = (uint8_t)f->tp;
+	if (sa_af(&f->peer) == AF_INET) {
+		buf[n++] = 4;
+		memcpy(buf + n, &f->peer.u.in.sin_addr, 4);
+		n += 4;
+	}
+	else if (sa_af(&f->peer) == AF_INET6) {
+		buf[n++] = 6;
+		memcpy(buf + n, &f->peer.u.in6.sin6_addr, 16);
+		n += 16;
+	}
+	else {
+		return 0;
+	}
+	memcpy(buf + n, &port, 2);
+	n += 2;
+	for (int i = 7; i >= 0; i--)
+		buf[n++] = (uint8_t)(f->id >> (8 * i));
+	return n;
+}
+
+
+int stamp_flow(char out[STAMP_FLOW_SIZE], const struct stamp *s,
+	       const struct stamp_flow *f)
+{
+	uint8_t buf[FLOW_MAX_LEN], md[32];
+	size_t n = flow_bytes(buf, f);
+	int err;
+
+	if (!n)
+		return EAFNOSUPPORT;
+	err = mac(md, s->flow, &(struct pl){(const char *)buf, n}, 1);
+	if (!err) {
+		memcpy(buf + n, md, FLOW_MAC_LEN);
+		base64url_encode(out, buf, n + FLOW_MAC_LEN);
+	}
+	OPENSSL_cleanse(md, sizeof(md));
+	return err;
+}
+
+
+static int flow_parse(struct stamp_flow *f, const uint8_t *buf, size_t n)
+{
+	uint16_t port;
+	size_t i = 2;
+
+	memset(f, 0, sizeof(*f));
+	if (buf[0] >= SIP_TRANSPC ||
+	    (n == FLOW_V4_LEN) != (buf[1] == 4) ||
+	    (n == FLOW_V6_LEN) != (buf[1] == 6))
+		return EBADMSG;
+	f->tp = (enum sip_transp)buf[0];
+	if (buf[1] == 4) {
+		sa_init(&f->peer, AF_INET);
+		memcpy(&f->peer.u.in.sin_addr, buf + i, 4);
+		i += 4;
+	}
+	else {
+		sa_init(&f->peer, AF_INET6);
+		memcpy(&f->peer.u.in6.sin6_addr, buf + i, 16);
+		i += 16;
+	}
+	memcpy(&port, buf + i, 2);
+	sa_set_port(&f->peer, ntohs(port));
+	for (i += 2; i < n; i++)
+		f->id = f->id << 8 | buf[i];
+	return 0;
+}
+
+
+int stamp_flow_check(struct stamp_flow *f, const struct stamp *s,
+		     const struct pl *token)
+{
+	uint8_t buf[FLOW_MAX_LEN], md[32];
+	char text[STAMP_FLOW_SIZE];
+	size_t n;
+	int err;
+
+	if (!token || !token->l || token->l >= sizeof(text))
+		return EBADMSG;
+	if (token->l == base64url_encoded_len(FLOW_V4_LEN + FLOW_MAC_LEN))
+		n = FLOW_V4_LEN;
+	else if (token->l == base64url_encoded_len(FLOW_V6_LEN + FLOW_MAC_LEN))
+		n = FLOW_V6_LEN;
+	else
+		return EBADMSG;
+	(void)pl_strcpy(token, text, sizeof(text));
+	if (base64url_decode(buf, n + FLOW_MAC_LEN, text))
+		return EBADMSG;
+	err = mac(md, s->flow, &(struct pl){(const char *)buf, n}, 1);
+	if (!err && CRYPTO_memcmp(md, buf + n, FLOW_MAC_LEN))
+		err = EBADMSG;
+	OPENSSL_cleanse(md, sizeof(md));
+	return err ? EBADMSG : flow_parse(f, buf, n);
 }

@@ -6,7 +6,10 @@
  *    (RFC 6026 §3: otherwise a proxy reflects forged 2xx to anyone);
  *  - on our Record-Route ("ls", 128 bits): a request routed by it belongs
  *    to a dialog we record-routed and goes to that dialog's other party
- *    (proxy/dialog.c says what each stamp binds, and why a stamp). */
+ *    (proxy/dialog.c says what each stamp binds, and why a stamp);
+ *  - as an edge proxy, the flow token in the user part of our Path (RFC
+ *    5626 §5.2, 128 bits): the flow a request that comes back with it
+ *    goes down, which no one else can name. */
 #ifndef LOCUS_STAMP_H
 #define LOCUS_STAMP_H
 
@@ -55,5 +58,25 @@ int  stamp_dialog(char out[STAMP_DIALOG_LEN + 1], const struct stamp *s,
 bool stamp_dialog_check(const struct stamp *s, const struct pl *tag,
 			const struct sip_msg *req, const struct pl *hop,
 			enum stamp_dir *dir);
+
+/* A flow (RFC 5626 §3.1) as its token names it: the transport and the
+ * peer's address, and the identity transport/flows.h gives the
+ * connection (0 for UDP). */
+struct stamp_flow {
+	enum sip_transp tp;
+	struct sa peer;
+	uint64_t id;
+};
+
+/* The longest token, of an IPv6 flow, and its NUL. */
+#define STAMP_FLOW_SIZE 64
+
+/* OUT gets the token of F: base64url, fit for a URI's user part. */
+int  stamp_flow(char out[STAMP_FLOW_SIZE], const struct stamp *s,
+		const struct stamp_flow *f);
+/* Fills *F from TOKEN; EBADMSG when it is not one we made (malformed,
+ * tampered with, or made with another node key). */
+int  stamp_flow_check(struct stamp_flow *f, const struct stamp *s,
+		      const struct pl *token);
 
 #endif

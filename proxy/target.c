@@ -7,6 +7,7 @@
 #include "location/location.h"
 #include "transport/flows.h"
 #include "proxy/route.h"
+#include "proxy/stamp.h"
 #include "proxy/target.h"
 
 enum { Q_UNSPECIFIED = 1000 };   /* no q: as good as the best */
@@ -17,24 +18,38 @@ static void target_destructor(void *arg)
 	struct target *t = arg;
 
 	list_unlink(&t->le);
+	list_flush(&t->alts);
 	mem_deref(t->ruri);
 	mem_deref(t->hop);
 	mem_deref(t->routes);
 	mem_deref(t->user_agent);
 	mem_deref(t->headers);
+	mem_deref(t->binding);
+	mem_deref(t->instance);
+	mem_deref(t->path_token);
 }
 
 
-static int target_add(struct target_set *ts, struct target **tp)
+int target_alloc(struct target **tp)
 {
 	struct target *t = mem_zalloc(sizeof(*t), target_destructor);
 
 	if (!t)
 		return ENOMEM;
 	t->q = Q_UNSPECIFIED;
-	list_append(&ts->targets, &t->le, t);
+	list_init(&t->alts);
 	*tp = t;
 	return 0;
+}
+
+
+static int target_add(struct target_set *ts, struct target **tp)
+{
+	int err = target_alloc(tp);
+
+	if (!err)
+		list_append(&ts->targets, &(*tp)->le, *tp);
+	return err;
 }
 
 
@@ -59,12 +74,7 @@ static int path_first_hop(char **hopp, const struct binding_path *path)
 }
 
 
-/* RFC 3327 §5.4: the Path is pushed as Route.  RFC 5627 §6 discards it
- * only when Route values beyond ours remain, and then no binding is
- * looked up at all (TARGET_ROUTE).  Without Path, the request goes to
- * where the REGISTER came from (NAT), over the same transport, reusing
- * its connection. */
-/* The next hop for a static binding's Contact.  libre 1.1.0 sends only
+/* The next hop for a Contact.  libre 1.1.0 sends only
  * to sip: routes (sip_request() refuses others with ENOSYS), so a sips:
  * Contact is reached through sip:host:port;transport=tls, TLS all the same
  * (RFC 3261 §26.2.2: 5061 when no port is given). */
@@ -83,33 +93,98 @@ static int static_hop(char **hopp, const char *contact)
 }
 
 
-static int target_from_binding(struct target_set *ts, const struct binding *b)
+/* Whether B is reached where its REGISTER came from, over the transport
+ * it came on: a flow (RFC 5626 §7: an outbound binding, or a WebSocket
+ * device whose Contact is no address, RFC 7118 §5), a device the
+ * registrar found NATed, or one whose connection is still open (libre
+ * then sends over it, found by its peer address).  Any other is reached
+ * at its Contact: a third party may have registered it (RFC 3261 §10.2),
+ * and a TCP device's connection closed is dialled there, where it
+ * listens, not at the ephemeral port it connected from. */
+static bool by_source(const struct target_deps *d, const struct binding *b)
+{
+	if (!sa_isset(&b->received, SA_ADDR))
+		return false;   /* a static binding (psql) */
+	return b->reg_id || b->nat || flows_required(b->tp, b->reg_id, false) ||
+		flows_connected(d->flows, b);
+}
+
+
+/* RFC 3327 §5.4: the Path is pushed as Route and its first value is the
+ * next hop, whatever else the binding says.  RFC 5627 §6 discards it
+ * only when Route values beyond ours remain, and then no binding is
+ * looked up at all (TARGET_ROUTE). */
+static int binding_target(struct target **tp, const struct target_deps *d,
+			  const struct binding *b)
 {
 	struct target *t;
 	int err;
 
-	err = target_add(ts, &t);
+	err = target_alloc(&t);
 	if (err)
 		return err;
 	t->q = b->q >= 0 ? b->q : Q_UNSPECIFIED;
 	err = str_dup(&t->ruri, b->uri);
 	if (!err && b->user_agent)
 		err = str_dup(&t->user_agent, b->user_agent);
+	if (!err && b->instance)
+		err = str_dup(&t->instance, b->instance);
+	if (!err)
+		err = re_sdprintf(&t->binding, "%s %s %lld",
+				  b->aor ? b->aor->key : "", b->key,
+				  (long long)b->updated_ms);
 	if (!err && b->path) {
 		err = re_sdprintf(&t->routes, "%H", binding_path_print,
 				  b->path);
 		if (!err)
 			err = path_first_hop(&t->hop, b->path);
 	}
-	else if (!err && !sa_isset(&b->received, SA_ADDR)) {
-		/* a static binding (psql): reached at its Contact */
-		err = static_hop(&t->hop, b->uri);
-	}
-	else if (!err) {
+	else if (!err && by_source(d, b)) {
 		err = re_sdprintf(&t->hop, "sip:%J;transport=%s", &b->received,
 				  sip_transp_name(b->tp));
 	}
+	else if (!err) {
+		err = static_hop(&t->hop, b->uri);
+	}
+	if (err)
+		mem_deref(t);
+	else
+		*tp = t;
 	return err;
+}
+
+
+static struct target *instance_target(const struct target_set *ts,
+				      const char *instance)
+{
+	for (struct le *le = ts->targets.head; le; le = le->next) {
+		struct target *t = le->data;
+		if (t->instance && 0 == strcmp(t->instance, instance))
+			return t;
+	}
+	return NULL;
+}
+
+
+/* RFC 5626 §7: one target per instance at a time.  The bindings come
+ * most recently refreshed first: the first of an instance is its target,
+ * its other flows wait behind it, to replace it if it fails. */
+static int target_from_binding(struct target_set *ts,
+			       const struct target_deps *d,
+			       const struct binding *b)
+{
+	struct target *first = b->instance ? instance_target(ts, b->instance)
+					   : NULL;
+	struct target *t;
+	int err = binding_target(&t, d, b);
+
+	if (err)
+		return err;
+	if (first)
+		list_append(&first->alts, &t->le, t);
+	else
+		list_append(&ts->targets, &t->le, t);
+	return 0;
 }
 
 
@@ -155,7 +230,7 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 	for (struct le *le = aor->bindings.head; le && !err; le = le->next) {
 		const struct binding *b = le->data;
 		if (binding_live(d, b, now))
-			err = target_from_binding(ts, b);
+			err = target_from_binding(ts, d, b);
 	}
 	if (!err && !ts->targets.head)
 		return answer(ts, 480, "Temporarily Unavailable");
@@ -164,8 +239,8 @@ static int resolve_aor(struct target_set *ts, const struct target_deps *d,
 }
 
 
-/* RFC 5627 §5.3: every binding of the instance, most recently refreshed
- * first; never another instance of the AOR.  *REGISTERED: an unexpired
+/* RFC 5627 §5.3: the binding of the instance most recently refreshed,
+ * the others behind it; never another instance of the AOR.  *REGISTERED: an unexpired
  * binding of it exists, reachable or not (its flow may be closed until it
  * registers again: 480, not 404). */
 static int instance_targets(struct target_set *ts, const struct target_deps *d,
@@ -184,7 +259,7 @@ static int instance_targets(struct target_set *ts, const struct target_deps *d,
 			continue;
 		*registered = true;
 		if (binding_live(d, b, now))
-			err = target_from_binding(ts, b);
+			err = target_from_binding(ts, d, b);
 	}
 	return err;
 }
@@ -292,11 +367,45 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 }
 
 
+/* RFC 5626 §5.3.1: a request whose topmost Route is our Path with a flow
+ * token goes down that flow, unless it came up it ("outgoing", §5.3.2:
+ * it is then routed as any other). */
+static bool resolve_flow(struct target_set *ts, const struct target_deps *d,
+			 const struct sip_msg *msg, const struct route_info *ri)
+{
+	struct stamp_flow f;
+	struct pl hop;
+	char buf[96];
+
+	if (!d->cfg->edge_registrar || !pl_isset(&ri->flow) || !d->stamp)
+		return false;
+	if (stamp_flow_check(&f, d->stamp, &ri->flow)) {
+		(void)answer(ts, 403, "Forbidden: Invalid Flow Token");
+		return true;
+	}
+	if (f.tp == msg->tp && sa_cmp(&f.peer, &msg->src, SA_ALL))
+		return false;
+	if (!flows_alive(d->flows, f.tp, &f.peer, f.id)) {
+		(void)answer(ts, 430, "Flow Failed");
+		return true;
+	}
+	re_snprintf(buf, sizeof(buf), "sip:%J;transport=%s", &f.peer,
+		    sip_transp_name(f.tp));
+	pl_set_str(&hop, buf);
+	if (forward_to(ts, TARGET_FLOW, &ri->ruri, &hop))
+		(void)answer(ts, 500, "Server Internal Error");
+	return true;
+}
+
+
 int target_resolve(struct target_set *ts, const struct target_deps *deps,
 		   const struct sip_msg *msg, const struct route_info *ri)
 {
 	memset(ts, 0, sizeof(*ts));
 	list_init(&ts->targets);
+
+	if (resolve_flow(ts, deps, msg, ri))
+		return 0;
 
 	/* A Route beyond ours leads elsewhere: fine within a dialog we
 	 * record-routed (another proxy's Record-Route), else relaying. */
@@ -310,6 +419,16 @@ int target_resolve(struct target_set *ts, const struct target_deps *deps,
 	}
 	if (!sipuri_is_sip(&ri->uri))
 		return answer(ts, 416, "Unsupported URI Scheme");
+	/* An edge proxy sends what its devices start to the registrar it
+	 * stands in front of, which knows where the callee is; only what
+	 * is addressed to locus itself stays. */
+	if (deps->cfg->edge_registrar && !ri->in_dialog &&
+	    (pl_isset(&ri->uri.user) ||
+	     !route_uri_is_us(deps->cfg, &ri->uri))) {
+		struct pl hop;
+		pl_set_str(&hop, deps->cfg->edge_registrar);
+		return forward_to(ts, TARGET_ROUTE, &ri->ruri, &hop);
+	}
 	if (route_uri_is_us(deps->cfg, &ri->uri))
 		return resolve_ours(ts, deps, &ri->uri);
 

@@ -11,13 +11,15 @@ struct gruu_key;
 struct location;
 struct locus_config;
 struct route_info;
+struct stamp;
 
 enum target_kind {
 	TARGET_ROUTE,     /* a Route remains: forward to it               */
 	TARGET_URI,       /* forward by Request-URI (dialog or relay)     */
 	TARGET_AOR,       /* fork to the AOR's bindings, q groups in turn  */
-	TARGET_GRUU,      /* one device; next binding only on 408/430     */
+	TARGET_GRUU,      /* one device; next flow only when one fails    */
 	TARGET_LOCAL,     /* addressed to locus itself                    */
+	TARGET_FLOW,      /* down a flow an edge proxy's token names      */
 };
 
 struct target {
@@ -29,6 +31,14 @@ struct target {
 	char *user_agent; /* the binding's User-Agent, or NULL             */
 	char *headers;    /* header lines for this target alone, or NULL
 			     (the seam in proxy.h writes them)            */
+	char *binding;    /* a registered device's binding: "AOR KEY MS"
+			     (its refresh time), NULL for other targets   */
+	char *instance;   /* its +sip.instance, or NULL                   */
+	struct list alts; /* the instance's other flows, to try in turn
+			     when this one fails (RFC 5626 §7)            */
+	char *path_token; /* a REGISTER an edge proxy forwards: the flow
+			     token of the Path it adds (RFC 5626 §5.1)    */
+	bool path_ob;     /* ... with ";ob": it is the first hop          */
 };
 
 struct target_set {
@@ -43,7 +53,11 @@ struct target_deps {
 	const struct location *loc;
 	const struct gruu_key *gruu_key;
 	const struct flows *flows;     /* NULL: every binding is reachable */
+	const struct stamp *stamp;     /* flow tokens (edge proxy)         */
 };
+
+/* An empty target (q 1000), freed with its strings and alternates. */
+int  target_alloc(struct target **tp);
 
 /* Fills TS for MSG after route pre-processing RI.  TS->scode is non-zero
  * when the request must be answered instead (404, 403, 480, ...). */

@@ -4,7 +4,11 @@
  * Targets are tried in groups: every binding of the best q in parallel,
  * then the next q (RFC 3261 §16.6, sequential search by q-value); a GRUU
  * has one target at a time, the next binding of the same instance only
- * after 408 or 430 (RFC 5627 §5.3).  Every provisional response except
+ * after 408 or 430 (RFC 5627 §5.3).  Of an instance with several flows
+ * (RFC 5626 §7) one is tried at a time, the next one when it fails (a
+ * transport error, 408, 430) before anything goes upstream; a device
+ * that none of its flows reach is unavailable (480), and its failure is
+ * logged once per registration, not once per request.  Every provisional response except
  * 100 goes upstream at once, retransmissions included, so reliable
  * provisional responses (RFC 3262) pass untouched; every 2xx goes upstream
  * (RFC 6026); the other finals wait for the best one (§16.7 step 6).
@@ -17,6 +21,7 @@
 #include "proxy/autoanswer.h"
 #include "proxy/dialog.h"
 #include "proxy/fwd.h"
+#include "proxy/reachlog.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
 #include "proxy/target.h"
@@ -55,6 +60,7 @@ struct branch {
 	uint16_t scode;                /* 0 while pending                 */
 	const char *reason;            /* for a final we made up          */
 	bool got_provisional;
+	int transport_err;             /* no connection, or it failed     */
 };
 
 static void txn_advance(struct txn *tx);
@@ -265,6 +271,63 @@ static void cancel_branches(struct txn *tx)
 }
 
 
+/* ---- flows (RFC 5626 §7) ------------------------------------------- */
+
+static int branch_start(struct txn *tx, struct target *tgt);
+
+
+/* RFC 5626 §7: a request to an instance "fails with a 430 (Flow Failed)
+ * response or [with] a 408 (Request Timeout) ... or a transport error"
+ * when its flow is dead; 430 is the edge proxy's word for it (§5.3.1). */
+static bool flow_failed(const struct branch *br, uint16_t scode)
+{
+	return br->transport_err || scode == 408 || scode == 430;
+}
+
+
+/* §7: the failed flow's branch is replaced by one to the instance's next
+ * flow, the others behind that one.  False when there is none (or the
+ * request ended meanwhile). */
+static bool next_flow_start(struct txn *tx, struct branch *br)
+{
+	struct target *next = list_ledata(list_head(&br->tgt->alts));
+	struct le *le;
+
+	if (!next || tx->canceled || tx->final_sent || tx->got_6xx)
+		return false;
+	log_debug("proxy: flow of %s at %s failed (%u, %m): trying %s",
+		  br->tgt->ruri, br->tgt->hop, br->scode, br->transport_err,
+		  next->hop);
+	list_unlink(&next->le);
+	while ((le = list_head(&br->tgt->alts))) {
+		list_unlink(le);
+		list_append(&next->alts, le, le->data);
+	}
+	(void)branch_start(tx, next);
+	mem_deref(next);
+	return true;
+}
+
+
+/* A registered device that none of its flows reached: to the caller it is
+ * unavailable (480), as one with no live binding is; a 430 is the
+ * downstream edge's word for a flow, not the callee's answer (§5.3.1). */
+static void device_unreachable(struct branch *br)
+{
+	struct txn *tx = br->tx;
+
+	if (br->transport_err &&
+	    reachlog_first(tx->env.unreachable, br->tgt->binding))
+		log_warn("proxy: cannot reach the device registered as %s "
+			 "at %s (%m): answering 480 (logged once for this "
+			 "registration)", br->tgt->ruri, br->tgt->hop,
+			 br->transport_err);
+	br->final = mem_deref((void *)br->final);
+	br->scode = 480;
+	br->reason = "Temporarily Unavailable";
+}
+
+
 static void branch_final(struct branch *br, uint16_t scode,
 			 const struct sip_msg *resp, const char *reason)
 {
@@ -288,6 +351,14 @@ static void branch_final(struct branch *br, uint16_t scode,
 	}
 	else {
 		br->final = resp ? mem_ref((void *)resp) : NULL;
+		if (br->tgt->binding && scode < 600 && flow_failed(br, scode)) {
+			if (next_flow_start(tx, br)) {
+				txn_advance(tx);
+				return;
+			}
+			if (scode != 408)
+				device_unreachable(br);
+		}
 		consider(tx, br);
 		if (scode >= 600) {
 			/* §16.7 step 5: a 6xx ends the search */
@@ -295,8 +366,7 @@ static void branch_final(struct branch *br, uint16_t scode,
 			list_flush(&tx->pending);
 			cancel_branches(tx);
 		}
-		else if (tx->kind == TARGET_GRUU && scode != 408 &&
-			 scode != 430) {
+		else if (tx->kind == TARGET_GRUU && !flow_failed(br, scode)) {
 			/* RFC 5627 §5.3: only a dead flow tries the next */
 			list_flush(&tx->pending);
 		}
@@ -343,6 +413,8 @@ static void branch_response(int err, const struct sip_msg *resp, void *arg)
 		/* §16.7 step 2 and §8.1.3.1: a timeout counts as 408, a
 		 * transport error as 503 */
 		bool timeout = err == ETIMEDOUT;
+		if (!timeout)
+			br->transport_err = err ? err : ECONNRESET;
 		branch_final(br, timeout ? 408 : 503, NULL, timeout ?
 			     "Request Timeout" : "Service Unavailable");
 		return;
@@ -428,6 +500,14 @@ static int branch_send(enum sip_transp tp, const struct sa *src,
 		err = mbuf_printf(mb, "Route: %s\r\n", br->tgt->routes);
 	if (!err && br->tgt->headers)
 		err = mbuf_write_str(mb, br->tgt->headers);
+	/* RFC 3327 §5.2: our Path value goes on top, and the registrar must
+	 * honour it; RFC 5626 §5.1: ";ob" only from the first hop */
+	if (!err && br->tgt->path_token)
+		err = mbuf_printf(mb, "Path: <sip:%s@%J%s;lr%s>\r\n"
+				  "Require: path\r\n", br->tgt->path_token,
+				  src, tp == SIP_TRANSP_UDP ? "" :
+				  sip_transp_param(tp),
+				  br->tgt->path_ob ? ";ob" : "");
 	return err;
 }
 
@@ -458,6 +538,11 @@ static int branch_start(struct txn *tx, struct target *tgt)
 			 tgt->ruri, err);
 		br->scode = 503;
 		br->reason = "Service Unavailable";
+		br->transport_err = err;
+		if (tgt->binding && next_flow_start(tx, br))
+			return 0;
+		if (tgt->binding)
+			device_unreachable(br);
 		consider(tx, br);
 		return err;
 	}

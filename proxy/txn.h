@@ -8,6 +8,7 @@
 
 struct dialogs;
 struct proxy;
+struct reachlog;
 struct route_info;
 struct stamp;
 struct target_set;
@@ -19,6 +20,8 @@ struct txn_env {
 	const struct locus_config *cfg;
 	const struct stamp *stamp;
 	struct dialogs *dialogs;
+	struct reachlog *unreachable;  /* devices whose failure was logged
+					  (NULL: log every one)           */
 };
 
 /*

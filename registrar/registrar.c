@@ -190,10 +190,11 @@ static void latency_note(struct reg_ctx *ctx)
 }
 
 
-/* A device that must be reached through its connection (WebSocket,
- * RFC 5626 outbound) is a target while that connection is open: watch
- * it once a REGISTER over it has bound the device, never before.  A
- * connection watched on an unauthenticated or refused REGISTER would
+/* A device that registered over a connection of its own (TCP, TLS,
+ * WebSocket; no Path) is reached through it while it is open, and one
+ * that must be (WebSocket, RFC 5626 outbound) is a target only then:
+ * watch it once a REGISTER over it has bound the device, never before.
+ * A connection watched on an unauthenticated or refused REGISTER would
  * make bindings with its source address targets: whoever holds a
  * device's old address and port could receive its calls. */
 static void flow_track(struct registrar *reg, const struct regreq *req,
@@ -204,11 +205,10 @@ static void flow_track(struct registrar *reg, const struct regreq *req,
 
 	for (struct le *le = req->contacts.head; le; le = le->next) {
 		const struct reg_contact *rc = le->data;
-		needed |= rc->expires > 0 &&
-			flows_required(req->tp, rc->reg_id,
-				       req->path != NULL);
+		needed |= rc->expires > 0;
 	}
-	if (!needed || !reg->deps.flows)
+	if (!needed || !reg->deps.flows || req->tp == SIP_TRANSP_UDP ||
+	    req->path)
 		return;
 	err = flows_track(reg->deps.flows, msg, req->aor);
 	if (err)
@@ -227,6 +227,10 @@ static void reply_ok(struct reg_ctx *ctx)
 		.key = d->gruu_key,
 		.gruu = req->gruu,
 		.outbound = req->outbound,
+		/* RFC 5626 §6: a registrar with a direct flow (no Path) over
+		 * a connection may say how often it wants keep-alives */
+		.flow_timer = req->tp != SIP_TRANSP_UDP && !req->path ?
+			d->cfg->flow_timer : 0,
 		.now = location_now(),
 	};
 	struct mbuf *mb = mbuf_alloc(1024);
@@ -363,6 +367,12 @@ static void lane_advance(struct reg_lane *lane)
 const struct registrar_stats *registrar_stats(const struct registrar *reg)
 {
 	return &reg->stats;
+}
+
+
+bool registrar_active(const struct registrar *reg)
+{
+	return !reg->deps.cfg->edge_registrar;
 }
 
 

@@ -1,11 +1,13 @@
 /* registrar/: REGISTER (RFC 3261 §10.3, GRUU RFC 5627, Path RFC 3327,
- * outbound RFC 5626): decoding (regreq.h), the binding set it makes
- * (update.h), the answer and its retransmissions (reply.h, replay.h).
+ * outbound RFC 5626): decoding (regreq.h), whether the device is behind a
+ * NAT (nat.h), the binding set it makes (update.h), the answer and its
+ * retransmissions (reply.h, replay.h).
  *
  * The registrar: REGISTER in, 2xx out only after PostgreSQL committed. */
 #ifndef LOCUS_REGISTRAR_H
 #define LOCUS_REGISTRAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <re.h>
 
@@ -39,5 +41,8 @@ int  registrar_alloc(struct registrar **regp,
 /* Handles a REGISTER that already passed sipmsg_request_problem(). */
 void registrar_handle(struct registrar *reg, const struct sip_msg *msg);
 const struct registrar_stats *registrar_stats(const struct registrar *reg);
+/* Whether REGISTERs are the registrar's: not when locus is the edge
+ * proxy of another registrar (proxy.edge_registrar, proxy/proxy.c). */
+bool registrar_active(const struct registrar *reg);
 
 #endif

@@ -7,6 +7,7 @@
 #include "location/location.h"
 #include "sip/uri.h"
 #include "location/gruu.h"
+#include "registrar/nat.h"
 #include "registrar/regreq.h"
 
 int reg_refuse(struct reg_error *rerr, uint16_t scode, const char *reason)
@@ -299,6 +300,8 @@ static int contact_decode(struct reg_contact **rcp, const struct pl *val,
 		err = check_loop(rc, msg, cfg, rerr);
 	if (!err)
 		err = expiry_of(rc, &cs.expires, msg, cfg, rerr);
+	if (!err)
+		rc->nat = reg_nat_detect(cfg->nat, msg, &rc->parsed);
 	if (!err) {
 		cs.keep->pos = 0;
 		err = mbuf_strdup(cs.keep, &rc->params, cs.keep->end);

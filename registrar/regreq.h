@@ -41,6 +41,7 @@ struct reg_contact {
 	uint32_t reg_id;        /* 0 when absent (or without an instance)   */
 	int q;                  /* q * 1000, -1 when absent                 */
 	uint32_t expires;       /* after clamping; 0 removes the binding    */
+	bool nat;               /* reached at the source (registrar/nat.h)  */
 };
 
 struct regreq {

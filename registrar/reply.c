@@ -197,6 +197,10 @@ int reg_reply_ok_write(struct mbuf *mb, const struct sip_msg *msg,
 	/* RFC 5626 §6: the UA learns its flow is what reaches it */
 	if (l->outbound)
 		err |= put(mb, "Require: outbound\r\n");
+	/* RFC 5626 §6: how often the UA's keep-alives must come */
+	if (l->outbound && l->flow_timer)
+		err |= put(mb, "Flow-Timer: ") | put_u64(mb, l->flow_timer) |
+			put(mb, "\r\n");
 	err |= put(mb, "Supported: " SIPMSG_SUPPORTED "\r\nDate: ") |
 		put(mb, date_now((time_t)l->now)) |
 		put(mb, "\r\nContent-Length: 0\r\n\r\n");

@@ -16,6 +16,7 @@ struct reg_listing {
 	const struct gruu_key *key;
 	bool gruu;                    /* the REGISTER said Supported: gruu */
 	bool outbound;                /* RFC 5626 §6 applied: Require it   */
+	uint32_t flow_timer;          /* Flow-Timer to send, 0: none       */
 	int64_t now;                  /* seconds, for expires=<remaining>  */
 };
 

@@ -146,6 +146,7 @@ static int binding_from_contact(struct binding **bp,
 	b->expires = now_ms / 1000 + rc->expires;
 	b->received = req->src;
 	b->tp = req->tp;
+	b->nat = rc->nat;
 	b->updated_ms = now_ms;
 	*bp = b;
 	return 0;

@@ -12,7 +12,7 @@ packages=(
 	# the TLS listener's self-signed certificate (scripts/run.sh, tests)
 	openssl
 	# test: real SIP peers nobody here wrote
-	sip-tester baresip-core linphone-cli
+	sip-tester baresip-core linphone-cli twinkle
 	# test: JsSIP in a headless browser (tests/browser; npm packages below)
 	chromium
 	# test: what attackers run (svwar, svcrack)

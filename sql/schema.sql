@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS locus.location (
 );
 CREATE INDEX IF NOT EXISTS location_expires_idx ON locus.location (expires);
 
+-- Reaching the device (README, "Registrar behaviour"): whether requests go
+-- to the REGISTER's source address (true: the device is behind a NAT, as
+-- registrar.nat decided) or to its Contact (false).  NULL on rows stored
+-- before the column existed: reached at the source, as they were then.
+-- Here rather than at the end: the locus.bindings view below shows it.
+ALTER TABLE locus.location ADD COLUMN IF NOT EXISTS nat boolean;
+
 -- GRUU state per (AOR, instance), kept after the device goes offline:
 -- its pub-gruu stays valid (RFC 5627 §5.3), and temp-gruus carry the
 -- generation they were issued in.
@@ -151,7 +158,7 @@ CREATE OR REPLACE VIEW locus.bindings AS
            received, transport, user_agent,
            CASE WHEN instance IS NOT NULL
                 THEN 'sip:' || aor || ';gr=' || instance END AS pub_gruu,
-           updated_at, params, binding_key
+           updated_at, params, binding_key, nat
       FROM locus.location;
 
 -- Administration (README, "Administering bindings with psql").  Every

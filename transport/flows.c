@@ -10,6 +10,13 @@
  * of connections, not of bindings, so it stays right whatever the
  * location index reloads from PostgreSQL.
  *
+ * A TCP or TLS device without outbound is watched too: while the
+ * connection it registered over is open, requests to it take that
+ * connection; once closed, the device is reached at its Contact, on a
+ * connection of our making (proxy/target.c).  And an edge proxy's flow
+ * tokens (RFC 5626 §5.2) name a flow watched here: a token outlives its
+ * connection, and must not lead to the next one from the same address.
+ *
  * A flow serves the AORs registered over it, no others: bindings are
  * found by their source address, and the device that held an address
  * and port before may not be the one that holds them now (a NAT hands
@@ -41,6 +48,7 @@ struct flow {
 	struct le he;
 	enum sip_transp tp;
 	struct sa peer;
+	uint64_t id;          /* random: not that of a later connection    */
 	struct list aors;     /* struct flow_aor, registered over it       */
 	void *watch;          /* libre's close notification, NULL once fired */
 };
@@ -124,7 +132,7 @@ static void flow_closed(int err, void *arg)
 	struct flow *f = arg;
 
 	log_info("flow: %s connection of %J closed (%m); its bindings are"
-		 " no targets until they register again",
+		 " reached as if it never was until they register again",
 		 sip_transp_name(f->tp), &f->peer, err);
 	mem_deref(f);
 }
@@ -168,6 +176,7 @@ static int flow_open(struct flow **fp, struct flows *fl,
 		return ENOMEM;
 	f->tp = msg->tp;
 	f->peer = msg->src;
+	f->id = rand_u64() | 1;   /* never 0, the id of UDP */
 	if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
 		err = sipws_watch(&f->watch, fl->sip, msg, flow_closed, f);
 	else
@@ -184,6 +193,15 @@ static int flow_open(struct flow **fp, struct flows *fl,
 }
 
 
+/* The flow of MSG's connection, watched from now on if it was not. */
+static int flow_get(struct flow **fp, struct flows *fl,
+		    const struct sip_msg *msg)
+{
+	*fp = flow_find(fl, msg->tp, &msg->src);
+	return *fp ? 0 : flow_open(fp, fl, msg);
+}
+
+
 int flows_track(struct flows *fl, const struct sip_msg *msg, const char *aor)
 {
 	struct flow *f;
@@ -194,13 +212,37 @@ int flows_track(struct flows *fl, const struct sip_msg *msg, const char *aor)
 	if (msg->tp == SIP_TRANSP_UDP)
 		return 0;
 
-	f = flow_find(fl, msg->tp, &msg->src);
-	if (!f) {
-		err = flow_open(&f, fl, msg);
-		if (err)
-			return err;
-	}
-	return flow_serve(f, aor);
+	err = flow_get(&f, fl, msg);
+	return err ? err : flow_serve(f, aor);
+}
+
+
+int flows_watch(struct flows *fl, const struct sip_msg *msg, uint64_t *idp)
+{
+	struct flow *f;
+	int err;
+
+	if (!fl || !msg || !idp)
+		return EINVAL;
+	*idp = 0;
+	if (msg->tp == SIP_TRANSP_UDP)
+		return 0;
+	err = flow_get(&f, fl, msg);
+	if (!err)
+		*idp = f->id;
+	return err;
+}
+
+
+bool flows_alive(const struct flows *fl, enum sip_transp tp,
+		 const struct sa *peer, uint64_t id)
+{
+	const struct flow *f;
+
+	if (tp == SIP_TRANSP_UDP)
+		return id == 0;
+	f = fl ? flow_find(fl, tp, peer) : NULL;
+	return f && f->id == id;
 }
 
 
@@ -225,13 +267,21 @@ bool flows_required(enum sip_transp tp, uint32_t reg_id, bool has_path)
 }
 
 
-bool flows_reachable(const struct flows *fl, const struct binding *b)
+bool flows_connected(const struct flows *fl, const struct binding *b)
 {
 	const struct flow *f;
 
+	if (!fl || b->tp == SIP_TRANSP_UDP || !sa_isset(&b->received, SA_ADDR))
+		return false;
+	f = flow_find(fl, b->tp, &b->received);
+	return f && b->aor && flow_serves(f, b->aor->key);
+}
+
+
+bool flows_reachable(const struct flows *fl, const struct binding *b)
+{
 	if (!fl || !sa_isset(&b->received, SA_ADDR) ||
 	    !flows_required(b->tp, b->reg_id, b->path != NULL))
 		return true;
-	f = flow_find(fl, b->tp, &b->received);
-	return f && b->aor && flow_serves(f, b->aor->key);
+	return flows_connected(fl, b);
 }

@@ -159,26 +159,40 @@ static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
 }
 
 
-/* Relaying to foreign domains needs DNS (RFC 3263); bindings, GRUUs and
- * record-routed dialogs do not, so without relaying no resolver (and no
- * socket of its) is created.  Names are then refused with 503. */
+/* Where requests go by name (RFC 3263 with libre's asynchronous resolver,
+ * never a blocking call): a Contact or Path with a host name, a relayed
+ * Request-URI.  The servers are proxy.dns_servers, else those of
+ * /etc/resolv.conf.  Without relaying locus can do without one: a target
+ * named by a host then gets no answer but 480 (its device is unavailable)
+ * and the reason is logged here, at start-up. */
 static int resolver_alloc(struct server *srv, char *errbuf, size_t errsz)
 {
+	const struct locus_config *cfg = srv->cfg;
 	struct sa nsv[4];
 	uint32_t nsn = ARRAY_SIZE(nsv);
 	char domain[64];
-	int err;
+	int err = 0;
 
-	if (!srv->cfg->relay)
-		return 0;
-	err = dns_srv_get(domain, sizeof(domain), nsv, &nsn);
+	if (cfg->dns_serverc) {
+		nsn = (uint32_t)MIN(cfg->dns_serverc, ARRAY_SIZE(nsv));
+		memcpy(nsv, cfg->dns_servers, nsn * sizeof(*nsv));
+	}
+	else {
+		err = dns_srv_get(domain, sizeof(domain), nsv, &nsn);
+	}
 	if (!err)
 		err = dnsc_alloc(&srv->dnsc, NULL, nsv, nsn);
-	if (err)
+	if (err && cfg->relay) {
 		re_snprintf(errbuf, errsz, "proxy.relay is on but no DNS "
-			    "resolver could be set up (/etc/resolv.conf): %m",
-			    err);
-	return err;
+			    "resolver could be set up (/etc/resolv.conf or "
+			    "proxy.dns_servers): %m", err);
+		return err;
+	}
+	if (err)
+		log_warn("no DNS resolver (/etc/resolv.conf or "
+			 "proxy.dns_servers: %m): Contacts and Paths with "
+			 "host names cannot be reached", err);
+	return 0;
 }
 
 

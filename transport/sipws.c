@@ -16,11 +16,19 @@
  *     its peer (an INVITE to a browser) waits in its queue until the
  *     connection dies.  sipws_received() marks it.
  *
- * 2 and 3 and the close watch need libre's private struct sip_conn.  Its
+ * And a fourth: a WebSocket frame holding a CRLF keep-alive (RFC 5626
+ * §3.5.1, usable over WebSocket by RFC 7118 §6) is dropped unanswered, so
+ * a UA that pings its flow thinks it dead.  A TCP helper of ours, seeing
+ * the connection's bytes before libre's WebSocket code (after TLS), finds
+ * such frames, answers each with a CRLF, keeps the connection's idle
+ * timer going as a SIP message does, and takes the frame out.
+ *
+ * 2, 3, 4 and the close watch need libre's private struct sip_conn.  Its
  * layout as of 1.1.0 is copied below and checked against each message
  * (fields libre's public functions also read must agree) before anything
  * is touched; start-up refuses ws/wss listeners with any other libre.
- * Upstream fixed 1 and 2 in later versions; drop this file with 1.1.0.
+ * Upstream fixed 1 and 2 in later versions; drop this file with 1.1.0
+ * once it is replaced by one that answers keep-alives (4).
  */
 #define _GNU_SOURCE   /* memfd_create() */
 #include <errno.h>
@@ -86,6 +94,243 @@ static struct sip_conn *ws_conn(const struct sip *sip,
 }
 
 
+/* The connection is in use: libre's idle timer starts again (its handler
+ * is libre's conn_tmr_handler, which closes the connection). */
+static void idle_restart(struct sip_conn *c)
+{
+	if (tmr_isrunning(&c->tmr) && c->tmr.arg == c)
+		tmr_start(&c->tmr, IDLE_TIMEOUT_MS, c->tmr.th, c);
+}
+
+
+/* ---- CRLF keep-alives (4) ------------------------------------------- */
+
+enum {
+	WS_HDR_MAX = 14,        /* RFC 6455 §5.2: 2 + 8 (length) + 4 (mask) */
+	WS_FIN = 0x80,
+	WS_RSV = 0x70,
+	WS_OPCODE = 0x0f,
+	WS_MASKED = 0x80,
+	HELPER_LAYER = 100,     /* after TLS (layer 0): sees plain bytes   */
+};
+
+enum ws_state {
+	WS_HEADER,              /* reading a frame's header                 */
+	WS_PAYLOAD,             /* ... its payload                          */
+	WS_LOST,                /* not frames as expected: hands off        */
+};
+
+/* Watches one connection's frames, from the first SIP message on (the
+ * WebSocket handshake is over then, and a UA waits for the answer to
+ * its first request: nothing else is in flight to be caught mid-frame).
+ * A frame header that is not what a client sends (RFC 6455 §5.1, §5.2:
+ * masked, no extension bits, a known opcode) means it lost track: it
+ * then leaves the connection alone.
+ *
+ * It is an entry of the connection's close watch list (its first member
+ * is laid out as one): libre frees it with the connection, and it then
+ * takes its helper off the TCP connection, which it holds until then so
+ * that the helper is gone before the connection. */
+struct ws_keepalive {
+	struct close_watch w;
+	struct sip_conn *conn;
+	struct tcp_conn *tc;
+	struct tcp_helper *th;
+	enum ws_state state;
+	uint8_t hdr[WS_HDR_MAX];
+	size_t hdrn;            /* header bytes read of the current frame   */
+	uint64_t left;          /* its payload bytes still to come          */
+	uint8_t body[4];        /* the first 4 bytes of its payload, clear  */
+	uint64_t bodyn;         /* payload bytes seen                       */
+	size_t start;           /* where it began in this chunk, or SIZE_MAX */
+};
+
+
+static void keepalive_destructor(void *arg)
+{
+	struct ws_keepalive *ka = arg;
+
+	list_unlink(&ka->w.le);
+	mem_deref(ka->th);
+	mem_deref(ka->tc);
+}
+
+
+/* libre calls it once it freed the watch: nothing left to do. */
+static void keepalive_closed(int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+}
+
+
+/* The length of a frame header whose second byte is H1. */
+static size_t ws_hdr_len(uint8_t h1)
+{
+	uint8_t len = h1 & 0x7f;
+
+	return 2 + ((h1 & WS_MASKED) ? 4 : 0) +
+		(len == 126 ? 2 : len == 127 ? 8 : 0);
+}
+
+
+/* RFC 6455 §5.1, §5.2, §5.5: what a client's frame header looks like. */
+static bool ws_hdr_plausible(const uint8_t *hdr)
+{
+	uint8_t op = hdr[0] & WS_OPCODE;
+
+	if ((hdr[0] & WS_RSV) || !(hdr[1] & WS_MASKED))
+		return false;
+	if (op >= 8)
+		return op <= 10 && (hdr[0] & WS_FIN) && (hdr[1] & 0x7f) <= 125;
+	return op <= 2;
+}
+
+
+static void ws_hdr_done(struct ws_keepalive *ka)
+{
+	uint8_t len = ka->hdr[1] & 0x7f;
+
+	ka->left = len;
+	if (len == 126) {
+		ka->left = (uint64_t)ka->hdr[2] << 8 | ka->hdr[3];
+	}
+	else if (len == 127) {
+		ka->left = 0;
+		for (int i = 0; i < 8; i++)
+			ka->left = ka->left << 8 | ka->hdr[2 + i];
+	}
+	ka->bodyn = 0;
+}
+
+
+static void payload_take(struct ws_keepalive *ka, const uint8_t *p, size_t n)
+{
+	const uint8_t *mask = ka->hdr + ws_hdr_len(ka->hdr[1]) - 4;
+	uint64_t seen = ka->bodyn;
+
+	/* beyond the first 4 bytes only their number matters */
+	for (size_t i = 0; i < n && seen + i < sizeof(ka->body); i++)
+		ka->body[seen + i] = p[i] ^ mask[(seen + i) % 4];
+	ka->bodyn = seen + n;
+}
+
+
+/* An unfragmented text or binary frame of exactly CRLFCRLF. */
+static bool is_keepalive(const struct ws_keepalive *ka, uint64_t len)
+{
+	uint8_t op = ka->hdr[0] & WS_OPCODE;
+
+	return (ka->hdr[0] & WS_FIN) && (op == WEBSOCK_TEXT ||
+					 op == WEBSOCK_BIN) &&
+		len == 4 && 0 == memcmp(ka->body, "\r\n\r\n", 4);
+}
+
+
+/* The frame that ended at END of MB's data is a keep-alive: answered
+ * with a CRLF of the same opcode (RFC 5626 §3.5.1), and cut out of MB
+ * when it began there too (else libre complains it is no SIP message).
+ * Returns the bytes cut. */
+static size_t keepalive_answer(struct ws_keepalive *ka, struct mbuf *mb,
+			       size_t end)
+{
+	struct sip_conn *c = ka->conn;
+	size_t cut;
+
+	if (c->websock_conn) {
+		(void)websock_send(c->websock_conn,
+				   (enum websock_opcode)(ka->hdr[0] &
+							 WS_OPCODE), "\r\n");
+		idle_restart(c);
+	}
+	if (ka->start == SIZE_MAX)
+		return 0;
+	cut = end - ka->start;
+	memmove(mb->buf + ka->start, mb->buf + end, mb->end - end);
+	mb->end -= cut;
+	return cut;
+}
+
+
+/* One byte of a frame header; false when it is not one after all. */
+static bool header_byte(struct ws_keepalive *ka, uint8_t b)
+{
+	ka->hdr[ka->hdrn++] = b;
+	if (ka->hdrn == 2 && !ws_hdr_plausible(ka->hdr))
+		return false;
+	if (ka->hdrn >= 2 && ka->hdrn == ws_hdr_len(ka->hdr[1])) {
+		ws_hdr_done(ka);
+		ka->state = WS_PAYLOAD;
+	}
+	return true;
+}
+
+
+static bool keepalive_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
+{
+	struct ws_keepalive *ka = arg;
+	size_t i = mb->pos;
+
+	(void)err;
+	(void)estab;
+	ka->start = ka->state == WS_HEADER && !ka->hdrn ? mb->pos : SIZE_MAX;
+	while (i < mb->end && ka->state != WS_LOST) {
+		if (ka->state == WS_HEADER) {
+			if (!ka->hdrn)
+				ka->start = i;
+			if (!header_byte(ka, mb->buf[i++])) {
+				ka->state = WS_LOST;
+				break;
+			}
+			if (ka->state == WS_HEADER || ka->left)
+				continue;
+		}
+		else {
+			size_t n = (size_t)MIN(ka->left, (uint64_t)(mb->end - i));
+
+			payload_take(ka, mb->buf + i, n);
+			i += n;
+			ka->left -= n;
+			if (ka->left)
+				continue;
+		}
+		/* a frame ended at i */
+		if (is_keepalive(ka, ka->bodyn))
+			i -= keepalive_answer(ka, mb, i);
+		ka->state = WS_HEADER;
+		ka->hdrn = 0;
+	}
+	return mb->pos >= mb->end;
+}
+
+
+/* Watches C's frames for keep-alives, once per connection. */
+static void keepalive_watch(struct sip_conn *c)
+{
+	struct ws_keepalive *ka;
+	struct tcp_conn *tc = websock_tcp(c->websock_conn);
+
+	for (struct le *le = c->kal.head; le; le = le->next) {
+		const struct close_watch *w = le->data;
+		if (w->kah == keepalive_closed)
+			return;
+	}
+	ka = mem_zalloc(sizeof(*ka), keepalive_destructor);
+	if (!ka || !tc)
+		goto fail;
+	ka->conn = c;
+	ka->w.kah = keepalive_closed;
+	if (tcp_register_helper(&ka->th, tc, HELPER_LAYER, NULL, NULL,
+				keepalive_recv, ka))
+		goto fail;
+	ka->tc = mem_ref(tc);
+	list_append(&c->kal, &ka->w.le, ka);
+	return;
+ fail:
+	mem_deref(ka);
+}
+
+
 void sipws_received(const struct sip *sip, const struct sip_msg *msg)
 {
 	struct sip_conn *c = ws_conn(sip, msg);
@@ -93,9 +338,8 @@ void sipws_received(const struct sip *sip, const struct sip_msg *msg)
 	if (!c)
 		return;
 	c->established = true;
-	/* the timer's handler is libre's conn_tmr_handler (close) */
-	if (tmr_isrunning(&c->tmr) && c->tmr.arg == c)
-		tmr_start(&c->tmr, IDLE_TIMEOUT_MS, c->tmr.th, c);
+	idle_restart(c);
+	keepalive_watch(c);
 }
 
 

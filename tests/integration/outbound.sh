@@ -4,7 +4,8 @@
 #     gets Require: outbound in its 200 OK; without Supported: outbound
 #     it does not (§6); behind a proxy that is no ;ob edge: 439.
 #  2. TCP: a device (tests/tools/flowdev.py) registers the same way over
-#     one connection: Require: outbound; its CRLF ping is answered with a
+#     one connection: Require: outbound and Flow-Timer: 120 (§6, only over
+#     a connection); its CRLF ping is answered with a
 #     single CRLF (§3.5.1); an INVITE to its GRUU and one to its AOR reach
 #     it over that connection (it answers 486, which comes back to us).
 #  3. The device's connection closes: its GRUU and its AOR answer 480,
@@ -29,6 +30,9 @@ sip_register "$WORK/r1" dave@example.com c-ob1 1 \
 expect_status "$WORK/r1" "200 OK" "UDP outbound REGISTER"
 sip_hdr "$WORK/r1" Require | grep -qx outbound ||
 	fail "UDP: no 'Require: outbound' in $(cat "$WORK/r1")"
+# RFC 5626 §6: Flow-Timer only for a connection (reach_flows.sh checks it)
+[ -z "$(sip_hdr "$WORK/r1" Flow-Timer)" ] ||
+	fail "UDP: Flow-Timer in $(cat "$WORK/r1")"
 sip_register "$WORK/r2" erin@example.com c-ob2 1 \
 	"Contact: <sip:erin@127.0.0.1:5998>;+sip.instance=\"<urn:uuid:$INST>\";reg-id=1"
 expect_status "$WORK/r2" "200 OK" "reg-id without Supported: outbound"
@@ -101,6 +105,8 @@ device_start "$WORK/d1"
 expect_status "$WORK/d1/register.txt" "200 OK" "TCP outbound REGISTER"
 sip_hdr "$WORK/d1/register.txt" Require | grep -qx outbound ||
 	fail "TCP: no 'Require: outbound' in $(cat "$WORK/d1/register.txt")"
+sip_hdr "$WORK/d1/register.txt" Flow-Timer | grep -qx 120 ||
+	fail "TCP: no 'Flow-Timer: 120' in $(cat "$WORK/d1/register.txt")"
 [ "$(cat "$WORK/d1/pong")" = 0d0a ] ||
 	fail "CRLF ping answered with '$(cat "$WORK/d1/pong")' (hex), not CRLF"
 invite "$GRUU"

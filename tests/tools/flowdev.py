@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """An RFC 5626 outbound device over one TCP connection, for tests.
 
-    flowdev.py HOST PORT AOR INSTANCE OUTDIR [--no-reg-id]
+    flowdev.py HOST PORT AOR INSTANCE OUTDIR [--no-reg-id] [--reg-id=N]
                [--local-port=PORT] [--auth=USER:PASSWORD] [--reset]
     flowdev.py --impostor PORT OUTDIR
 
 Connects to HOST:PORT, REGISTERs AOR with +sip.instance=INSTANCE and
-reg-id=1 (Supported: outbound, gruu) and writes the response to
+reg-id=1 (or N; Supported: outbound, gruu, path) and writes the response to
 OUTDIR/register.txt.  Then sends a CRLF keep-alive ping (RFC 5626 §3.5.1)
 and writes what came back, as hex, to OUTDIR/pong.  Then answers every
 INVITE that arrives on the connection with 486 Busy Here (so a caller
@@ -58,7 +58,7 @@ def register(sock, aor, instance, reg_id, call_id, cseq, extra=""):
     host, port = sock.getsockname()
     params = f';+sip.instance="<urn:uuid:{instance}>"'
     if reg_id:
-        params += ";reg-id=1"
+        params += ";reg-id=%d" % reg_id
     msg = (f"REGISTER sip:{aor.split('@')[1]} SIP/2.0\r\n"
            f"Via: SIP/2.0/TCP {host}:{port};branch=z9hG4bK{uuid.uuid4().hex}\r\n"
            f"Max-Forwards: 70\r\n"
@@ -67,7 +67,7 @@ def register(sock, aor, instance, reg_id, call_id, cseq, extra=""):
            f"Call-ID: {call_id}\r\n"
            f"CSeq: {cseq} REGISTER\r\n"
            f"Contact: <sip:dev@{host}:{port};transport=tcp;ob>{params}\r\n"
-           f"Supported: outbound, gruu\r\n"
+           f"Supported: outbound, gruu, path\r\n"
            f"Expires: 600\r\n"
            f"{extra}"
            f"Content-Length: 0\r\n\r\n")
@@ -130,7 +130,7 @@ def main():
         return impostor(sys.argv[2], sys.argv[3])
     host, port, aor, instance, outdir = sys.argv[1:6]
     opts = dict(a[2:].partition("=")[::2] for a in sys.argv[6:])
-    reg_id = "no-reg-id" not in opts
+    reg_id = 0 if "no-reg-id" in opts else int(opts.get("reg-id", 1))
     sock = socket.socket()
     # so that --impostor can take the port over while this one's
     # TIME_WAIT lasts (Linux wants SO_REUSEADDR on both)

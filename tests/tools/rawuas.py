@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """A UDP user agent server that records what reaches it, for tests.
 
-    rawuas.py PORT OUTDIR [REGISTRAR-PORT AOR...]
+    rawuas.py [--bind=ADDR] [--via=SENTBY] [--contact=VALUE]
+              [--supported=TAGS] PORT OUTDIR [REGISTRAR-PORT AOR...]
 
-Listens on 127.0.0.1:PORT, and first REGISTERs each AOR (user@domain)
-there with the registrar on 127.0.0.1:REGISTRAR-PORT, from PORT (a
-registrar reaches a binding at the address its REGISTER came from).  Every request that arrives is written, as it
+Listens on 127.0.0.1:PORT (or ADDR:PORT), and first REGISTERs each AOR
+(user@domain) there with the registrar on 127.0.0.1:REGISTRAR-PORT, from
+PORT, with Contact <sip:USER@ADDR:PORT> and a Via sent-by of ADDR:PORT;
+--via gives another sent-by (with parameters, e.g. "192.168.1.10:5060;
+rport": a device behind a NAT), --contact another Contact header value
+(e.g. another device's, as a third party registers it), --supported a
+Supported header.  The response to the Nth REGISTER is written to
+OUTDIR/register-N.txt.  Every request that arrives is written, as it
 came, to OUTDIR/N.sip (N = 1, 2, ... in order of arrival) and its request
 line appended to OUTDIR/requests.  It is answered unless it is an ACK:
 
@@ -83,20 +89,25 @@ def default_answer(method, f):
             b"\r\nContent-Length: 0\r\n\r\n")
 
 
-def register(sock, registrar, aor, n):
-    port = sock.getsockname()[1]
+def register(sock, registrar, aor, n, opts, outdir):
+    addr, port = sock.getsockname()
     user, domain = aor.split("@")
+    sentby = opts.get("via", "%s:%d" % (addr, port))
+    contact = opts.get("contact", "<sip:%s@%s:%d>" % (user, addr, port))
+    supported = ("Supported: %s\r\n" % opts["supported"]
+                 if "supported" in opts else "")
     req = ("REGISTER sip:%s SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKrawuas%d\r\n"
+           "Via: SIP/2.0/UDP %s;branch=z9hG4bKrawuas%d\r\n"
            "Max-Forwards: 70\r\n"
            "From: <sip:%s>;tag=rawuas%d\r\n"
            "To: <sip:%s>\r\n"
            "Call-ID: rawuas-%d-%d@127.0.0.1\r\n"
            "CSeq: 1 REGISTER\r\n"
-           "Contact: <sip:%s@127.0.0.1:%d>\r\n"
+           "Contact: %s\r\n"
+           "%s"
            "Expires: 3600\r\n"
            "Content-Length: 0\r\n\r\n" %
-           (domain, port, n, aor, n, aor, port, n, user, port))
+           (domain, sentby, n, aor, n, aor, port, n, contact, supported))
     sock.settimeout(5)
     sock.sendto(req.encode(), registrar)
     while True:
@@ -105,18 +116,23 @@ def register(sock, registrar, aor, n):
         if not status.startswith(b"SIP/2.0 1"):
             break
     sock.settimeout(None)
+    with open(os.path.join(outdir, "register-%d.txt" % (n + 1)), "wb") as f:
+        f.write(data)
     if not status.startswith(b"SIP/2.0 200 "):
         sys.exit("REGISTER of %s: %s" % (aor, status.decode(errors="replace")))
 
 
 def main():
-    port, outdir = int(sys.argv[1]), sys.argv[2]
+    opts = dict(a[2:].partition("=")[::2] for a in sys.argv[1:]
+                if a.startswith("--"))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    port, outdir = int(args[0]), args[1]
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", port))
-    if len(sys.argv) > 3:
-        registrar = ("127.0.0.1", int(sys.argv[3]))
-        for n, aor in enumerate(sys.argv[4:]):
-            register(sock, registrar, aor, n)
+    sock.bind((opts.get("bind", "127.0.0.1"), port))
+    if len(args) > 2:
+        registrar = ("127.0.0.1", int(args[2]))
+        for n, aor in enumerate(args[3:]):
+            register(sock, registrar, aor, n, opts, outdir)
     open(os.path.join(outdir, "ready"), "w").close()
     n = 0
     while True:

@@ -942,6 +942,86 @@ static void test_proxy(void **state)
 }
 
 
+/* registrar.nat and registrar.flow_timer: defaults, values, mistakes. */
+static void test_registrar_nat_and_flow_timer(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok(VALID4);
+	assert_int_equal(cfg->nat, NAT_AUTO);
+	assert_int_equal(cfg->flow_timer, 120);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "registrar = { nat = \"always\"; flow_timer = 0;"
+		      " };\n");
+	assert_int_equal(cfg->nat, NAT_ALWAYS);
+	assert_int_equal(cfg->flow_timer, 0);
+	mem_deref(cfg);
+	cfg = load_ok(VALID4 "registrar = { nat = \"Never\"; flow_timer = 600;"
+		      " };\n");
+	assert_int_equal(cfg->nat, NAT_NEVER);
+	assert_int_equal(cfg->flow_timer, 600);
+	mem_deref(cfg);
+
+	expect_error(VALID4 "registrar = {\n nat = \"sometimes\";\n};\n", 6,
+		     "registrar.nat 'sometimes' is not a NAT policy",
+		     "\"auto\" (decide per REGISTER)");
+	expect_error(VALID4 "registrar = {\n nat = true;\n};\n", 6,
+		     "registrar.nat must be a string (got a boolean)", NULL);
+	expect_error(VALID4 "registrar = {\n flow_timer = 601;\n};\n", 6,
+		     "registrar.flow_timer must be between 0 and 600 (got 601)",
+		     NULL);
+}
+
+
+/* proxy.edge_registrar names another registrar by a sip: URI; the
+ * resolver's servers are addresses. */
+static void test_proxy_edge_and_dns(void **state)
+{
+	struct locus_config *cfg;
+	struct sa a;
+
+	(void)state;
+	cfg = load_ok(VALID4);
+	assert_null(cfg->edge_registrar);
+	assert_int_equal(cfg->dns_serverc, 0);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "proxy = { edge_registrar = \"sip:10.0.0.5:5070;"
+		      "transport=tcp\"; dns_servers = [ \"127.0.0.1:5353\","
+		      " \"::1\" ]; };\n");
+	assert_string_equal(cfg->edge_registrar,
+			    "sip:10.0.0.5:5070;transport=tcp");
+	assert_int_equal(cfg->dns_serverc, 2);
+	assert_int_equal(0, sa_set_str(&a, "127.0.0.1", 5353));
+	assert_true(sa_cmp(&a, &cfg->dns_servers[0], SA_ALL));
+	assert_int_equal(0, sa_set_str(&a, "::1", 53));
+	assert_true(sa_cmp(&a, &cfg->dns_servers[1], SA_ALL));
+	mem_deref(cfg);
+
+	expect_error(VALID4 "proxy = {\n edge_registrar = \"sips:r.example"
+		     ".net\";\n};\n", 6, "proxy.edge_registrar 'sips:r.example"
+		     ".net' is not a sip: URI of a host", NULL);
+	expect_error(VALID4 "proxy = {\n edge_registrar = \"sip:bob@r.example"
+		     ".net\";\n};\n", 6, "not a sip: URI of a host (no user "
+		     "part)", NULL);
+	expect_error(VALID4 "proxy = {\n edge_registrar = \"sip:EXAMPLE.com"
+		     "\";\n};\n", 6, "names this locus", NULL);
+	expect_error(VALID4 "proxy = {\n edge_registrar = \"sip:127.0.0.1:"
+		     "5060;transport=tcp\";\n};\n", 6, "names this locus",
+		     NULL);
+	/* our domain, but at a port we do not listen on: another server */
+	cfg = load_ok(VALID4 "proxy = { edge_registrar = \"sip:example.com:"
+		      "5070\"; };\n");
+	assert_string_equal(cfg->edge_registrar, "sip:example.com:5070");
+	mem_deref(cfg);
+	expect_error(VALID4 "proxy = {\n dns_servers = [ \"ns.example\" ];"
+		     "\n};\n", 6, "proxy.dns_servers[0] must be an IP address",
+		     NULL);
+}
+
+
 static void test_auth(void **state)
 {
 	struct locus_config *cfg;
@@ -1139,6 +1219,8 @@ int main(void)
 		cmocka_unit_test(test_relative_key_file),
 		cmocka_unit_test(test_log_level),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_proxy_edge_and_dns),
+		cmocka_unit_test(test_registrar_nat_and_flow_timer),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_intercom),
 		cmocka_unit_test(test_is_our_domain),

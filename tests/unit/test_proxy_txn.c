@@ -43,10 +43,17 @@ struct step {
 	const char *reason;       /* NULL: a default one                 */
 };
 
+/* A device's target: any target, or a registered device's flow: the
+ * first of its instance, or the next flow of the flow listed before it
+ * (RFC 5626 §7). */
+enum flow_role { NOT_A_FLOW, FIRST_FLOW, NEXT_FLOW };
+
 struct device {
 	const char *user;
 	int q;                    /* q * 1000 of its target             */
 	struct step steps[STEPS_MAX];
+	enum flow_role flow;
+	const char *hop;          /* NULL: the devices' UDP socket      */
 };
 
 /* Rings, keeping Timer C from firing, and answers after 1.6 s. */
@@ -237,17 +244,6 @@ static bool uas_request(const struct sip_msg *msg, void *arg)
 
 /* ---- the proxy ------------------------------------------------------ */
 
-static void target_destructor(void *arg)
-{
-	struct target *t = arg;
-
-	list_unlink(&t->le);
-	mem_deref(t->ruri);
-	mem_deref(t->hop);
-	mem_deref(t->routes);
-}
-
-
 static bool proxy_request(const struct sip_msg *msg, void *arg)
 {
 	struct target_set ts = {.kind = fx.kind};
@@ -258,16 +254,29 @@ static bool proxy_request(const struct sip_msg *msg, void *arg)
 		return true;
 	list_init(&ts.targets);
 	for (size_t i = 0; i < fx.devicec; i++) {
-		struct target *t = mem_zalloc(sizeof(*t), target_destructor);
+		const struct device *dev = &fx.devices[i];
+		struct target *t = NULL;
 
-		assert_non_null(t);
-		t->q = fx.devices[i].q;
+		assert_int_equal(0, target_alloc(&t));
+		t->q = dev->q;
 		assert_int_equal(0, re_sdprintf(&t->ruri, "sip:%s@%J",
-						fx.devices[i].user,
-						&fx.uas_addr));
-		assert_int_equal(0, re_sdprintf(&t->hop, "sip:%J;transport=udp",
-						&fx.uas_addr));
-		list_append(&ts.targets, &t->le, t);
+						dev->user, &fx.uas_addr));
+		if (dev->hop)
+			assert_int_equal(0, str_dup(&t->hop, dev->hop));
+		else
+			assert_int_equal(0, re_sdprintf(&t->hop,
+					 "sip:%J;transport=udp", &fx.uas_addr));
+		if (dev->flow != NOT_A_FLOW)
+			assert_int_equal(0, str_dup(&t->binding, dev->user));
+		if (dev->flow == NEXT_FLOW) {
+			struct target *first = list_ledata(
+				list_tail(&ts.targets));
+			assert_non_null(first);
+			list_append(&first->alts, &t->le, t);
+		}
+		else {
+			list_append(&ts.targets, &t->le, t);
+		}
 	}
 	assert_int_equal(0, route_preprocess(&ri, msg, &fx.cfg));
 	assert_int_equal(0, txn_start(&fx.env, msg, &ri, &ts, "looph"));
@@ -678,6 +687,61 @@ static void test_gruu_next_binding_only_after_dead_flow(void **state)
 }
 
 
+/* RFC 5626 §7: an instance's flows are tried one at a time, the next
+ * when one fails with 430 or 408, and no failure goes upstream while a
+ * flow is left.  The other targets fork as ever. */
+static void test_next_flow_after_failed_flow(void **state)
+{
+	static const struct device dead_flow[] = {
+		{"flow1", 1000, {{20, 430}}, FIRST_FLOW, NULL},
+		{"flow2", 1000, {{20, 180}, {40, 200}}, NEXT_FLOW, NULL},
+	};
+	static const struct device timeout_then_busy[] = {
+		{"other", 1000, {{0, 180}, {300, 486}}, NOT_A_FLOW, NULL},
+		{"flow1", 1000, {{20, 408}}, FIRST_FLOW, NULL},
+		{"flow2", 1000, {{20, 408}}, NEXT_FLOW, NULL},
+		{"flow3", 1000, {{20, 486}}, NEXT_FLOW, NULL},
+	};
+
+	call_run(TARGET_AOR, dead_flow, 2, 0);
+	assert_final(200, "OK");
+	assert_string_equal("|flow1:INVITE|flow1>430|flow2:INVITE|flow2>180|"
+			    "caller<180|flow2>200|caller<200|", fx.log);
+
+	call_run(TARGET_AOR, timeout_then_busy, 4, 0);
+	assert_final(486, "Busy Here");
+	assert_true(logged_before("flow1>408", "flow2:INVITE"));
+	assert_true(logged_before("flow2>408", "flow3:INVITE"));
+	assert_true(logged("other>486"));
+}
+
+
+/* A flow that cannot even be sent on (here: a transport the proxy does
+ * not have) is a dead flow too; a device none of whose flows work is
+ * unavailable, 480, and its edge's 430 does not go upstream. */
+static void test_device_without_working_flow_is_480(void **state)
+{
+	static const struct device unsendable[] = {
+		{"flow1", 1000, {{0}}, FIRST_FLOW,
+		 "sip:127.0.0.1:9;transport=tcp"},
+		{"flow2", 1000, {{20, 200}}, NEXT_FLOW, NULL},
+	};
+	static const struct device all_dead[] = {
+		{"flow1", 1000, {{20, 430}}, FIRST_FLOW, NULL},
+		{"flow2", 1000, {{0}}, NEXT_FLOW,
+		 "sip:127.0.0.1:9;transport=tcp"},
+	};
+
+	call_run(TARGET_AOR, unsendable, 2, 0);
+	assert_final(200, "OK");
+	assert_string_equal("|flow2:INVITE|flow2>200|caller<200|", fx.log);
+
+	call_run(TARGET_GRUU, all_dead, 2, 0);
+	assert_final(480, "Temporarily Unavailable");
+	assert_string_equal("|flow1:INVITE|flow1>430|caller<480|", fx.log);
+}
+
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -694,6 +758,8 @@ int main(void)
 		T(test_cancel_ends_every_branch),
 		T(test_cancelled_silent_branch_still_487),
 		T(test_gruu_next_binding_only_after_dead_flow),
+		T(test_next_flow_after_failed_flow),
+		T(test_device_without_working_flow_is_480),
 	};
 #undef T
 

@@ -258,6 +258,55 @@ static void test_check_accepts_own_rejects_others(void **state)
 	assert_false(stamp_via_check(f->stamp, &branch, &t));
 }
 
+/* RFC 5626 §5.2: a flow token names the flow it was made for, back to
+ * the last bit (IPv4 and IPv6, the connection's identity), is 128 bits of
+ * HMAC under the "locus flow token" key, and nothing else passes: not a
+ * token with one character changed, nor one of another node key. */
+static void test_flow_token_round_trip_and_tamper(void **state)
+{
+	struct fixture *f = *state;
+	struct stamp_flow in[2] = {
+		{.tp = SIP_TRANSP_TCP, .id = 0x0123456789abcdefULL},
+		{.tp = SIP_TRANSP_UDP, .id = 0},
+	}, out;
+	uint8_t other_raw[32] = {1};
+	struct node_key *other_key;
+	struct stamp *other;
+	char token[STAMP_FLOW_SIZE];
+	struct pl pl;
+
+	assert_int_equal(0, sa_set_str(&in[0].peer, "203.0.113.7", 40123));
+	assert_int_equal(0, sa_set_str(&in[1].peer, "2001:db8::7", 5060));
+	assert_int_equal(0, node_key_from_bytes(&other_key, other_raw));
+	assert_int_equal(0, stamp_alloc(&other, other_key));
+
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(0, stamp_flow(token, f->stamp, &in[i]));
+		assert_int_equal(strlen(token), i ? 59 : 43);
+		assert_int_equal(strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"abcdefghijklmnopqrstuvwxyz0123456789-_"),
+				 strlen(token));
+		pl_set_str(&pl, token);
+		assert_int_equal(0, stamp_flow_check(&out, f->stamp, &pl));
+		assert_int_equal(in[i].tp, out.tp);
+		assert_true(sa_cmp(&in[i].peer, &out.peer, SA_ALL));
+		assert_true(in[i].id == out.id);
+
+		assert_int_equal(EBADMSG, stamp_flow_check(&out, other, &pl));
+		token[5] = token[5] == 'A' ? 'B' : 'A';
+		assert_int_equal(EBADMSG, stamp_flow_check(&out, f->stamp,
+							   &pl));
+		pl.l -= 1;
+		assert_int_equal(EBADMSG, stamp_flow_check(&out, f->stamp,
+							   &pl));
+	}
+	pl_set_str(&pl, "alice");
+	assert_int_equal(EBADMSG, stamp_flow_check(&out, f->stamp, &pl));
+	mem_deref(other);
+	mem_deref(other_key);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_mac_failure_fails_closed),
 		cmocka_unit_test(test_via_tag_is_no_dialog_stamp),
 		cmocka_unit_test(test_check_accepts_own_rejects_others),
+		cmocka_unit_test(test_flow_token_round_trip_and_tamper),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -47,6 +47,9 @@ struct bspec {
 	enum sip_transp tp;
 	const char *const *path;    /* its values, NULL-terminated     */
 	int64_t age_ms;             /* how long ago it was refreshed   */
+	bool direct;                /* not NATed: the registrar found its
+				       Contact right (registrar/nat.c);
+				       else any binding with a source is  */
 };
 
 
@@ -79,6 +82,7 @@ static void binding_add(const struct bspec *s)
 		assert_int_equal(0, sa_decode(&b->received, s->received,
 					      strlen(s->received)));
 	b->tp = s->tp;
+	b->nat = s->received && !s->direct;
 	b->updated_ms = fx.now_ms - s->age_ms;
 	assert_int_equal(0, location_binding_put(fx.loc, aor, b));
 	if (s->instance)
@@ -105,6 +109,18 @@ static void resolve(const char *ruri, const char *hdrs, bool in_dialog)
 static const struct target *nth(unsigned n)
 {
 	struct le *le = list_head(&fx.ts.targets);
+
+	while (le && n--)
+		le = le->next;
+	assert_non_null(le);
+	return le->data;
+}
+
+
+/* The Nth alternate flow of the target at I. */
+static const struct target *alt(unsigned i, unsigned n)
+{
+	struct le *le = list_head(&nth(i)->alts);
 
 	while (le && n--)
 		le = le->next;
@@ -164,7 +180,8 @@ static int teardown(void **state)
 
 /* §16.6: the best q first; no q counts as 1.0; equal q, the most
  * recently refreshed first.  Each binding is reached where it is: by its
- * Path, by where it registered from, or at its Contact (psql). */
+ * Path, by where it registered from (these devices are NATed), or at its
+ * Contact (psql). */
 static void test_aor_forks_in_q_order(void **state)
 {
 	(void)state;
@@ -274,11 +291,15 @@ static void test_pub_gruu_reaches_its_instance_only(void **state)
 	resolve("sip:alice@example.com;gr=" PHONE, NULL, false);
 	assert_int_equal(0, fx.ts.scode);
 	assert_int_equal(TARGET_GRUU, fx.ts.kind);
-	assert_int_equal(2, list_count(&fx.ts.targets));
+	/* RFC 5626 §7: one flow at a time, the other one behind it */
+	assert_int_equal(1, list_count(&fx.ts.targets));
 	assert_target(0, "sip:phone@10.0.0.1",
 		      "sip:203.0.113.1:4002;transport=UDP", 1000);
-	assert_target(1, "sip:phone@10.0.0.1",
-		      "sip:203.0.113.1:4000;transport=UDP", 1000);
+	assert_int_equal(1, list_count(&nth(0)->alts));
+	assert_string_equal("sip:phone@10.0.0.1",
+			    alt(0, 0)->ruri);
+	assert_string_equal("sip:203.0.113.1:4000;transport=UDP",
+			    alt(0, 0)->hop);
 
 	resolve("sip:alice@example.com;gr=urn:uuid:"
 		"00000000-0000-1000-8000-0000000000ff", NULL, false);
@@ -379,6 +400,79 @@ static void test_static_sips_binding_hop(void **state)
 }
 
 
+/* A device the registrar did not find NATed is reached at its Contact,
+ * whoever sent the REGISTER (RFC 3261 §10.2, third-party registration),
+ * and a TCP device whose connection is not open here is dialled there,
+ * where it listens.  A NATed one, and an outbound flow (RFC 5626 §7), at
+ * the REGISTER's source. */
+static void test_contact_unless_nated_or_flow(void **state)
+{
+	(void)state;
+	binding_add(&(struct bspec){"sip:desk@198.51.100.7:5070", NULL, 0,
+		    900, 600, "192.0.2.20:5060", SIP_TRANSP_UDP, NULL, 0,
+		    true});
+	binding_add(&(struct bspec){"sip:t@198.51.100.8:5080;transport=tcp",
+		    NULL, 0, 800, 600, "198.51.100.8:40001", SIP_TRANSP_TCP,
+		    NULL, 0, true});
+	binding_add(&(struct bspec){"sip:n@192.168.1.9:5060;transport=tcp",
+		    NULL, 0, 700, 600, "203.0.113.9:40002", SIP_TRANSP_TCP,
+		    NULL, 0});
+	binding_add(&(struct bspec){"sip:o@198.51.100.10:5060", PHONE, 1, 600,
+		    600, "198.51.100.10:5062", SIP_TRANSP_UDP, NULL, 0, true});
+
+	resolve("sip:alice@example.com", NULL, false);
+	assert_int_equal(0, fx.ts.scode);
+	assert_int_equal(4, list_count(&fx.ts.targets));
+	assert_target(0, "sip:desk@198.51.100.7:5070",
+		      "sip:desk@198.51.100.7:5070", 900);
+	assert_target(1, "sip:t@198.51.100.8:5080;transport=tcp",
+		      "sip:t@198.51.100.8:5080;transport=tcp", 800);
+	assert_target(2, "sip:n@192.168.1.9:5060;transport=tcp",
+		      "sip:203.0.113.9:40002;transport=TCP", 700);
+	assert_target(3, "sip:o@198.51.100.10:5060",
+		      "sip:198.51.100.10:5062;transport=UDP", 600);
+	/* each names its binding, for the proxy's failure log */
+	{
+		static const char prefix[] = ALICE " sip:desk@198.51.100.7:5070 ";
+		assert_non_null(nth(0)->binding);
+		assert_int_equal(0, strncmp(nth(0)->binding, prefix,
+					    sizeof(prefix) - 1));
+	}
+}
+
+
+/* RFC 5626 §7: "MUST NOT populate the target set with more than one
+ * contact with the same AOR and instance-id at a time": an instance's
+ * most recently refreshed flow is its target, the others wait behind it
+ * in the same order. */
+static void test_one_flow_per_instance(void **state)
+{
+	(void)state;
+	binding_add(&(struct bspec){"sip:phone@10.0.0.1", PHONE, 1, -1, 600,
+		    "203.0.113.1:4000", SIP_TRANSP_UDP, NULL, 30});
+	binding_add(&(struct bspec){"sip:phone@10.0.0.1", PHONE, 3, -1, 600,
+		    "203.0.113.1:4003", SIP_TRANSP_UDP, NULL, 20});
+	binding_add(&(struct bspec){"sip:phone@10.0.0.1", PHONE, 2, -1, 600,
+		    "203.0.113.1:4002", SIP_TRANSP_UDP, NULL, 10});
+	binding_add(&(struct bspec){"sip:desk@10.0.0.2", DESK, 1, -1, 600,
+		    "203.0.113.2:4000", SIP_TRANSP_UDP, NULL, 0});
+
+	resolve("sip:alice@example.com", NULL, false);
+	assert_int_equal(0, fx.ts.scode);
+	assert_int_equal(2, list_count(&fx.ts.targets));
+	assert_target(0, "sip:desk@10.0.0.2",
+		      "sip:203.0.113.2:4000;transport=UDP", 1000);
+	assert_int_equal(0, list_count(&nth(0)->alts));
+	assert_target(1, "sip:phone@10.0.0.1",
+		      "sip:203.0.113.1:4002;transport=UDP", 1000);
+	assert_int_equal(2, list_count(&nth(1)->alts));
+	assert_string_equal("sip:203.0.113.1:4003;transport=UDP",
+			    alt(1, 0)->hop);
+	assert_string_equal("sip:203.0.113.1:4000;transport=UDP",
+			    alt(1, 1)->hop);
+}
+
+
 /* Addressed to locus itself, to another domain, or by another scheme. */
 static void test_local_foreign_and_other_schemes(void **state)
 {
@@ -446,6 +540,10 @@ int main(void)
 			test_temp_gruu_offline_480_unregistered_404, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_static_sips_binding_hop,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_contact_unless_nated_or_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_flow_per_instance,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_local_foreign_and_other_schemes, setup, teardown),
