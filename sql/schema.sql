@@ -137,19 +137,24 @@ END $$;
 -- time so that the commit it shares the single writer connection with
 -- stays short (locus calls again while it returns 5000).  With several
 -- nodes, whichever gets the lock does it; the others skip (returns -1).
--- locus.quiet is set for this function only: the nodes expire these
--- bindings on their own timers already.
+-- locus.quiet is on while it deletes: the nodes expire these bindings on
+-- their own timers already.  It is set with set_config() at run time, not
+-- with the function's SET clause: PostgreSQL 15 lets only a superuser (or
+-- a role granted SET on it) create a function that sets a parameter it
+-- does not know, and the schema is loaded by the database's owner.
 CREATE OR REPLACE FUNCTION locus.expire(until timestamptz) RETURNS integer
-LANGUAGE plpgsql SET locus.quiet = 'on' AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('locus.expire')) THEN
         RETURN -1;
     END IF;
+    PERFORM set_config('locus.quiet', 'on', true);
     DELETE FROM locus.location WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM locus.location WHERE expires <= until LIMIT 5000));
     GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM set_config('locus.quiet', 'off', true);
     RETURN n;
 END $$;
 
