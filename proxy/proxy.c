@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "sip/sipmsg.h"
 #include "config/config.h"
+#include "location/location.h"
 #include "proxy/dialog.h"
 #include "proxy/fwd.h"
 #include "proxy/gate.h"
@@ -209,6 +210,19 @@ static bool route_prepare(struct proxy *px, struct route_info *ri,
 }
 
 
+/* A request locus's own user agent sent through its own proxy (ua/): the
+ * origin stamp on the Route value naming us proves it, and locus's own
+ * requests need no credentials.  A request that only says it is locus's
+ * has no such stamp. */
+static bool from_locus(const struct proxy *px, const struct sip_msg *msg,
+		       const struct route_info *ri)
+{
+	return pl_isset(&ri->origin) &&
+		stamp_origin_check(px->stamp, &ri->origin, msg,
+				   (uint32_t)location_now());
+}
+
+
 /* RFC 3261 §16.5 onwards: where the request goes, and going there. */
 static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
 			  const struct route_info *ri)
@@ -249,6 +263,7 @@ static void proxy_authenticated(const struct sip_msg *msg, void *arg)
 void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 {
 	struct route_info ri;
+	bool vouched;
 
 	if (request_refused(px, msg))
 		return;
@@ -265,7 +280,8 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 		return;
 	/* a request that only claims a dialog (a To tag, no stamp of ours
 	 * that vouches for it) is an initial request to the gate */
-	if (!gate_hold(px->gate, msg, ri.in_dialog))
+	vouched = ri.in_dialog || from_locus(px, msg, &ri);
+	if (!gate_hold(px->gate, msg, vouched))
 		proxy_forward(px, msg, &ri);
 }
 
