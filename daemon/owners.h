@@ -5,9 +5,12 @@
 struct dispatch;
 struct proxy;
 struct registrar;
+struct ua;
 
-/* REGISTERs are the registrar's; every other request is the proxy's
- * (added last: it claims all). */
-int owners_add(struct dispatch *d, struct registrar *reg, struct proxy *px);
+/* REGISTERs are the registrar's; the requests of dialogs locus holds
+ * itself, and INVITEs to park slots, are the user agent's; every other
+ * request is the proxy's (added last: it claims all). */
+int owners_add(struct dispatch *d, struct registrar *reg, struct ua *ua,
+	       struct proxy *px);
 
 #endif

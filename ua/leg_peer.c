@@ -1,0 +1,225 @@
+/*
+ * The requests of a leg's peer, and answering them: the INVITE of a leg
+ * we accepted, and every request within the dialog (leg.h says what the
+ * owner hears of them).
+ */
+#include <string.h>
+#include <re.h>
+#include "common/log.h"
+#include "ua/core.h"
+#include "ua/leg.h"
+#include "ua/leg_impl.h"
+
+static void inreq_destructor(void *arg)
+{
+	struct inreq *ir = arg;
+
+	list_unlink(&ir->le);
+	if (ir->leg && ir->leg->initial == ir)
+		ir->leg->initial = NULL;
+	mem_deref(ir->st);
+	mem_deref((void *)ir->msg);
+}
+
+
+
+/* ---- UAS ------------------------------------------------------------ */
+
+/* libre answered a CANCEL of the INVITE with 200 (RFC 3261 §9.2); the
+ * INVITE gets 487. */
+static void invite_cancelled(void *arg)
+{
+	struct leg *leg = arg;
+	struct inreq *ir = leg->initial;
+
+	if (!ir)
+		return;
+	(void)sip_treply(&ir->st, leg->ua->sip, ir->msg, 487,
+			 "Request Terminated");
+	mem_deref(ir);
+	leg_ended(leg, 487, "Request Terminated");
+}
+
+
+struct inreq *leg_inreq_new(struct leg *leg, const struct sip_msg *msg,
+			       sip_cancel_h *cancelh)
+{
+	struct inreq *ir = mem_zalloc(sizeof(*ir), inreq_destructor);
+
+	if (!ir)
+		return NULL;
+	ir->leg = leg;
+	ir->msg = mem_ref((void *)msg);
+	if (sip_strans_alloc(&ir->st, leg->ua->sip, msg, cancelh, leg)) {
+		mem_deref(ir);
+		return NULL;
+	}
+	list_append(&leg->inreqs, &ir->le, ir);
+	return ir;
+}
+
+
+int leg_accept(struct leg **legp, struct ua *ua, const struct sip_msg *invite,
+	       const struct leg_events *ev, void *arg)
+{
+	struct leg *leg = leg_alloc_bare(ua, ev, arg);
+	int err;
+
+	if (!leg)
+		return ENOMEM;
+	err = sip_dialog_accept(&leg->dlg, invite);
+	err = err ? err : pl_strdup(&leg->callid, &invite->callid);
+	err = err ? err : pl_strdup(&leg->peer, &invite->from.auri);
+	if (!err && !(leg->initial = leg_inreq_new(leg, invite, invite_cancelled)))
+		err = ENOMEM;
+	if (err) {
+		mem_deref(leg);
+		return err;
+	}
+	leg_register(leg);
+	*legp = leg;
+	return 0;
+}
+
+
+static void ok_again(void *arg)
+{
+	struct leg *leg = arg;
+	uint32_t wait;
+
+	if (tmr_jiffies() - leg->ok_since >= 64 * SIP_T1) {
+		/* RFC 3261 §13.3.1.4: no ACK, the session ends */
+		leg->ok = mem_deref(leg->ok);
+		leg_bye_send(leg);
+		leg_ended(leg, 408, "No ACK");
+		return;
+	}
+	(void)sip_send(leg->ua->sip, leg->ok_req->sock, leg->ok_req->tp,
+		       &leg->ok_dst, leg->ok);
+	wait = MIN(SIP_T1 << ++leg->ok_sent, SIP_T2);
+	tmr_start(&leg->ok_tmr, wait, ok_again, leg);
+}
+
+
+static struct inreq *inreq_find(const struct leg *leg,
+				const struct sip_msg *req)
+{
+	for (struct le *le = leg->inreqs.head; le; le = le->next) {
+		struct inreq *ir = le->data;
+		if (ir->msg == req)
+			return ir;
+	}
+	return NULL;
+}
+
+
+int leg_reply(struct leg *leg, const struct sip_msg *req, uint16_t scode,
+	      const char *reason, const char *ctype, const struct pl *body)
+{
+	struct inreq *ir = inreq_find(leg, req);
+	bool invite = 0 == pl_strcmp(&req->met, "INVITE");
+	bool ok = invite && scode >= 200 && scode < 300;
+	bool initial = ir && ir == leg->initial;
+	struct body b = {ctype, body};
+	struct mbuf *mb = NULL;
+	int err;
+
+	if (!ir)
+		return ENOENT;
+	err = sip_treplyf(&ir->st, ok ? &mb : NULL, leg->ua->sip, req,
+			  initial, scode, reason, "%s%s%s%H",
+			  invite && scode < 300 ? "Contact: <" : "",
+			  invite && scode < 300 ? leg->ua->contact : "",
+			  invite && scode < 300 ? ">\r\n" : "",
+			  leg_body_print, &b);
+	if (scode < 200)
+		return err;
+	if (ok && !err) {
+		leg->state = LEG_CONFIRMED;
+		mem_deref(leg->ok);
+		mem_deref((void *)leg->ok_req);
+		leg->ok = mem_ref(mb);
+		leg->ok_req = mem_ref((void *)req);
+		leg->ok_cseq = req->cseq.num;
+		leg->ok_sent = 0;
+		leg->ok_since = tmr_jiffies();
+		sip_reply_addr(&leg->ok_dst, req, true);
+		tmr_start(&leg->ok_tmr, SIP_T1, ok_again, leg);
+	}
+	else if (initial) {
+		leg->state = LEG_ENDED;
+	}
+	mem_deref(mb);
+	mem_deref(ir);
+	return err;
+}
+
+
+/* ---- the peer's requests -------------------------------------------- */
+
+static void recv_ack(struct leg *leg, const struct sip_msg *msg)
+{
+	const struct leg_events *ev = leg->ev;
+
+	if (!leg->ok || msg->cseq.num != leg->ok_cseq)
+		return;   /* a retransmission, or an ACK for nothing of ours */
+	tmr_cancel(&leg->ok_tmr);
+	leg->ok = mem_deref(leg->ok);
+	leg->ok_req = mem_deref((void *)leg->ok_req);
+	if (ev && ev->ack)
+		ev->ack(leg, msg, leg->arg);
+}
+
+
+static void recv_bye(struct leg *leg, const struct sip_msg *msg)
+{
+	(void)sip_treply(NULL, leg->ua->sip, msg, 200, "OK");
+	/* RFC 3261 §15.1.2: a BYE ends every transaction of the dialog;
+	 * what the peer asked and we have not answered gets 487 */
+	while (leg->inreqs.head) {
+		struct inreq *ir = leg->inreqs.head->data;
+		(void)sip_treply(&ir->st, leg->ua->sip, ir->msg, 487,
+				 "Request Terminated");
+		mem_deref(ir);
+	}
+	leg->ok = mem_deref(leg->ok);
+	leg_ended(leg, 0, "BYE");
+}
+
+
+void leg_recv(struct leg *leg, const struct sip_msg *msg)
+{
+	const struct leg_events *ev = leg->ev;
+
+	if (0 == pl_strcmp(&msg->met, "ACK")) {
+		recv_ack(leg, msg);
+		return;
+	}
+	if (!leg->dlg || leg->state == LEG_ENDED) {
+		(void)sip_treply(NULL, leg->ua->sip, msg, 481,
+				 "Call/Transaction Does Not Exist");
+		return;
+	}
+	/* RFC 3261 §12.2.2: an old CSeq is out of order */
+	if (!sip_dialog_rseq_valid(leg->dlg, msg)) {
+		(void)sip_treply(NULL, leg->ua->sip, msg, 500,
+				 "Server Internal Error: CSeq Out of Order");
+		return;
+	}
+	if (0 == pl_strcmp(&msg->met, "BYE")) {
+		recv_bye(leg, msg);
+		return;
+	}
+	if (0 == pl_strcmp(&msg->met, "OPTIONS") || !ev || !ev->request) {
+		(void)sip_treply(NULL, leg->ua->sip, msg, 200, "OK");
+		return;
+	}
+	if (!leg_inreq_new(leg, msg, NULL)) {
+		(void)sip_treply(NULL, leg->ua->sip, msg, 500,
+				 "Server Internal Error");
+		return;
+	}
+	if (leg_is_offer_method(&msg->met))
+		(void)sip_dialog_update(leg->dlg, msg);
+	ev->request(leg, msg, leg->arg);
+}
