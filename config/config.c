@@ -56,6 +56,7 @@ static const struct section *const sections[] = {
 	&section_auth,
 	&section_gruu,
 	&section_log,
+	&section_features,
 };
 
 
@@ -181,6 +182,7 @@ static void config_destructor(void *arg)
 	mem_deref(cfg->listen);
 	mem_deref(cfg->db_conninfo);
 	mem_deref(cfg->gruu_key_file);
+	mem_deref(cfg->park.auto_number);
 	mem_deref(cfg->trusted);
 	mem_deref(cfg->path);
 }

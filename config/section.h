@@ -42,6 +42,10 @@ extern const struct section section_proxy;
 extern const struct section section_auth;
 extern const struct section section_gruu;
 extern const struct section section_log;
+extern const struct section section_features;   /* sections.c */
+
+/* features.park (park.c): S is the park group, checked by nothing yet. */
+int config_park_load(struct loader *ld, const config_setting_t *s);
 
 /* PATH as is if absolute, else relative to the config file's directory
  * (a mem_deref()-able string in *outp). */

@@ -1,5 +1,6 @@
 /* The sections of the locus configuration other than listen: domains,
- * database, registrar, proxy, auth, gruu and log.  Each reads its group
+ * database, registrar, proxy, auth, gruu, log and features (whose
+ * groups have files of their own: park.c).  Each reads its group
  * (checked against its fields[] table first, where it has one) into
  * struct locus_config and describes itself with a struct section.
  *
@@ -482,4 +483,28 @@ static int load_log(struct loader *ld, const config_setting_t *s,
 const struct section section_log = {
 	"log", false, "log = { level = \"info\"; };",
 	FIELDS(log_fields), load_log
+};
+
+
+/* ---- features ------------------------------------------------------- */
+
+/* Services on top of the proxy, each a group of its own, each off when
+ * absent. */
+static const struct field_rule features_fields[] = {
+	{"park", CONFIG_TYPE_GROUP, false,
+	 "park = { slots = \"701-799\"; auto = \"70\"; timeout = 120; };"},
+};
+
+
+static int load_features(struct loader *ld, const config_setting_t *s,
+			 const config_setting_t **got)
+{
+	(void)s;
+	return got[0] ? config_park_load(ld, got[0]) : 0;
+}
+
+
+const struct section section_features = {
+	"features", false, "features = { park = { slots = \"701-799\"; };"
+	" };", FIELDS(features_fields), load_features
 };

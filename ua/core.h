@@ -5,7 +5,9 @@
 #include <re.h>
 
 struct calls;
+struct gate;
 struct locus_config;
+struct park;
 struct stamp;
 struct store;
 
@@ -18,12 +20,14 @@ struct ua {
 	struct sip *sip;
 	const struct locus_config *cfg;
 	struct stamp *stamp;          /* origin stamps of our requests       */
+	struct gate *gate;            /* park slots are called like anyone  */
 	struct hash *legs;            /* struct leg by Call-ID               */
 	struct sip_lsnr *resp_lsnr;
 	char proxy[UA_URI_SIZE];      /* locus's own proxy, as a URI         */
 	char contact[UA_URI_SIZE];    /* our Contact                         */
 	char node[UA_NODE_SIZE];      /* which node this is, for the rows    */
 	struct calls *calls;          /* click-to-call (ua/call.h)           */
+	struct park *park;            /* parking (ua/park.h), NULL when off  */
 	struct store *store;          /* the rows (ua/store.h)               */
 };
 

@@ -8,11 +8,13 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "location/location.h"
+#include "proxy/gate.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
 #include "ua/call.h"
 #include "ua/core.h"
 #include "ua/leg.h"
+#include "ua/park.h"
 #include "ua/store.h"
 #include "ua/ua.h"
 
@@ -131,8 +133,30 @@ bool ua_claim(const struct sip_msg *msg, void *arg)
 {
 	const struct ua *ua = arg;
 
-	return pl_isset(&msg->to.tag) &&
-		(leg_find(ua, msg) || to_our_contact(ua, msg));
+	if (pl_isset(&msg->to.tag))
+		return leg_find(ua, msg) || to_our_contact(ua, msg);
+	return ua->park && 0 == pl_strcmp(&msg->met, "INVITE") &&
+		park_is_slot(ua->park, msg);
+}
+
+
+/* An INVITE that passed the gate, or that locus itself sent. */
+static void park_pass(const struct sip_msg *msg, void *arg)
+{
+	struct ua *ua = arg;
+
+	park_invite(ua->park, msg);
+}
+
+
+static bool from_locus(const struct ua *ua, const struct sip_msg *msg)
+{
+	struct route_info ri;
+
+	return 0 == route_preprocess(&ri, msg, ua->cfg) &&
+		pl_isset(&ri.origin) &&
+		stamp_origin_check(ua->stamp, &ri.origin, msg,
+				   (uint32_t)location_now());
 }
 
 
@@ -141,12 +165,17 @@ void ua_handle(const struct sip_msg *msg, void *arg)
 	struct ua *ua = arg;
 	struct leg *leg;
 
-	leg = leg_find(ua, msg);
-	if (leg)
-		leg_recv(leg, msg);
-	else if (pl_strcmp(&msg->met, "ACK"))
-		(void)sip_treply(NULL, ua->sip, msg, 481,
-				 "Call/Transaction Does Not Exist");
+	if (pl_isset(&msg->to.tag)) {
+		leg = leg_find(ua, msg);
+		if (leg)
+			leg_recv(leg, msg);
+		else if (pl_strcmp(&msg->met, "ACK"))
+			(void)sip_treply(NULL, ua->sip, msg, 481,
+					 "Call/Transaction Does Not Exist");
+		return;
+	}
+	if (!gate_hold(ua->gate, msg, from_locus(ua, msg)))
+		park_pass(msg, ua);
 }
 
 
@@ -205,9 +234,19 @@ static void store_hangup(uint64_t id, void *arg)
 }
 
 
+static void store_unpark(const char *id, void *arg)
+{
+	struct ua *ua = arg;
+
+	if (ua->park)
+		park_unpark(ua->park, id);
+}
+
+
 static const struct store_handlers store_handlers = {
 	.call = store_call,
 	.hangup = store_hangup,
+	.unpark = store_unpark,
 };
 
 
@@ -217,6 +256,8 @@ void ua_close(struct ua *ua)
 		return;
 	if (ua->calls)
 		calls_close(ua->calls);
+	if (ua->park)
+		park_close(ua->park);
 }
 
 
@@ -226,8 +267,10 @@ static void ua_destructor(void *arg)
 
 	ua_close(ua);
 	mem_deref(ua->calls);
+	mem_deref(ua->park);
 	mem_deref(ua->store);
 	mem_deref(ua->resp_lsnr);
+	mem_deref(ua->gate);
 	hash_clear(ua->legs);   /* the legs are their owners' */
 	mem_deref(ua->legs);
 	mem_deref(ua->stamp);
@@ -247,9 +290,13 @@ int ua_alloc(struct ua **uap, const struct ua_deps *deps,
 	err = addresses_set(ua, errbuf, errsz);
 	err = err ? err : stamp_alloc(&ua->stamp, deps->node_key);
 	err = err ? err : hash_alloc(&ua->legs, LEG_BUCKETS);
+	err = err ? err : gate_alloc(&ua->gate, deps->sip, deps->cfg,
+				     deps->auth, deps->gruu_key, park_pass, ua);
 	err = err ? err : sip_listen(&ua->resp_lsnr, deps->sip, false,
 				     stray_response, ua);
 	err = err ? err : calls_alloc(&ua->calls, ua);
+	if (!err && deps->cfg->park.enabled)
+		err = park_alloc(&ua->park, ua);
 	if (err && !errbuf[0])
 		re_snprintf(errbuf, errsz, "ua: start-up failed: %m", err);
 	if (!err)

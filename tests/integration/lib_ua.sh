@@ -11,6 +11,12 @@
 #   answer_body DEV REQUEST N  the body of device DEV's 200 to the Nth
 #                               REQUEST (e.g. INVITE) it received, found by
 #                               CSeq (not a retransmission of an earlier 2xx)
+#   caller_bg NAME SCENARIO ARGS...
+#                               a sipp client scenario against locus, in the
+#                               background, from a port of its own; its files
+#                               ${UAS_BASE[NAME]}.*, waited for by uas_wait
+#   park_wait SLOT STATE [SECS] until locus.parked's latest row of SLOT says
+#                               STATE (5 s by default)
 #   same_body WHAT FILE1 FILE2  fails unless the two bodies are equal byte
 #                               for byte, and not empty
 
@@ -57,4 +63,31 @@ same_body() {
 		echo "---- $2"; cat -A "$2"; echo "---- $3"; cat -A "$3"
 		fail "$1: the bodies differ"
 	} >&2
+}
+
+caller_bg() {
+	local name=$1 scen=$2 base
+	shift 2
+	alloc_port "DEV_PORT[$name]"
+	base="$WORK/uac_${name}_$RANDOM"
+	UAS_BASE[$name]=$base
+	( cd "$WORK" && exec sipp -sf "$SIPP_DIR/$scen" \
+		-i 127.0.0.1 -p "${DEV_PORT[$name]}" -m 1 -default_behaviors -bye \
+		-nostdin -timeout 45s -timeout_error \
+		-trace_msg -message_file "$base.msg" -trace_logs \
+		-log_file "$base.log" -trace_err -error_file "$base.err" \
+		"$@" "127.0.0.1:$LOCUS_PORT" >"$base.out" 2>&1 ) &
+	UAS_PID[$name]=$!
+	SIPP_BG+=("$!")
+	wait_udp_bound "${DEV_PORT[$name]}"
+}
+
+park_wait() {
+	local slot=$1 want=$2 secs=${3:-5} got=
+	for _ in $(seq 1 $((secs * 20))); do
+		got=$(psql_q "SELECT state FROM locus.parked WHERE slot = '$slot' ORDER BY since DESC LIMIT 1")
+		[ "$got" = "$want" ] && return 0
+		sleep 0.05
+	done
+	fail "slot $slot: '$got' after $secs s, expected '$want' ($(psql_q "SELECT cause FROM locus.parked WHERE slot = '$slot' ORDER BY since DESC LIMIT 1"))"
 }
