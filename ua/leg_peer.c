@@ -6,6 +6,8 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "proxy/route.h"
+#include "proxy/stamp.h"
 #include "ua/core.h"
 #include "ua/leg.h"
 #include "ua/leg_impl.h"
@@ -59,6 +61,61 @@ struct inreq *leg_inreq_new(struct leg *leg, const struct sip_msg *msg,
 }
 
 
+/* INVITE as it would be had locus's proxy record-routed it on its way
+ * here: our Record-Route on top, with the stamp the proxy would have put
+ * there (proxy/dialog.c), for requests to the caller. */
+static int invite_routed(struct sip_msg **outp, const struct ua *ua,
+			 const struct sip_msg *invite)
+{
+	struct stamp_dialog_fields f = {.callid = invite->callid,
+					.caller_tag = invite->from.tag};
+	char stamp[STAMP_DIALOG_LEN + 1], hop[ROUTE_HOP_SIZE];
+	struct mbuf *mb = mbuf_alloc(1024 + mbuf_get_left(invite->mb));
+	bool by_contact;
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+	route_upstream_hop(hop, &by_contact, invite, ua->cfg);
+	pl_set_str(&f.hop, hop);
+	err = stamp_dialog(stamp, ua->stamp, STAMP_TO_CALLER, &f);
+	err = err ? err : mbuf_printf(mb, "%r %r SIP/2.0\r\n"
+				      "Record-Route: <%s;lr;ls=%s>\r\n",
+				      &invite->met, &invite->ruri, ua->proxy,
+				      stamp);
+	for (struct le *le = invite->hdrl.head; !err && le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		err = mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
+	}
+	err = err ? err : mbuf_printf(mb, "\r\n");
+	if (!err) {
+		mb->pos = 0;
+		err = sip_msg_decode(outp, mb);
+	}
+	if (!err)
+		(*outp)->tag = invite->tag;   /* our To tag in the answers */
+	mem_deref(mb);
+	return err;
+}
+
+
+/* The dialog INVITE makes with us, with a route set through locus's own
+ * proxy: our requests in it reach the caller as any in-dialog request
+ * of a call through locus does (a GRUU or an outbound flow in her
+ * Contact included), vouched for by the stamp. */
+static int dialog_accept(struct sip_dialog **dlgp, const struct ua *ua,
+			 const struct sip_msg *invite)
+{
+	struct sip_msg *routed = NULL;
+	int err = invite_routed(&routed, ua, invite);
+
+	if (!err)
+		err = sip_dialog_accept(dlgp, routed);
+	mem_deref(routed);
+	return err;
+}
+
+
 int leg_accept(struct leg **legp, struct ua *ua, const struct sip_msg *invite,
 	       const struct leg_events *ev, void *arg)
 {
@@ -67,7 +124,7 @@ int leg_accept(struct leg **legp, struct ua *ua, const struct sip_msg *invite,
 
 	if (!leg)
 		return ENOMEM;
-	err = sip_dialog_accept(&leg->dlg, invite);
+	err = dialog_accept(&leg->dlg, ua, invite);
 	err = err ? err : pl_strdup(&leg->callid, &invite->callid);
 	err = err ? err : pl_strdup(&leg->peer, &invite->from.auri);
 	if (!err && !(leg->initial = leg_inreq_new(leg, invite, invite_cancelled)))
