@@ -16,7 +16,8 @@
 #include "ua/store.h"
 
 enum {
-	CLAIM_BATCH = 32,       /* calls taken per query: the LIMIT below */
+	CLAIM_BATCH = 4,        /* calls taken per query: the LIMIT below;
+				   small, so that nodes share a burst */
 	POLL_MS = 10000,        /* a look for calls whose NOTIFY was lost */
 	RETRY_MS = 1000,
 	WRITE_PARAMS_MAX = 5,
@@ -26,7 +27,7 @@ static const struct db_statement statements[] = {
 	{"ua_claim",
 	 "UPDATE locus.call c SET node = $1 WHERE c.id IN (SELECT id"
 	 " FROM locus.call WHERE node IS NULL AND state <> 'ended'"
-	 " ORDER BY id LIMIT 32 FOR UPDATE SKIP LOCKED)"
+	 " ORDER BY id LIMIT 4 FOR UPDATE SKIP LOCKED)"
 	 " RETURNING c.id, c.caller, c.callee, c.caller_device,"
 	 " c.auto_answer, c.caller_timeout, c.callee_timeout, c.mode", 1,
 	 NULL},
