@@ -6,6 +6,13 @@
  * comes, with that ACK's body: an offerless re-INVITE gets its answer
  * there (RFC 3264 §4).  An offer while the other leg has one outstanding
  * gets 491 (RFC 3261 §14.1, RFC 3311 §5.2).
+ *
+ * Session timers (RFC 4028) are the parties' own: Session-Expires and
+ * Min-SE pass through both ways, and so do the refreshes, like any
+ * re-INVITE or UPDATE.  When a 2xx names an interval, locus watches it
+ * too: a session not refreshed within it is over (§10), and both legs
+ * end with BYE, so that neither stays up alone when the other party is
+ * gone without a word.
  */
 #include <string.h>
 #include <re.h>
@@ -17,6 +24,7 @@ struct bridge {
 	struct leg *a, *b;
 	bridge_end_h *endh;
 	void *arg;
+	struct tmr session;          /* RFC 4028 §10                     */
 };
 
 /* A request of one party's in flight to the other. */
@@ -27,10 +35,17 @@ struct relay {
 };
 
 /* Headers that say what a relayed request means (RFC 3515 REFER, RFC
- * 6665 NOTIFY, RFC 6086 INFO, RFC 3892 Referred-By, RFC 3326 Reason). */
+ * 6665 NOTIFY, RFC 6086 INFO, RFC 3892 Referred-By, RFC 3326 Reason), and
+ * the session timer the parties agree on between them (RFC 4028). */
 static const char *const relayed[] = {
 	"Event", "Subscription-State", "Refer-To", "Referred-By",
-	"Content-Disposition", "Info-Package", "Reason",
+	"Content-Disposition", "Info-Package", "Reason", "Session-Expires",
+	"Min-SE",
+};
+
+/* ... and of a response. */
+static const char *const relayed_resp[] = {
+	"Session-Expires", "Min-SE",
 };
 
 static const struct leg_events bridge_events;
@@ -52,10 +67,39 @@ static void relay_destructor(void *arg)
 }
 
 
+static void session_expired(void *arg)
+{
+	struct bridge *br = arg;
+
+	log_info("ua: %s: session not refreshed in time (RFC 4028)",
+		 leg_callid(br->a));
+	if (br->endh)
+		br->endh(br->a, 408, "Session Timer Expired", br->arg);
+}
+
+
+/* The start, or a refresh through leg TO: the session lasts, from now,
+ * the interval TO's last 2xx named; at the start, the shortest either
+ * leg's 2xx named (RFC 4028 §7.2, §10). */
+static void session_watch(struct bridge *br, const struct leg *to)
+{
+	uint32_t a = leg_session_expires(br->a);
+	uint32_t b = leg_session_expires(br->b);
+	uint32_t se = to ? leg_session_expires(to) :
+		!a ? b : !b ? a : MIN(a, b);
+
+	if (se)
+		tmr_start(&br->session, se * 1000, session_expired, br);
+	else
+		tmr_cancel(&br->session);
+}
+
+
 static void bridge_destructor(void *arg)
 {
 	struct bridge *br = arg;
 
+	tmr_cancel(&br->session);
 	leg_events_reset(br->a, br);
 	leg_events_reset(br->b, br);
 	mem_deref(br->a);
@@ -71,11 +115,12 @@ static bool hdr_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
-/* The RELAYED headers of MSG, "Name: value\r\n" each. */
-static int relayed_print(struct mbuf *mb, const struct sip_msg *msg)
+/* The headers NAMES of MSG, "Name: value\r\n" each, and a NUL. */
+static int relayed_print(struct mbuf *mb, const struct sip_msg *msg,
+			 const char *const *names, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(relayed); i++) {
-		if (sip_msg_xhdr_apply(msg, true, relayed[i], hdr_print, mb))
+	for (size_t i = 0; i < n; i++) {
+		if (sip_msg_xhdr_apply(msg, true, names[i], hdr_print, mb))
 			return ENOMEM;
 	}
 	return mbuf_write_u8(mb, 0);
@@ -102,19 +147,31 @@ static void relay_resp(struct leg *to, int err, const struct sip_msg *msg,
 	char ctype[128];
 	struct pl body;
 
-	(void)to;
 	if (msg && msg->scode < 200)
 		return;
 	if (err || !msg) {
 		(void)leg_reply(r->from, r->req, 408, "Request Timeout", NULL,
-				NULL);
+				NULL, NULL);
 	}
 	else {
+		struct mbuf *hdrs = mbuf_alloc(128);
 		char reason[128];
+
 		body_of(msg, &body, ctype, sizeof(ctype));
 		(void)pl_strcpy(&msg->reason, reason, sizeof(reason));
-		(void)leg_reply(r->from, r->req, msg->scode, reason, ctype,
-				&body);
+		if (hdrs && relayed_print(hdrs, msg, relayed_resp,
+					  ARRAY_SIZE(relayed_resp)))
+			hdrs = mem_deref(hdrs);
+		(void)leg_reply(r->from, r->req, msg->scode, reason,
+				hdrs ? (const char *)hdrs->buf : NULL,
+				ctype[0] ? ctype : NULL, &body);
+		mem_deref(hdrs);
+		/* an offer and its answer went through: a refresh, with
+		 * the interval its 2xx names (leg.c took note of it) */
+		if (msg->scode < 300 &&
+		    (0 == pl_strcmp(&r->req->met, "INVITE") ||
+		     0 == pl_strcmp(&r->req->met, "UPDATE")))
+			session_watch(r->br, to);
 	}
 	mem_deref(r);
 }
@@ -133,12 +190,14 @@ static void on_request(struct leg *leg, const struct sip_msg *msg, void *arg)
 	int err = ENOMEM;
 
 	if (offer && leg_busy(to)) {
-		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL);
+		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL,
+				NULL);
 		mem_deref(hdrs);
 		return;
 	}
 	r = mem_zalloc(sizeof(*r), relay_destructor);
-	if (hdrs && r && !relayed_print(hdrs, msg)) {
+	if (hdrs && r &&
+	    !relayed_print(hdrs, msg, relayed, ARRAY_SIZE(relayed))) {
 		r->br = mem_ref(br);
 		r->from = mem_ref(leg);
 		r->req = mem_ref((void *)msg);
@@ -151,7 +210,7 @@ static void on_request(struct leg *leg, const struct sip_msg *msg, void *arg)
 	if (err) {
 		log_info("ua: %r not relayed: %m", &msg->met, err);
 		(void)leg_reply(leg, msg, 500, "Server Internal Error", NULL,
-				NULL);
+				NULL, NULL);
 		mem_deref(r);
 	}
 	mem_deref(hdrs);
@@ -199,8 +258,10 @@ int bridge_alloc(struct bridge **bp, struct leg *a, struct leg *b,
 	br->b = mem_ref(b);
 	br->endh = endh;
 	br->arg = arg;
+	tmr_init(&br->session);
 	leg_events_set(a, &bridge_events, br);
 	leg_events_set(b, &bridge_events, br);
+	session_watch(br, NULL);
 	*bp = br;
 	return 0;
 }

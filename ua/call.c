@@ -164,17 +164,18 @@ static void early_request(struct leg *leg, const struct sip_msg *msg,
 
 	if (0 == pl_strcmp(&msg->met, "NOTIFY") && leg == c->a &&
 	    c->mode == CALL_REFER) {
-		(void)leg_reply(leg, msg, 200, "OK", NULL, NULL);
+		(void)leg_reply(leg, msg, 200, "OK", NULL, NULL, NULL);
 		notify_take(c, msg);
 		return;
 	}
 	/* a new offer now would cross the ones locus is making */
 	if (0 == pl_strcmp(&msg->met, "INVITE") ||
 	    0 == pl_strcmp(&msg->met, "UPDATE")) {
-		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL);
+		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL,
+				NULL);
 		return;
 	}
-	(void)leg_reply(leg, msg, 200, "OK", NULL, NULL);
+	(void)leg_reply(leg, msg, 200, "OK", NULL, NULL, NULL);
 }
 
 

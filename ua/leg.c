@@ -155,6 +155,28 @@ const char *leg_callid(const struct leg *leg)
 }
 
 
+uint32_t leg_session_expires(const struct leg *leg)
+{
+	return leg->session_expires;
+}
+
+
+/* RFC 4028 §4: "Session-Expires: 1800;refresher=uac" (compact: x) in a
+ * 2xx is the interval both ends agreed on; none, no session timer. */
+void leg_session_note(struct leg *leg, const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_xhdr(msg, "Session-Expires");
+	struct pl secs;
+
+	if (!hdr)
+		hdr = sip_msg_xhdr(msg, "x");
+	leg->session_expires = 0;
+	if (hdr && 0 == re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &secs) &&
+	    secs.p == hdr->val.p)
+		leg->session_expires = pl_u32(&secs);
+}
+
+
 bool leg_matches(const struct leg *leg, const struct sip_msg *msg)
 {
 	return sip_dialog_cmp_half(leg->dlg ? leg->dlg : leg->proto, msg);
@@ -327,6 +349,8 @@ static void out_resp(int err, const struct sip_msg *msg, void *arg)
 
 	if (!err && o->invite && msg->scode >= 200 && msg->scode < 300)
 		invite_2xx(leg, o, msg);
+	if (!err && o->offer && msg->scode >= 200 && msg->scode < 300)
+		leg_session_note(leg, msg);
 	if (initial && !err && msg->scode >= 300)
 		leg->state = LEG_ENDED;
 	if (initial && err)

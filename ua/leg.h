@@ -76,10 +76,12 @@ int  leg_request(struct leg *leg, const char *method, const char *hdrs,
 		 const char *ctype, const struct pl *body, leg_resp_h *resph,
 		 void *arg);
 /* Answers REQ, a request the leg passed to its owner (or the INVITE of
- * leg_accept()).  A 2xx to an INVITE carries our Contact and is sent
- * again until its ACK comes (RFC 3261 §13.3.1.4). */
+ * leg_accept()), with header lines HDRS (or NULL).  A 2xx to an INVITE
+ * carries our Contact and is sent again until its ACK comes (RFC 3261
+ * §13.3.1.4). */
 int  leg_reply(struct leg *leg, const struct sip_msg *req, uint16_t scode,
-	       const char *reason, const char *ctype, const struct pl *body);
+	       const char *reason, const char *hdrs, const char *ctype,
+	       const struct pl *body);
 
 /* Ends the leg from our side, whatever its state: CANCEL a pending
  * INVITE, answer an unanswered one SCODE REASON, acknowledge a 2xx that
@@ -97,6 +99,9 @@ struct pl leg_ok_sdp(const struct leg *leg);
 /* The URI of the peer: To of an INVITE we sent, From of one we got. */
 const char *leg_peer(const struct leg *leg);
 const char *leg_callid(const struct leg *leg);
+/* The session interval (RFC 4028 §4) of the last 2xx to an INVITE or
+ * UPDATE of ours, in seconds; 0 when it had none. */
+uint32_t leg_session_expires(const struct leg *leg);
 
 /* ---- for ua.c ------------------------------------------------------- */
 

@@ -50,6 +50,10 @@ struct leg {
 	struct list inreqs;          /* struct inreq                     */
 	struct list outreqs;         /* struct outreq                    */
 
+	/* RFC 4028: the session interval of the last 2xx to an INVITE or
+	 * UPDATE of ours, seconds (0: none) */
+	uint32_t session_expires;
+
 	/* UAS: the INVITE that made the dialog, while unanswered */
 	struct inreq *initial;
 
@@ -101,6 +105,8 @@ int  leg_ack_send(struct leg *leg, uint32_t cseq, const struct pl *sdp,
 /* ACK of a 2xx whose offer is not taken up: an inactive answer. */
 void leg_ack_decline(struct leg *leg, struct sip_dialog *dlg, uint32_t cseq,
 		     const struct pl *offer);
+/* Takes note of the Session-Expires in MSG, a 2xx from the peer. */
+void leg_session_note(struct leg *leg, const struct sip_msg *msg);
 /* A request of the peer's kept for its answer (leg_peer.c). */
 struct inreq *leg_inreq_new(struct leg *leg, const struct sip_msg *msg,
 			    sip_cancel_h *cancelh);

@@ -171,7 +171,8 @@ static struct inreq *inreq_find(const struct leg *leg,
 
 
 int leg_reply(struct leg *leg, const struct sip_msg *req, uint16_t scode,
-	      const char *reason, const char *ctype, const struct pl *body)
+	      const char *reason, const char *hdrs, const char *ctype,
+	      const struct pl *body)
 {
 	struct inreq *ir = inreq_find(leg, req);
 	bool invite = 0 == pl_strcmp(&req->met, "INVITE");
@@ -184,11 +185,11 @@ int leg_reply(struct leg *leg, const struct sip_msg *req, uint16_t scode,
 	if (!ir)
 		return ENOENT;
 	err = sip_treplyf(&ir->st, ok ? &mb : NULL, leg->ua->sip, req,
-			  initial, scode, reason, "%s%s%s%H",
+			  initial, scode, reason, "%s%s%s%s%H",
 			  invite && scode < 300 ? "Contact: <" : "",
 			  invite && scode < 300 ? leg->ua->contact : "",
 			  invite && scode < 300 ? ">\r\n" : "",
-			  leg_body_print, &b);
+			  hdrs ? hdrs : "", leg_body_print, &b);
 	if (scode < 200)
 		return err;
 	if (ok && !err) {

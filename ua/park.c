@@ -51,22 +51,23 @@ static void parked_request(struct leg *leg, const struct sip_msg *msg,
 	struct pl offer, pl;
 
 	if (!offer_method) {
-		(void)leg_reply(leg, msg, 200, "OK", NULL, NULL);
+		(void)leg_reply(leg, msg, 200, "OK", NULL, NULL, NULL);
 		return;
 	}
 	if (pk->state != PS_PARKED) {
-		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL);
+		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL,
+				NULL);
 		return;
 	}
 	pl_set_mbuf(&offer, msg->mb);
 	if (!sdp_in(msg) ||
 	    sdp_inactive_answer(&answer, &offer, ++pk->sdp_version)) {
 		(void)leg_reply(leg, msg, 488, "Not Acceptable Here: No SDP"
-				" Offer", NULL, NULL);
+				" Offer", NULL, NULL, NULL);
 		return;
 	}
 	pl_set_mbuf(&pl, answer);
-	(void)leg_reply(leg, msg, 200, "OK", SDP_CTYPE, &pl);
+	(void)leg_reply(leg, msg, 200, "OK", NULL, SDP_CTYPE, &pl);
 	mem_deref(answer);
 }
 
@@ -102,9 +103,10 @@ static void early_request(struct leg *leg, const struct sip_msg *msg,
 
 	(void)arg;
 	if (offer_method)
-		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL);
+		(void)leg_reply(leg, msg, 491, "Request Pending", NULL, NULL,
+				NULL);
 	else
-		(void)leg_reply(leg, msg, 200, "OK", NULL, NULL);
+		(void)leg_reply(leg, msg, 200, "OK", NULL, NULL, NULL);
 }
 
 
@@ -270,11 +272,12 @@ static void run(struct parked *pk, unsigned a)
 	if (a & PA_REPLY_RETRIEVER) {
 		sdp = leg_ok_sdp(pk->parked);
 		(void)leg_reply(pk->retriever, pk->retrieve_req, 200, "OK",
-				SDP_CTYPE, &sdp);
+				NULL, SDP_CTYPE, &sdp);
 	}
 	if (a & PA_REJECT_RETRIEVER) {
 		(void)leg_reply(pk->retriever, pk->retrieve_req,
-				pk->fail_scode, pk->fail_reason, NULL, NULL);
+				pk->fail_scode, pk->fail_reason, NULL, NULL,
+				NULL);
 		retriever_drop(pk);
 	}
 	if (a & PA_ACK_PARKER) {
@@ -481,7 +484,8 @@ struct parked *parked_start(struct park *p, const struct sip_msg *msg,
 				     pk);
 	if (!err) {
 		pl_set_mbuf(&pl, answer);
-		err = leg_reply(pk->parked, msg, 200, "OK", SDP_CTYPE, &pl);
+		err = leg_reply(pk->parked, msg, 200, "OK", NULL, SDP_CTYPE,
+				&pl);
 	}
 	mem_deref(answer);
 	if (err) {

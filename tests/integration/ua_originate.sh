@@ -17,7 +17,11 @@
 #  7. caller_device => a pub-gruu rings that device only;
 #  8. refer mode: locus sends the caller a REFER to the callee and leaves
 #     when her NOTIFY reports 200;
-#  9. locus.originate() refuses what is no caller, callee or mode.
+#  9. locus.originate() refuses what is no caller, callee or mode;
+# 10. a session timer (RFC 4028) the caller's 2xx names and nobody
+#     refreshes ends both legs when it runs out;
+# 11. the caller's re-INVITE (hold) and INFO (DTMF) reach the callee,
+#     bodies byte for byte, and the answers come back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_proxy.sh"
 . "$(dirname "$0")/lib_ua.sh"
@@ -171,6 +175,46 @@ for args in "'alice', 'sip:bob@example.com'" \
 	fi
 	grep -q 'ERROR: ' <<<"$out" || fail "locus.originate($args): $out"
 done
+log "10. a session timer nobody refreshes"
+sed 's|^      Contact: <\[contact\]>$|&\n      Session-Expires: 2;refresher=uas|' \
+	"$SIPP_DIR/u_caller.xml" >"$WORK/u_caller_timer.xml"
+uas alice "$WORK/u_caller_timer.xml"
+uas bob u_callee.xml
+originate "'alice@example.com', 'sip:bob@example.com'"
+call_wait "$CALL" connected
+uas_wait alice
+uas_wait bob
+call_wait "$CALL" ended
+[ "$(call_cause "$CALL")" = "408 Session Timer Expired (caller)" ] ||
+	fail "call 10: cause '$(call_cause "$CALL")'"
+
+log "11. hold and DTMF, relayed"
+uas alice u_caller_hold.xml
+uas bob u_callee_hold.xml
+originate "'alice@example.com', 'sip:bob@example.com'"
+call_wait "$CALL" connected
+for _ in $(seq 1 40); do
+	[ "$(msg_count "${UAS_BASE[bob]}.msg" received '^INFO')" = 1 ] && break
+	sleep 0.05
+done
+sleep 0.2
+psql_q "SELECT locus.hangup($CALL)" >/dev/null
+uas_wait alice
+uas_wait bob
+msg_nth "${UAS_BASE[alice]}.msg" sent '^INVITE' 1 | body_of >"$WORK/ahold"
+recv_body bob '^INVITE' 2 >"$WORK/bhold"
+same_body "the caller's hold offer, relayed" "$WORK/ahold" "$WORK/bhold"
+answer_body bob INVITE 2 >"$WORK/bans"
+msg_nth "${UAS_BASE[alice]}.msg" received '^SIP/2.0 200' 1 | body_of >"$WORK/aans"
+grep -q 'CSeq: 2 INVITE' <(msg_nth "${UAS_BASE[alice]}.msg" received '^SIP/2.0 200' 1) ||
+	fail "the caller's first 200 is not the re-INVITE's"
+same_body "the callee's answer to the hold, relayed" "$WORK/bans" "$WORK/aans"
+msg_nth "${UAS_BASE[alice]}.msg" sent '^INFO' 1 | body_of >"$WORK/ainfo"
+recv_body bob '^INFO' 1 >"$WORK/binfo"
+same_body "the DTMF INFO, relayed" "$WORK/ainfo" "$WORK/binfo"
+msg_nth "${UAS_BASE[bob]}.msg" received '^INFO' 1 | hdr_of Content-Type |
+	grep -qx 'application/dtmf-relay' || fail "the INFO lost its Content-Type"
+
 [ "$(psql_q "SELECT count(*) FROM locus.calls WHERE state <> 'ended' AND NOT (mode = 'refer' AND state = 'connected')")" = 0 ] ||
 	fail "calls left over: $(psql_q 'TABLE locus.calls')"
 log "ok"
