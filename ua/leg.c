@@ -1,15 +1,12 @@
 /*
  * A dialog locus holds.  libre's sip_dialog keeps the route set, the tags
- * and the CSeqs; this file keeps the transactions around it.
+ * and the CSeqs; this file keeps the leg itself, the requests it sends
+ * and their responses (leg_peer.c: the peer's requests).
  *
  * As UAC the leg keeps two dialogs: PROTO, as the INVITE made it, and DLG,
  * confirmed by the first 2xx (a fork of PROTO).  A later 2xx with another
  * To tag comes from another fork of the proxy's: it is made a dialog of
  * PROTO too, acknowledged and ended at once (RFC 3261 §13.2.2.4).
- *
- * As UAS it keeps the 2xx it sent until its ACK comes, sending it again at
- * T1, 2*T1, ... up to T2 (§13.3.1.4); without an ACK after 64*T1 the
- * dialog ends with BYE.
  */
 #include <string.h>
 #include <re.h>

@@ -1,7 +1,9 @@
 /*
  * The requests of a leg's peer, and answering them: the INVITE of a leg
  * we accepted, and every request within the dialog (leg.h says what the
- * owner hears of them).
+ * owner hears of them).  Our 2xx to an INVITE is kept until its ACK
+ * comes, and sent again at T1, 2*T1, ... up to T2 (RFC 3261 §13.3.1.4);
+ * without an ACK after 64*T1 the dialog ends with BYE.
  */
 #include <string.h>
 #include <re.h>
