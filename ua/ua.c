@@ -11,6 +11,7 @@
 #include "proxy/gate.h"
 #include "proxy/route.h"
 #include "proxy/stamp.h"
+#include "sip/sipmsg.h"
 #include "ua/call.h"
 #include "ua/core.h"
 #include "ua/leg.h"
@@ -140,11 +141,21 @@ bool ua_claim(const struct sip_msg *msg, void *arg)
 }
 
 
-/* An INVITE that passed the gate, or that locus itself sent. */
+/* An INVITE that passed the gate, or that locus itself sent.  locus as
+ * a UAS supports no extension (RFC 3261 §8.2.2.3). */
 static void park_pass(const struct sip_msg *msg, void *arg)
 {
+	static const char *const none[] = {NULL};
+	struct sipmsg_options opts = {msg, SIP_HDR_REQUIRE, none};
 	struct ua *ua = arg;
 
+	if (sipmsg_has_unknown_option(&opts)) {
+		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 420,
+				  "Bad Extension", "Unsupported: %H\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  sipmsg_unknown_options_print, &opts);
+		return;
+	}
 	park_invite(ua->park, msg);
 }
 

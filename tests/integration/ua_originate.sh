@@ -17,7 +17,8 @@
 #  7. caller_device => a pub-gruu rings that device only;
 #  8. refer mode: locus sends the caller a REFER to the callee and leaves
 #     when her NOTIFY reports 200;
-#  9. locus.originate() refuses what is no caller, callee or mode;
+#  9. locus.originate() refuses what is no caller, callee or mode, and a
+#     call hung up before any node took it ends untouched;
 # 10. a session timer (RFC 4028) the caller's 2xx names and nobody
 #     refreshes ends both legs when it runs out;
 # 11. the caller's re-INVITE (hold) and INFO (DTMF) reach the callee,
@@ -175,6 +176,12 @@ for args in "'alice', 'sip:bob@example.com'" \
 	fi
 	grep -q 'ERROR: ' <<<"$out" || fail "locus.originate($args): $out"
 done
+# hung up before any node took it: it ends in the database, untouched
+id=$(psql_q "WITH c AS (SELECT locus.originate('alice@example.com', 'sip:bob@example.com') AS id) SELECT locus.hangup(id)::text || ' ' || id FROM c")
+case $id in "true "*) id=${id#true } ;; *) fail "originate and hangup at once: $id" ;; esac
+call_wait "$id" ended
+[ -z "$(psql_q "SELECT node FROM locus.calls WHERE id = $id")" ] ||
+	fail "a call hung up at once was taken by a node"
 log "10. a session timer nobody refreshes"
 sed 's|^      Contact: <\[contact\]>$|&\n      Session-Expires: 2;refresher=uas|' \
 	"$SIPP_DIR/u_caller.xml" >"$WORK/u_caller_timer.xml"

@@ -12,8 +12,9 @@
 #     says 'calling parker', then 'returned';
 #  3. the auto number parks in the first free slot and tells the parker
 #     which with a MESSAGE; locus.unpark() ends the parked call;
-#  4. an INVITE without SDP cannot be parked (488), a slot out of range is
-#     nobody's (404), and with no parker the timeout ends the park.
+#  4. an INVITE without SDP cannot be parked (488), one that requires an
+#     extension gets 420, a slot out of range is nobody's (404), and with
+#     no parker the timeout ends the park.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_proxy.sh"
 . "$(dirname "$0")/lib_ua.sh"
@@ -84,6 +85,10 @@ park_wait 701 ended
 log "4. no SDP, no slot, no parker"
 invite_final "sip:703@example.com"
 expect_final "488 Not Acceptable Here: Parking Needs an SDP Offer" "an INVITE without SDP to a slot"
+invite_final "sip:703@example.com" "Require: 100rel"
+expect_final "420 Bad Extension" "an INVITE to a slot that requires 100rel"
+[ "$(final_hdr "$INV_OUT" Unsupported)" = 100rel ] ||
+	fail "420 without Unsupported: 100rel"
 invite_final "sip:704@example.com"
 case $(final_status "$INV_OUT") in
 "SIP/2.0 404 "*|"SIP/2.0 480 "*) ;;
