@@ -5,7 +5,7 @@
  * 2xx from the other party is acknowledged when the asking party's ACK
  * comes, with that ACK's body: an offerless re-INVITE gets its answer
  * there (RFC 3264 §4).  An offer while the other leg has one outstanding
- * gets 491 (RFC 3261 §14.1, RFC 3311 §5.2).
+ * gets 491 (RFC 3261 §14.2, RFC 3311 §5.2).
  *
  * Session timers (RFC 4028) are the parties' own: Session-Expires and
  * Min-SE pass through both ways, and so do the refreshes, like any
@@ -80,7 +80,7 @@ static void session_expired(void *arg)
 
 /* The start, or a refresh through leg TO: the session lasts, from now,
  * the interval TO's last 2xx named; at the start, the shortest either
- * leg's 2xx named (RFC 4028 §7.2, §10). */
+ * leg's 2xx named (RFC 4028 §10). */
 static void session_watch(struct bridge *br, const struct leg *to)
 {
 	uint32_t a = leg_session_expires(br->a);

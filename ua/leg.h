@@ -92,7 +92,7 @@ void leg_close(struct leg *leg, uint16_t scode, const char *reason);
 
 bool leg_confirmed(const struct leg *leg);
 /* A request or 2xx of ours on this leg waits for its answer or ACK: a
- * new offer now would cross it (RFC 3261 §14.1, 491). */
+ * new offer now would cross it (RFC 3261 §14.2, 491). */
 bool leg_busy(const struct leg *leg);
 /* The SDP of the 2xx the leg waits to acknowledge (empty if none). */
 struct pl leg_ok_sdp(const struct leg *leg);
