@@ -183,6 +183,7 @@ static void config_destructor(void *arg)
 	mem_deref(cfg->listen);
 	mem_deref(cfg->db_conninfo);
 	mem_deref(cfg->gruu_key_file);
+	mem_deref(cfg->park.auto_number);
 	mem_deref(cfg->trusted);
 	config_intercom_free(cfg);
 	mem_deref(cfg->edge_registrar);

@@ -95,6 +95,19 @@ struct locus_config {
 	char *gruu_key_file;     /* absolute: a relative key_file is taken
 				    relative to the config file's directory */
 
+	/* features.park: call parking (ua/park.h); off when absent */
+	struct park_cfg {
+		bool enabled;
+		uint32_t first;      /* slots: first and last slot number   */
+		uint32_t last;
+		uint32_t digits;     /* a slot's number is written with this
+					many digits ("701")                 */
+		char *auto_number;   /* parks in the first free slot; NULL:
+					none                                */
+		uint32_t timeout;    /* seconds until the parker is called
+					back                                */
+	} park;
+
 	enum log_level log_level;
 };
 

@@ -31,7 +31,7 @@ static const char *const dialect_names[] = {
 
 /* ---- features ------------------------------------------------------- */
 
-static const char *const features_keys[] = {"intercom"};
+static const char *const features_keys[] = {"intercom", "park"};
 
 
 /* RFC 3261 §25.1 unreserved characters: those a user part carries
@@ -52,6 +52,23 @@ static bool prefix_plausible(const char *p)
 }
 
 
+/* features.park: a group of its own (config/park.c). */
+static int load_park(struct loader *ld, const config_setting_t *s)
+{
+	const config_setting_t *park = config_setting_get_member(s, "park");
+
+	if (!park)
+		return 0;
+	if (config_setting_type(park) != CONFIG_TYPE_GROUP)
+		return validator_fail(&ld->v, park, "features.park must be a"
+				      " group (got %s); write e.g. park = {"
+				      " slots = \"701-799\"; };",
+				      validator_type_name(
+					      config_setting_type(park)));
+	return config_park_load(ld, park);
+}
+
+
 static int load_features(struct loader *ld, const config_setting_t *s,
 			 const config_setting_t **got)
 {
@@ -64,6 +81,8 @@ static int load_features(struct loader *ld, const config_setting_t *s,
 		return 0;
 	err = validator_keys(&ld->v, s, "features", features_keys,
 			     ARRAY_SIZE(features_keys));
+	if (!err)
+		err = load_park(ld, s);
 	if (err)
 		return err;
 	code = config_setting_get_member(s, "intercom");
@@ -89,7 +108,8 @@ static int load_features(struct loader *ld, const config_setting_t *s,
 
 
 const struct section section_features = {
-	"features", false, "features = { intercom = \"*6\"; };",
+	"features", false, "features = { intercom = \"*6\"; park = {"
+	" slots = \"701-799\"; }; };",
 	NULL, 0, load_features
 };
 

@@ -48,6 +48,9 @@ extern const struct section section_intercom;
 /* Frees what section_features and section_intercom allocated. */
 void config_intercom_free(struct locus_config *cfg);
 
+/* features.park (park.c): S is the park group. */
+int config_park_load(struct loader *ld, const config_setting_t *s);
+
 /* PATH as is if absolute, else relative to the config file's directory
  * (a mem_deref()-able string in *outp). */
 int loader_path(struct loader *ld, char **outp, const char *path);

@@ -1,5 +1,6 @@
-/* The sections of the locus configuration other than listen: domains,
- * database, registrar, proxy, auth, gruu and log.  Each reads its group
+/* The sections of the locus configuration other than listen, features and
+ * intercom (config/intercom.c, with features.park in config/park.c):
+ * domains, database, registrar, proxy, auth, gruu and log.  Each reads its group
  * (checked against its fields[] table first, where it has one) into
  * struct locus_config and describes itself with a struct section.
  *

@@ -31,6 +31,7 @@
 #include "proxy/proxy.h"
 #include "transport/server.h"
 #include "registrar/registrar.h"
+#include "ua/ua.h"
 
 #define DEFAULT_CONFIG "/etc/locus/locus.conf"
 
@@ -45,6 +46,7 @@ struct daemon {
 	struct sync *sync;
 	struct server *srv;
 	struct registrar *reg;
+	struct ua *ua;
 	struct proxy *proxy;
 	struct intercom *intercom;
 	struct dispatch *dispatch;
@@ -146,7 +148,7 @@ static int dispatch_wire(struct daemon *d)
 	int err = dispatch_alloc(&d->dispatch, server_sip(d->srv));
 
 	if (!err)
-		err = owners_add(d->dispatch, d->reg, d->proxy);
+		err = owners_add(d->dispatch, d->reg, d->ua, d->proxy);
 	if (!err)
 		err = server_start(d->srv, dispatch_request, d->dispatch);
 	return err;
@@ -211,16 +213,27 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 		.flows = server_flows(d->srv),
 	};
 	err = registrar_alloc(&d->reg, &deps);
+	/* the user agent before the proxy: it listens for responses the
+	 * proxy would drop (ua/ua.h) */
 	if (!err)
-		err = proxy_alloc(&d->proxy, &(struct proxy_deps){
+		err = ua_alloc(&d->ua, &(struct ua_deps){
 			.sip = server_sip(d->srv),
 			.cfg = d->cfg,
-			.loc = d->loc,
 			.node_key = d->node_key,
 			.gruu_key = d->gruu_key,
 			.auth = d->auth,
-			.flows = server_flows(d->srv),
-		});
+		}, errbuf, errsz);
+	if (err)
+		return err;
+	err = proxy_alloc(&d->proxy, &(struct proxy_deps){
+		.sip = server_sip(d->srv),
+		.cfg = d->cfg,
+		.loc = d->loc,
+		.node_key = d->node_key,
+		.gruu_key = d->gruu_key,
+		.auth = d->auth,
+		.flows = server_flows(d->srv),
+	});
 	if (!err)
 		features_wire(d);
 	if (!err)
@@ -258,6 +271,8 @@ static void daemon_stop(struct daemon *d)
 			 (unsigned long long)st->commit_us_max);
 	}
 	d->sweeper = mem_deref(d->sweeper);
+	/* calls and parked calls end with BYE while SIP can still send */
+	ua_close(d->ua);
 	server_close(d->srv);
 	/* The database goes first: transactions still in flight are
 	 * answered 503 while the SIP stack can still send. */
@@ -266,6 +281,7 @@ static void daemon_stop(struct daemon *d)
 	d->srv = mem_deref(d->srv);
 	d->dispatch = mem_deref(d->dispatch);
 	d->reg = mem_deref(d->reg);
+	d->ua = mem_deref(d->ua);
 	d->proxy = mem_deref(d->proxy);
 	d->intercom = mem_deref(d->intercom);
 	d->auth = mem_deref(d->auth);

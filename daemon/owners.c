@@ -3,6 +3,7 @@
 #include "daemon/owners.h"
 #include "proxy/proxy.h"
 #include "registrar/registrar.h"
+#include "ua/ua.h"
 
 
 static bool is_register(const struct sip_msg *msg, void *arg)
@@ -23,10 +24,13 @@ static void proxy_request(const struct sip_msg *msg, void *arg)
 }
 
 
-int owners_add(struct dispatch *d, struct registrar *reg, struct proxy *px)
+int owners_add(struct dispatch *d, struct registrar *reg, struct ua *ua,
+	       struct proxy *px)
 {
 	int err = dispatch_add(d, is_register, registrar_request, reg);
 
+	if (!err)
+		err = dispatch_add(d, ua_claim, ua_handle, ua);
 	if (!err)
 		err = dispatch_add(d, NULL, proxy_request, px);
 	return err;

@@ -5,9 +5,13 @@
 struct dispatch;
 struct proxy;
 struct registrar;
+struct ua;
 
-/* REGISTERs are the registrar's, unless locus is an edge proxy; every
- * other request is the proxy's (added last: it claims all). */
-int owners_add(struct dispatch *d, struct registrar *reg, struct proxy *px);
+/* REGISTERs are the registrar's, unless locus is an edge proxy; the
+ * requests of dialogs locus holds itself, and INVITEs to park slots, are
+ * the user agent's; every other request is the proxy's (added last: it
+ * claims all). */
+int owners_add(struct dispatch *d, struct registrar *reg, struct ua *ua,
+	       struct proxy *px);
 
 #endif

@@ -3,10 +3,11 @@
  * come from one of our domains, and do not come from a trusted peer.  A
  * request within a dialog we record-routed is not (its dialog was
  * authorised when it began), but only when our stamp vouches for it: a
- * To tag alone is no dialog, anyone can write one.  ACK and CANCEL never
- * are (RFC 3261 §22.1: they cannot be resubmitted with credentials).  A
- * request from outside our domains is a call to our users: nobody to
- * authenticate.
+ * To tag alone is no dialog, anyone can write one.  Nor is a request
+ * locus's own user agent sent, again only when our stamp says so.  ACK
+ * and CANCEL never are (RFC 3261 §22.1: they cannot be resubmitted with
+ * credentials).  A request from outside our domains is a call to our
+ * users: nobody to authenticate.
  */
 #include <string.h>
 #include <re.h>
@@ -76,9 +77,9 @@ int gate_alloc(struct gate **gatep, struct sip *sip,
 
 
 static bool needs_credentials(const struct gate *gate,
-			      const struct sip_msg *msg, bool in_dialog)
+			      const struct sip_msg *msg, bool vouched)
 {
-	if (!gate->auth || in_dialog ||
+	if (!gate->auth || vouched ||
 	    !pl_strcmp(&msg->met, "ACK") || !pl_strcmp(&msg->met, "CANCEL"))
 		return false;
 	if (!config_is_our_domain(gate->cfg, &msg->from.uri.host))
@@ -236,12 +237,12 @@ static uint32_t held_key(const struct sip_msg *msg)
 }
 
 
-bool gate_hold(struct gate *gate, const struct sip_msg *msg, bool in_dialog)
+bool gate_hold(struct gate *gate, const struct sip_msg *msg, bool vouched)
 {
 	struct auth_result res;
 	struct held *h;
 
-	if (!needs_credentials(gate, msg, in_dialog))
+	if (!needs_credentials(gate, msg, vouched))
 		return false;
 	if (hash_lookup(gate->held, held_key(msg), held_cmp, (void *)msg))
 		return true;   /* a retransmission: the first is answered */

@@ -20,9 +20,10 @@ int  gate_alloc(struct gate **gatep, struct sip *sip,
 		void *arg);
 
 /* False: MSG may go on now.  True: it was answered (407, 403, 400, 503),
- * or is held until its credentials are checked (then PASSH).  IN_DIALOG:
- * a stamp of ours vouches that MSG belongs to a dialog we record-routed;
- * any other request, To tag or not, is an initial request here. */
-bool gate_hold(struct gate *gate, const struct sip_msg *msg, bool in_dialog);
+ * or is held until its credentials are checked (then PASSH).  VOUCHED:
+ * a stamp of ours vouches that MSG belongs to a dialog we record-routed,
+ * or that locus's own user agent sent it; any other request, To tag or
+ * not, is an initial request here. */
+bool gate_hold(struct gate *gate, const struct sip_msg *msg, bool vouched);
 
 #endif

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "sip/sipmsg.h"
 #include "config/config.h"
+#include "location/location.h"
 #include "proxy/dialog.h"
 #include "proxy/fwd.h"
 #include "proxy/gate.h"
@@ -214,6 +215,19 @@ static bool route_prepare(struct proxy *px, struct route_info *ri,
 }
 
 
+/* A request locus's own user agent sent through its own proxy (ua/): the
+ * origin stamp on the Route value naming us proves it, and locus's own
+ * requests need no credentials.  A request that only says it is locus's
+ * has no such stamp. */
+static bool from_locus(const struct proxy *px, const struct sip_msg *msg,
+		       const struct route_info *ri)
+{
+	return pl_isset(&ri->origin) &&
+		stamp_origin_check(px->stamp, &ri->origin, msg,
+				   (uint32_t)location_now());
+}
+
+
 /* A plan's refusal: stateful, so that the INVITE's retransmissions and
  * the ACK are absorbed (RFC 3261 §17.2.1). */
 static void reply_planned(struct proxy *px, const struct sip_msg *msg,
@@ -338,6 +352,7 @@ static void proxy_authenticated(const struct sip_msg *msg, void *arg)
 void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 {
 	struct route_info ri;
+	bool vouched;
 
 	if (request_refused(px, msg))
 		return;
@@ -357,10 +372,12 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 		return;
 	}
 	/* a request that only claims a dialog (a To tag, no stamp of ours
-	 * that vouches for it) is an initial request to the gate.  One the
-	 * gate lets through unchallenged has a known caller only with auth
-	 * off, where the From user is taken at its word. */
-	if (!gate_hold(px->gate, msg, ri.in_dialog))
+	 * that vouches for it) is an initial request to the gate, unless
+	 * locus's own user agent sent it.  One the gate lets through
+	 * unchallenged has a known caller only with auth off, where the From
+	 * user is taken at its word. */
+	vouched = ri.in_dialog || from_locus(px, msg, &ri);
+	if (!gate_hold(px->gate, msg, vouched))
 		proxy_forward(px, msg, &ri,
 			      px->deps.auth ? NULL : &msg->from.uri);
 }

@@ -192,6 +192,8 @@ int route_preprocess(struct route_info *ri, const struct sip_msg *msg,
 			ri->flow = uri.user;
 		if (!pl_isset(&ri->stamp))
 			(void)msg_param_decode(&uri.params, "ls", &ri->stamp);
+		if (!pl_isset(&ri->origin))
+			(void)msg_param_decode(&uri.params, "lo", &ri->origin);
 	}
 	route_hop_print(ri->hop, pl_isset(&ri->next_route) ? &ri->next_uri
 							  : &ri->uri);

@@ -21,6 +21,9 @@ struct route_info {
 	struct pl flow;          /* the user part of the topmost Route
 				    value, when it named us: an edge
 				    proxy's flow token (RFC 5626 §5.3)    */
+	struct pl origin;        /* the origin stamp ("lo") of a Route value
+				    we removed: a request of locus's own
+				    user agent (proxy/stamp.h)            */
 	bool in_dialog;          /* the stamp vouches for the request: a
 				    dialog of ours, to its other party
 				    (proxy/dialog.c sets it)              */
@@ -59,7 +62,7 @@ void route_upstream_hop(char out[ROUTE_HOP_SIZE], bool *by_contact,
  * §16.4: a Request-URI we record-routed means the previous hop is a strict
  * router, so the real Request-URI is the last Route value; then every
  * leading Route value that names us is removed (two with RFC 5658
- * double record-routing), and the stamp one of them carried is kept.
+ * double record-routing), and the stamps they carried are kept.
  * Returns EBADMSG for a malformed Route value.
  */
 int route_preprocess(struct route_info *ri, const struct sip_msg *msg,

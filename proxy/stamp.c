@@ -15,6 +15,7 @@ struct stamp {
 	EVP_MAC_CTX *via;
 	EVP_MAC_CTX *dialog;
 	EVP_MAC_CTX *flow;
+	EVP_MAC_CTX *origin;
 };
 
 
@@ -25,6 +26,7 @@ static void stamp_destructor(void *arg)
 	EVP_MAC_CTX_free(s->via);
 	EVP_MAC_CTX_free(s->dialog);
 	EVP_MAC_CTX_free(s->flow);
+	EVP_MAC_CTX_free(s->origin);
 }
 
 
@@ -61,7 +63,8 @@ int stamp_alloc(struct stamp **sp, const struct node_key *key)
 	s->via = keyed_mac(key, "locus via stamp");
 	s->dialog = keyed_mac(key, "locus dialog stamp");
 	s->flow = keyed_mac(key, "locus flow token");
-	if (!s->via || !s->dialog || !s->flow) {
+	s->origin = keyed_mac(key, "locus origin stamp");
+	if (!s->via || !s->dialog || !s->flow || !s->origin) {
 		mem_deref(s);
 		return EIO;
 	}
@@ -237,6 +240,26 @@ int stamp_flow(char out[STAMP_FLOW_SIZE], const struct stamp *s,
 }
 
 
+int stamp_origin(char out[STAMP_ORIGIN_LEN + 1], const struct stamp *s,
+		 const struct stamp_origin_fields *f, uint32_t expires)
+{
+	char exp[9];
+	const struct pl fields[] = {
+		{exp, 8}, f->method, f->ruri, f->from_uri, f->to_uri,
+	};
+	uint8_t md[32];
+	int err;
+
+	(void)re_snprintf(exp, sizeof(exp), "%08x", expires);
+	err = mac(md, s->origin, fields, ARRAY_SIZE(fields));
+	if (!err)
+		(void)re_snprintf(out, STAMP_ORIGIN_LEN + 1, "%s%w", exp, md,
+				  (size_t)(STAMP_ORIGIN_LEN - 8) / 2);
+	OPENSSL_cleanse(md, sizeof(md));
+	return err;
+}
+
+
 static int flow_parse(struct stamp_flow *f, const uint8_t *buf, size_t n)
 {
 	uint16_t port;
@@ -290,4 +313,26 @@ int stamp_flow_check(struct stamp_flow *f, const struct stamp *s,
 		err = EBADMSG;
 	OPENSSL_cleanse(md, sizeof(md));
 	return err ? EBADMSG : flow_parse(f, buf, n);
+}
+
+
+bool stamp_origin_check(const struct stamp *s, const struct pl *tag,
+			const struct sip_msg *req, uint32_t now)
+{
+	struct stamp_origin_fields f = {req->met, req->ruri, req->from.auri,
+					req->to.auri};
+	char want[STAMP_ORIGIN_LEN + 1];
+	struct pl exp;
+	uint32_t expires;
+
+	if (!tag || tag->l != STAMP_ORIGIN_LEN)
+		return false;
+	exp = (struct pl){tag->p, 8};
+	expires = pl_x32(&exp);
+	/* a stamp from further ahead than it could have been made is no
+	 * stamp of ours (nor an expired one) */
+	if (expires < now || expires > now + STAMP_ORIGIN_LIFETIME)
+		return false;
+	return 0 == stamp_origin(want, s, &f, expires) &&
+		hex_equal(want, tag, STAMP_ORIGIN_LEN);
 }

@@ -9,7 +9,12 @@
  *    (proxy/dialog.c says what each stamp binds, and why a stamp);
  *  - as an edge proxy, the flow token in the user part of our Path (RFC
  *    5626 §5.2, 128 bits): the flow a request that comes back with it
- *    goes down, which no one else can name. */
+ *    goes down, which no one else can name;
+ *  - on the Route value naming us of an initial request that locus's own
+ *    user agent sends (ua/) through its own proxy ("lo", an expiry and
+ *    128 bits): such a request is locus's, and needs no credentials at
+ *    the proxy's gate.  Only a request that carries it is: one that only
+ *    says it comes from locus (a From, a Via) is anybody's. */
 #ifndef LOCUS_STAMP_H
 #define LOCUS_STAMP_H
 
@@ -18,6 +23,11 @@
 
 #define STAMP_VIA_LEN 16        /* hex digits of a Via stamp            */
 #define STAMP_DIALOG_LEN 33     /* a direction letter and 32 hex digits */
+#define STAMP_ORIGIN_LEN 40     /* 8 hex digits of expiry, 32 of MAC    */
+
+/* How long an origin stamp is good for, in seconds: the life of the
+ * transaction it rides on (RFC 3261 §17.1.1.2, Timer B = 64*T1). */
+#define STAMP_ORIGIN_LIFETIME 32
 
 struct node_key;
 struct stamp;
@@ -36,6 +46,15 @@ struct stamp_dialog_fields {
 	struct pl caller_tag;
 	struct pl callee_tag;   /* not bound by STAMP_TO_CALLER stamps     */
 	struct pl hop;
+};
+
+/* What an origin stamp binds: the request's method, Request-URI and the
+ * URIs of its From and To, as they are written in the request. */
+struct stamp_origin_fields {
+	struct pl method;
+	struct pl ruri;
+	struct pl from_uri;
+	struct pl to_uri;
 };
 
 int  stamp_alloc(struct stamp **sp, const struct node_key *key);
@@ -78,5 +97,14 @@ int  stamp_flow(char out[STAMP_FLOW_SIZE], const struct stamp *s,
  * tampered with, or made with another node key). */
 int  stamp_flow_check(struct stamp_flow *f, const struct stamp *s,
 		      const struct pl *token);
+
+/* OUT gets STAMP_ORIGIN_LEN hex digits and a NUL: a stamp good until
+ * EXPIRES (seconds of location_now()). */
+int  stamp_origin(char out[STAMP_ORIGIN_LEN + 1], const struct stamp *s,
+		  const struct stamp_origin_fields *f, uint32_t expires);
+
+/* Is TAG an origin stamp of ours for REQ, still good at NOW? */
+bool stamp_origin_check(const struct stamp *s, const struct pl *tag,
+			const struct sip_msg *req, uint32_t now);
 
 #endif

@@ -358,4 +358,150 @@ RETURNS integer LANGUAGE sql AS $$
     SELECT count(*)::integer FROM d
 $$;
 
+-- ---- Click-to-call and parking (ua/) --------------------------------------
+-- The calls locus places itself (README, "Click-to-call") and the calls
+-- parked in its slots (README, "Parking").  locus writes these rows as
+-- things happen; psql orders through the functions below, and each wakes
+-- the nodes on channel locus_ua ("call ID", "hangup ID", "unpark ID").
+
+-- One row per locus.originate().  node is NULL until a node takes the
+-- call (one node per call: FOR UPDATE SKIP LOCKED), then names it.
+CREATE TABLE IF NOT EXISTS locus.call (
+    id             bigserial PRIMARY KEY,
+    caller         text NOT NULL,
+    callee         text NOT NULL,
+    caller_device  text,
+    auto_answer    boolean NOT NULL DEFAULT false,
+    caller_timeout integer NOT NULL DEFAULT 30,
+    callee_timeout integer NOT NULL DEFAULT 60,
+    mode           text NOT NULL DEFAULT 'bridge'
+                   CHECK (mode IN ('bridge', 'refer')),
+    state          text NOT NULL DEFAULT 'calling caller'
+                   CHECK (state IN ('calling caller', 'calling callee',
+                                    'connected', 'ended')),
+    cause          text,
+    node           text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    answered_at    timestamptz,
+    ended_at       timestamptz
+);
+CREATE INDEX IF NOT EXISTS call_waiting_idx ON locus.call (id)
+    WHERE node IS NULL AND state <> 'ended';
+
+-- In refer mode 'connected' is final: the caller called the callee
+-- herself and locus left the call.
+CREATE OR REPLACE VIEW locus.calls AS
+    SELECT id, caller, callee, mode, state, cause, created_at, answered_at,
+           ended_at, node, caller_device, auto_answer, caller_timeout,
+           callee_timeout
+      FROM locus.call;
+
+-- Calls CALLER ('alice@example.com' or a sip: URI) and, once she answers,
+-- connects her to CALLEE (a sip: URI).  Returns the call's id.
+CREATE OR REPLACE FUNCTION locus.originate(caller text, callee text,
+                                           caller_device text DEFAULT NULL,
+                                           auto_answer boolean DEFAULT false,
+                                           caller_timeout integer DEFAULT 30,
+                                           callee_timeout integer DEFAULT 60,
+                                           mode text DEFAULT 'bridge')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    IF originate.caller IS NULL OR originate.caller !~
+       '^(sips?:)?[^@\s<>";:]+@[^@\s<>";]+$' THEN
+        RAISE EXCEPTION 'caller % is not an address of record', originate.caller
+            USING HINT = 'Write it as user@domain, e.g. ''alice@example.com''.';
+    END IF;
+    IF originate.callee IS NULL OR originate.callee !~ '^sips?:[^\s<>"]+$' THEN
+        RAISE EXCEPTION 'callee % is not a SIP URI', originate.callee
+            USING HINT = 'Write it as a sip: URI, e.g. ''sip:bob@example.com''.';
+    END IF;
+    IF originate.caller_device IS NOT NULL AND
+       originate.caller_device !~ '^sips?:[^\s<>"]+$' THEN
+        RAISE EXCEPTION 'caller_device % is not a SIP URI', originate.caller_device
+            USING HINT = 'Give the device''s pub-gruu, as locus.bindings shows it.';
+    END IF;
+    IF originate.mode IS NULL OR originate.mode NOT IN ('bridge', 'refer') THEN
+        RAISE EXCEPTION 'mode % is neither bridge nor refer', originate.mode
+            USING HINT = 'Write mode => ''bridge'' (the default) or mode => ''refer''.';
+    END IF;
+    IF originate.caller_timeout IS NULL OR originate.caller_timeout NOT BETWEEN 1 AND 3600
+       OR originate.callee_timeout IS NULL OR originate.callee_timeout NOT BETWEEN 1 AND 3600 THEN
+        RAISE EXCEPTION 'caller_timeout and callee_timeout must be 1 to 3600 seconds'
+            USING HINT = 'They say how long each phone may ring.';
+    END IF;
+    INSERT INTO locus.call (caller, callee, caller_device, auto_answer,
+                            caller_timeout, callee_timeout, mode)
+    VALUES (originate.caller, originate.callee, originate.caller_device,
+            coalesce(originate.auto_answer, false), originate.caller_timeout,
+            originate.callee_timeout, originate.mode)
+    RETURNING id INTO new_id;
+    PERFORM pg_notify('locus_ua', 'call ' || new_id);
+    RETURN new_id;
+END $$;
+
+-- Ends call CALL_ID; false when it is over already (or was never placed).
+CREATE OR REPLACE FUNCTION locus.hangup(call_id bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    -- not taken by any node yet: it ends here
+    UPDATE locus.call SET state = 'ended', cause = 'locus.hangup()',
+                          ended_at = now()
+     WHERE id = call_id AND node IS NULL AND state <> 'ended';
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    PERFORM 1 FROM locus.call WHERE id = call_id AND state <> 'ended'
+        AND NOT (mode = 'refer' AND state = 'connected');
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM pg_notify('locus_ua', 'hangup ' || call_id);
+    RETURN true;
+END $$;
+
+-- One row per call parked: while parked (state 'parked', or 'calling
+-- parker' once the timeout rings the parker back), then with what ended
+-- the park: 'retrieved', 'returned' (to the parker) or 'ended' (cause).
+CREATE TABLE IF NOT EXISTS locus.park (
+    id         text PRIMARY KEY,
+    slot       text NOT NULL,
+    parked     text NOT NULL,
+    parked_by  text,
+    state      text NOT NULL DEFAULT 'parked'
+               CHECK (state IN ('parked', 'calling parker', 'retrieved',
+                                'returned', 'ended')),
+    cause      text,
+    node       text NOT NULL,
+    since      timestamptz NOT NULL DEFAULT now(),
+    ended_at   timestamptz
+);
+CREATE INDEX IF NOT EXISTS park_slot_idx ON locus.park (slot)
+    WHERE ended_at IS NULL;
+
+CREATE OR REPLACE VIEW locus.parked AS
+    SELECT slot, parked, parked_by, since, state, cause, ended_at, node, id
+      FROM locus.park;
+
+-- Ends the call parked in SLOT; false when none is.
+CREATE OR REPLACE FUNCTION locus.unpark(slot text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    p record;
+    found_one boolean := false;
+BEGIN
+    FOR p IN SELECT id FROM locus.park
+              WHERE park.slot = unpark.slot AND ended_at IS NULL LOOP
+        PERFORM pg_notify('locus_ua', 'unpark ' || p.id);
+        found_one := true;
+    END LOOP;
+    RETURN found_one;
+END $$;
+
+CREATE OR REPLACE FUNCTION locus.unpark(slot integer)
+RETURNS boolean LANGUAGE sql AS $$
+    SELECT locus.unpark(slot::text)
+$$;
+
 COMMIT;

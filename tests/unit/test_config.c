@@ -1188,6 +1188,64 @@ static void test_is_our_domain(void **state)
 }
 
 
+/* features.park: off when absent; slots, auto and timeout read; what
+ * is not a range of slots, an auto number among them, or a key it does
+ * not know, refused with its line. */
+static void test_park(void **state)
+{
+	struct locus_config *cfg;
+
+	(void)state;
+	cfg = load_ok(VALID4);
+	assert_false(cfg->park.enabled);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "features = { park = { slots = \"701-799\";"
+		      " auto = \"70\"; timeout = 45; }; };\n");
+	assert_true(cfg->park.enabled);
+	assert_int_equal(cfg->park.first, 701);
+	assert_int_equal(cfg->park.last, 799);
+	assert_int_equal(cfg->park.digits, 3);
+	assert_string_equal(cfg->park.auto_number, "70");
+	assert_int_equal(cfg->park.timeout, 45);
+	mem_deref(cfg);
+
+	cfg = load_ok(VALID4 "features = { park = { slots = \"0700-0709\";"
+		      " }; };\n");
+	assert_int_equal(cfg->park.first, 700);
+	assert_int_equal(cfg->park.digits, 4);
+	assert_null(cfg->park.auto_number);
+	assert_int_equal(cfg->park.timeout, 120);
+	mem_deref(cfg);
+
+	expect_error(VALID4 "features = { park = { slots = \"701\"; }; };\n",
+		     5, "features.park.slots '701' is not a range", NULL);
+	expect_error(VALID4 "features = { park = { slots = \"701-99\"; };"
+		     " };\n", 5, "of as many digits each", NULL);
+	expect_error(VALID4 "features = { park = { slots = \"799-701\"; };"
+		     " };\n", 5, "must run upwards", NULL);
+	expect_error(VALID4 "features = { park = { slots = \"7000-9999\";"
+		     " }; };\n", 5, "at most 1000 slots", NULL);
+	expect_error(VALID4 "features = {\n park = { slots = \"701-799\";\n"
+		     " auto = \"750\"; }; };\n", 7,
+		     "features.park.auto '750' is one of the slots", NULL);
+	expect_error(VALID4 "features = { park = { slots = \"701-799\";"
+		     " auto = \"7a\"; }; };\n", 5,
+		     "features.park.auto '7a' is not a number", NULL);
+	expect_error(VALID4 "features = { park = { slots = \"701-799\";"
+		     " timeout = 0; }; };\n", 5,
+		     "features.park.timeout must be between 1 and 86400",
+		     NULL);
+	expect_error(VALID4 "features = { park = { slot = \"701-799\"; };"
+		     " };\n", 5, "unknown setting 'slot'", "did you mean"
+		     " 'slots'?");
+	expect_error(VALID4 "features = { parking = { }; };\n", 5,
+		     "unknown setting 'parking'", NULL);
+	expect_error(VALID4 "features = { park = 1; };\n", 5,
+		     "features.park must be a group", NULL);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1224,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_intercom),
 		cmocka_unit_test(test_is_our_domain),
+		cmocka_unit_test(test_park),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

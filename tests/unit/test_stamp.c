@@ -306,6 +306,72 @@ static void test_flow_token_round_trip_and_tamper(void **state)
 	mem_deref(other_key);
 }
 
+/* An INVITE locus's user agent sends: the origin stamp binds its method,
+ * Request-URI, From and To URIs, and an expiry within the lifetime of
+ * the transaction. */
+static struct sip_msg *invite(const char *ruri, const char *from)
+{
+	struct sip_msg *msg = NULL;
+	struct mbuf *mb = mbuf_alloc(512);
+
+	assert_non_null(mb);
+	assert_int_equal(0, mbuf_printf(mb,
+		"INVITE %s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK776asdhds\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:alice@example.com>\r\n"
+		"From: <%s>;tag=1\r\n"
+		"Call-ID: c1\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n", ruri, from));
+	mb->pos = 0;
+	assert_int_equal(0, sip_msg_decode(&msg, mb));
+	mem_deref(mb);
+	return msg;
+}
+
+static void test_origin_stamp_binds_request_and_time(void **state)
+{
+	struct fixture *f = *state;
+	char tag[STAMP_ORIGIN_LEN + 1];
+	struct stamp_origin_fields fl = {
+		.method = PL("INVITE"), .ruri = PL("sip:alice@example.com"),
+		.from_uri = PL("sip:bob@example.com"),
+		.to_uri = PL("sip:alice@example.com"),
+	};
+	struct sip_msg *ok = invite("sip:alice@example.com",
+				    "sip:bob@example.com");
+	struct sip_msg *other_ruri = invite("sip:alice@example.com;gr=x",
+					    "sip:bob@example.com");
+	struct sip_msg *other_from = invite("sip:alice@example.com",
+					    "sip:eve@example.com");
+	const uint32_t now = 1000000;
+	struct pl t;
+
+	assert_int_equal(0, stamp_origin(tag, f->stamp, &fl,
+					 now + STAMP_ORIGIN_LIFETIME));
+	assert_int_equal(STAMP_ORIGIN_LEN, strlen(tag));
+	pl_set_str(&t, tag);
+	assert_true(stamp_origin_check(f->stamp, &t, ok, now));
+	assert_true(stamp_origin_check(f->stamp, &t, ok,
+				       now + STAMP_ORIGIN_LIFETIME));
+	/* expired, or from too far ahead */
+	assert_false(stamp_origin_check(f->stamp, &t, ok,
+					now + STAMP_ORIGIN_LIFETIME + 1));
+	assert_false(stamp_origin_check(f->stamp, &t, ok, now - 1));
+	/* another request */
+	assert_false(stamp_origin_check(f->stamp, &t, other_ruri, now));
+	assert_false(stamp_origin_check(f->stamp, &t, other_from, now));
+	/* a later expiry written over the stamp's */
+	tag[7] = tag[7] == '0' ? '1' : '0';
+	assert_false(stamp_origin_check(f->stamp, &t, ok, now));
+	/* zeros, what a MAC that failed would leave, are no stamp */
+	pl_set_str(&t, "00000000000000000000000000000000000000");
+	assert_false(stamp_origin_check(f->stamp, &t, ok, now));
+	mem_deref(ok);
+	mem_deref(other_ruri);
+	mem_deref(other_from);
+}
 
 int main(void)
 {
@@ -317,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_via_tag_is_no_dialog_stamp),
 		cmocka_unit_test(test_check_accepts_own_rejects_others),
 		cmocka_unit_test(test_flow_token_round_trip_and_tamper),
+		cmocka_unit_test(test_origin_stamp_binds_request_and_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
