@@ -19,6 +19,7 @@
 #include <re.h>
 #include "config/config.h"
 #include "proxy/autoanswer.h"
+#include "proxy/route.h"
 
 /* Header lines that only ever ask for auto-answer: removed whole. */
 static const char *const whole_headers[] = {
@@ -33,9 +34,10 @@ static const char *const entry_keywords[] = {
 
 
 bool autoanswer_strip_wanted(const struct locus_config *cfg,
-			     const struct sip_msg *msg)
+			     const struct sip_msg *msg,
+			     const struct route_info *ri)
 {
-	return 0 == pl_strcmp(&msg->met, "INVITE") &&
+	return 0 == pl_strcmp(&msg->met, "INVITE") && !ri->from_locus &&
 		!config_is_intercom_trusted(cfg, &msg->src);
 }
 

@@ -14,11 +14,15 @@
 #include <re.h>
 
 struct locus_config;
+struct route_info;
 
 /* True when MSG is an INVITE whose auto-answer signalling is removed
- * before it is forwarded: it does not come from intercom.trusted. */
+ * before it is forwarded: it does not come from intercom.trusted, nor
+ * from locus's own user agent (RI->from_locus: click-to-call's
+ * auto_answer is locus's to ask for). */
 bool autoanswer_strip_wanted(const struct locus_config *cfg,
-			     const struct sip_msg *msg);
+			     const struct sip_msg *msg,
+			     const struct route_info *ri);
 
 /* True when HDR, one header line as received, is or may hold
  * auto-answer signalling. */

@@ -82,10 +82,11 @@ static int targets_apply(const struct proxy_plan *plan,
 
 
 int hook_targets(const struct proxy_plan *plan, struct target_set *ts,
-		 const struct locus_config *cfg, const struct sip_msg *msg)
+		 const struct locus_config *cfg, const struct sip_msg *msg,
+		 const struct route_info *ri)
 {
 	return targets_apply(plan, &ts->targets,
-			     autoanswer_strip_wanted(cfg, msg));
+			     autoanswer_strip_wanted(cfg, msg, ri));
 }
 
 

@@ -28,7 +28,8 @@ void hook_plan(struct proxy_plan *plan, struct route_info *planned,
 /* Removes the caller's ;intercom from each target's Request-URI (unless
  * MSG comes from intercom.trusted), then lets the plan add its own. */
 int  hook_targets(const struct proxy_plan *plan, struct target_set *ts,
-		  const struct locus_config *cfg, const struct sip_msg *msg);
+		  const struct locus_config *cfg, const struct sip_msg *msg,
+		  const struct route_info *ri);
 
 void hook_plan_release(struct proxy_plan *plan);
 

@@ -201,20 +201,6 @@ static void local_request(struct proxy *px, const struct sip_msg *msg)
 }
 
 
-/* RFC 3261 §16.4 pre-processing, and whether the request belongs to a
- * dialog we record-routed.  False after answering a malformed Route. */
-static bool route_prepare(struct proxy *px, struct route_info *ri,
-			  const struct sip_msg *msg)
-{
-	if (route_preprocess(ri, msg, px->deps.cfg)) {
-		reply(px, msg, 400, "Malformed Route");
-		return false;
-	}
-	(void)dialog_vouch(px->dialogs, msg, ri);
-	return true;
-}
-
-
 /* A request locus's own user agent sent through its own proxy (ua/): the
  * origin stamp on the Route value naming us proves it, and locus's own
  * requests need no credentials.  A request that only says it is locus's
@@ -225,6 +211,21 @@ static bool from_locus(const struct proxy *px, const struct sip_msg *msg,
 	return pl_isset(&ri->origin) &&
 		stamp_origin_check(px->stamp, &ri->origin, msg,
 				   (uint32_t)location_now());
+}
+
+
+/* RFC 3261 §16.4 pre-processing, and whether the request belongs to a
+ * dialog we record-routed.  False after answering a malformed Route. */
+static bool route_prepare(struct proxy *px, struct route_info *ri,
+			  const struct sip_msg *msg)
+{
+	if (route_preprocess(ri, msg, px->deps.cfg)) {
+		reply(px, msg, 400, "Malformed Route");
+		return false;
+	}
+	(void)dialog_vouch(px->dialogs, msg, ri);
+	ri->from_locus = from_locus(px, msg, ri);
+	return true;
 }
 
 
@@ -248,7 +249,7 @@ static void forward_planned(struct proxy *px, const struct sip_msg *msg,
 {
 	char hash[MD5_STR_SIZE];
 
-	if (hook_targets(plan, ts, px->deps.cfg, msg)) {
+	if (hook_targets(plan, ts, px->deps.cfg, msg, ri)) {
 		reply(px, msg, 500, "Server Internal Error");
 		return;
 	}
@@ -376,7 +377,7 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 	 * locus's own user agent sent it.  One the gate lets through
 	 * unchallenged has a known caller only with auth off, where the From
 	 * user is taken at its word. */
-	vouched = ri.in_dialog || from_locus(px, msg, &ri);
+	vouched = ri.in_dialog || ri.from_locus;
 	if (!gate_hold(px->gate, msg, vouched))
 		proxy_forward(px, msg, &ri,
 			      px->deps.auth ? NULL : &msg->from.uri);

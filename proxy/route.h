@@ -24,6 +24,8 @@ struct route_info {
 	struct pl origin;        /* the origin stamp ("lo") of a Route value
 				    we removed: a request of locus's own
 				    user agent (proxy/stamp.h)            */
+	bool from_locus;         /* ... and it checks: locus sent it (set by
+				    proxy.c)                              */
 	bool in_dialog;          /* the stamp vouches for the request: a
 				    dialog of ours, to its other party
 				    (proxy/dialog.c sets it)              */

@@ -624,7 +624,8 @@ static int txn_init(struct txn *tx, const struct sip_msg *msg,
 	struct fwd_request_opts opts = {
 		.drop_routes = ri->drop_routes,
 		.drop_last_route = ri->drop_last_route,
-		.strip_autoanswer = autoanswer_strip_wanted(tx->env.cfg, msg),
+		.strip_autoanswer = autoanswer_strip_wanted(tx->env.cfg, msg,
+							    ri),
 	};
 	int err;
 

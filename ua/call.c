@@ -6,8 +6,8 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "features/intercom.h"
 #include "sip/uri.h"
-#include "ua/autoanswer.h"
 #include "ua/bridge.h"
 #include "ua/call.h"
 #include "ua/call_fsm.h"
@@ -566,10 +566,16 @@ static int call_dial(struct call *c)
 	struct leg_invite inv = {
 		.ruri = c->caller_ruri, .to = c->caller, .from = c->callee,
 	};
+	char *aa = NULL;
 	int err = hdrs ? 0 : ENOMEM;
 
+	/* auto_answer: the intercom feature's default dialect, which most
+	 * phones understand; the caller asked for this call herself */
 	if (!err && c->auto_answer)
-		err = mbuf_printf(hdrs, "%H", autoanswer_print, c->domain);
+		err = intercom_signal(NULL, &aa, INTERCOM_DEFAULT, c->domain);
+	if (!err && aa)
+		err = mbuf_write_str(hdrs, aa);
+	mem_deref(aa);
 	err = err ? err : mbuf_write_u8(hdrs, 0);
 	if (!err) {
 		inv.hdrs = (const char *)hdrs->buf;

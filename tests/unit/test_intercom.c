@@ -12,6 +12,7 @@
 #include <re.h>
 #include "features/intercom.h"
 #include "proxy/autoanswer.h"
+#include "proxy/route.h"
 #include "proxy/fwd.h"
 #include "proxy_support.h"
 
@@ -153,6 +154,7 @@ static void test_trusted_and_other_methods_keep(void **state)
 	struct sip_msg *msg;
 	struct sa peer;
 	char *text, *want = NULL;
+	struct route_info ri = {0};
 
 	(void)state;
 	px_config_init(&pc);
@@ -165,15 +167,19 @@ static void test_trusted_and_other_methods_keep(void **state)
 	mem_deref(want);
 	mem_deref(text);
 
-	assert_true(autoanswer_strip_wanted(&pc.cfg, msg));
+	assert_true(autoanswer_strip_wanted(&pc.cfg, msg, &ri));
+	/* locus's own user agent asks for auto-answer itself (ua/) */
+	ri.from_locus = true;
+	assert_false(autoanswer_strip_wanted(&pc.cfg, msg, &ri));
+	ri.from_locus = false;
 	pc.cfg.intercom_trusted = &peer;
 	pc.cfg.intercom_trustedc = 1;
-	assert_false(autoanswer_strip_wanted(&pc.cfg, msg));
+	assert_false(autoanswer_strip_wanted(&pc.cfg, msg, &ri));
 	mem_deref(msg);
 
 	pc.cfg.intercom_trustedc = 0;
 	msg = px_request("MESSAGE", "sip:bob@example.com", hdrs);
-	assert_false(autoanswer_strip_wanted(&pc.cfg, msg));
+	assert_false(autoanswer_strip_wanted(&pc.cfg, msg, &ri));
 	mem_deref(msg);
 }
 
