@@ -87,6 +87,10 @@ bench_setup_locus() {
 listen_addresses = '127.0.0.1'
 port = $PGPORT
 max_connections = 200
+# loaded, but counting nothing (no cost per statement) until
+# bench/profile.sh sets pg_stat_statements.track = top
+shared_preload_libraries = '${PG_PRELOAD:-pg_stat_statements}'
+pg_stat_statements.track = none
 CONF
 	"$top/scripts/pg.sh" start "$PG_DIR"
 	PGOPTIONS="-c client_min_messages=warning" \
