@@ -249,25 +249,30 @@ chart_write() {
 		echo "$l Kamailio ${ks//-/0} ${kp//-/0}"
 		echo "- - 0 0"
 	done >"$cpu"
+	# throughput and memory side by side, CPU per request below them at
+	# full width (two bars per load)
 	gnuplot <<PLOT
-set terminal png size 1500,520 noenhanced
+set terminal png size 1400,1000 noenhanced
 set output "$RESULTS/results.png"
-set multiplot layout 1,3
+set multiplot
 set style data histograms
 set style fill solid 0.8
 set boxwidth 0.9
 set yrange [0:*]
 set key below horizontal
-set xtics rotate by -30
+set size 0.5,0.5
+set origin 0,0.5
 set title "Highest clean rate (per second, same machine)"
 plot "$dat" using 2:xtic(1) title "locus", "" using 3 title "Kamailio"
-$( [ -s "$cpu" ] && echo "set title \"CPU per request (µs; REGISTER or call)\"
-set style histogram rowstacked
-plot \"$cpu\" using 3:xtic(strcol(1) eq \"-\" ? \"\" : strcol(1).\" \".strcol(2)) title \"server\", \"\" using 4 title \"PostgreSQL\"
-set style histogram clustered")
-set xtics norotate
+set origin 0.5,0.5
 $( [ -s "$mem" ] && echo "set title \"Memory per binding (bytes)\"
 plot \"$mem\" using 2:xtic(1) title \"locus\", \"\" using 3 title \"Kamailio\"")
+set size 1,0.5
+set origin 0,0
+set xtics rotate by -25
+$( [ -s "$cpu" ] && echo "set title \"CPU per request (µs; a REGISTER or a call)\"
+set style histogram rowstacked
+plot \"$cpu\" using 3:xtic(strcol(1) eq \"-\" ? \"\" : strcol(1).\" \".strcol(2)) title \"server\", \"\" using 4 title \"PostgreSQL\"")
 unset multiplot
 PLOT
 }
