@@ -23,7 +23,7 @@ PG_PRELOAD=pg_stat_statements,auto_explain
 . "$top/bench/loads.sh"
 
 LOADS=reg_new,reg_refresh,call_aor,call_hot
-PERF_HZ=${PERF_HZ:-4999}
+PERF_HZ=${PERF_HZ:-1999}
 DURATION=30   # the callees wait this long (and a minute) for their calls
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -160,17 +160,24 @@ pg_statements() {
 	           round(s.wal_bytes / $2) || ' B',
 	           round(s.shared_blks_hit::numeric / $2, 1)
 	      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-	     WHERE d.datname = '$1'
+	     WHERE d.datname = '$1' AND s.query NOT LIKE 'SELECT pg_stat_reset()%'
 	     ORDER BY s.total_exec_time DESC LIMIT 12" |
 		sed -e 's/^/| `/' -e 's/|/` |/2' -e 's/$/ |/'
 	echo
+	# locus's transactions are its batches, one locus.notify_aors() each;
+	# xact_commit counts its LISTEN session's too (one per notification
+	# read)
 	psql_db postgres -c "
-	    SELECT 'Commits: ' || round(d.xact_commit::numeric / $2, 3)
-	           || ' per request (' || round($2 / greatest(d.xact_commit, 1)::numeric, 1)
-	           || ' requests per commit); WAL: '
-	           || round((pg_current_wal_lsn() - '$WAL0'::pg_lsn) / $2)
+	    SELECT 'Transactions committed: ' || round(d.xact_commit::numeric / $2, 3)
+	           || ' per request' || coalesce(', of which locus''s batches '
+	           || round(b.n / $2, 3) || ' (' || round($2 / b.n, 2)
+	           || ' REGISTERs per batch; the others are its LISTEN session''s)', '')
+	           || '; WAL: ' || round((pg_current_wal_lsn() - '$WAL0'::pg_lsn) / $2)
 	           || ' bytes per request.'
-	      FROM pg_stat_database d WHERE d.datname = '$1'"
+	      FROM pg_stat_database d,
+	           (SELECT nullif(sum(calls), 0)::numeric AS n FROM pg_stat_statements
+	             WHERE query LIKE 'SELECT locus.notify_aors%') b
+	     WHERE d.datname = '$1'"
 	echo
 	echo "| table | rows inserted | updated | of which HOT | deleted |"
 	echo "|---|---:|---:|---:|---:|"
