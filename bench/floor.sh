@@ -48,8 +48,8 @@ SQL
 # sending its INVITEs to 127.0.0.1:PORT, for the callee sipp.
 floor_call() {
 	local load=$1 rate=$2
-	aors_write "$STATE/callees.csv" c $CALLEES
-	callees_answer $((rate * DURATION))
+	aors_write "$STATE/callees.csv" c "$(callee_count "$load")"
+	callees_answer "$load" $((rate * DURATION))
 	rm -f "$STATE"/*_rtt.csv
 	# shellcheck disable=SC2046
 	SERVER_PORT=$4 sipp_once \
@@ -57,7 +57,7 @@ floor_call() {
 		$(load_args "$load") -r "$rate" -m $((rate * DURATION)) \
 		-l $((rate * 4)) -trace_rtt -rtt_freq 1000 >"$STATE/step.out" 2>&1 || true
 	callees_stop
-	step_tally "$load" "$rate"
+	step_tally "$load" $((rate * DURATION))
 	floor_keep "$load" "$rate" "$3" "$(first_rtts | percentiles)" \
 		"$STEP_RATE calls/s$([ "$STEP_OK" = 1 ] ||
 			echo " (not clean: $STEP_RETRANS retransmissions, $STEP_FAILED failed)")"

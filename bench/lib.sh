@@ -87,6 +87,10 @@ bench_setup_locus() {
 listen_addresses = '127.0.0.1'
 port = $PGPORT
 max_connections = 200
+# loaded, but counting nothing (no cost per statement) until
+# bench/profile.sh sets pg_stat_statements.track = top
+shared_preload_libraries = '${PG_PRELOAD:-pg_stat_statements}'
+pg_stat_statements.track = none
 CONF
 	"$top/scripts/pg.sh" start "$PG_DIR"
 	PGOPTIONS="-c client_min_messages=warning" \
@@ -138,14 +142,18 @@ wait_exit() {   # wait_exit PID SECONDS: until PID exits, at most SECONDS
 	done
 }
 
+# Stops the server and every process it started (Kamailio's children),
+# by their PIDs.
 server_stop() {
+	local tree
 	[ -n "$SERVER_PID" ] || return 0
+	tree=$(proc_tree "$SERVER_PID")
 	kill "$SERVER_PID" 2>/dev/null || true
 	wait_exit "$SERVER_PID" 10
-	kill -KILL "$SERVER_PID" 2>/dev/null || true
+	# shellcheck disable=SC2086
+	kill -KILL $tree 2>/dev/null || true
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=
-	pkill -f "kamailio -f $STATE" 2>/dev/null || true
 }
 
 # server_launch SERVER [USER]: starts it on whatever the tables hold and
@@ -173,6 +181,59 @@ server_truncate() {
 server_start() {
 	server_truncate
 	server_launch "$1"
+}
+
+# ---- CPU time -------------------------------------------------------------
+
+CLK_TCK=$(getconf CLK_TCK)
+
+proc_tree() {   # proc_tree PID: PID and every process descended from it
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ kids[$2] = kids[$2] " " $1 }
+		END { n = split(root, todo, " ")
+		      for (i = 1; i <= n; i++) {
+			p = todo[i]; printf "%s ", p
+			m = split(kids[p], k, " ")
+			for (j = 1; j <= m; j++) todo[++n] = k[j]
+		      } }'
+}
+
+# tree_ticks PID: the clock ticks of CPU (user + system, /proc/PID/stat
+# utime + stime) that PID's process tree has used: every live process's
+# own, and (cutime + cstime) those of its children that have exited and
+# been waited for: PostgreSQL's autovacuum workers and short sessions,
+# which come and go, count too.
+tree_ticks() {
+	local stats=()
+	for p in $(proc_tree "$1"); do stats+=("/proc/$p/stat"); done
+	# the command name, in parentheses, may hold spaces: fields are
+	# counted after it (utime is the 14th field, so the 12th after it)
+	# (cat: of the processes listed, some may be gone already)
+	cat "${stats[@]}" 2>/dev/null |
+		awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 }
+		     END { print t + 0 }'
+}
+
+pg_pid() { head -1 "$PG_DIR/data/postmaster.pid"; }
+
+# cpu_mark, then the load, then cpu_read: CPU_SERVER_S and CPU_PG_S, the
+# CPU seconds the server's processes (locus: its one process; Kamailio:
+# all of them) and every process of the PostgreSQL cluster (postmaster,
+# backends, WAL writer, checkpointer, background writer, autovacuum)
+# used in between.
+cpu_mark() {
+	CPU_MARK_SERVER=$(tree_ticks "$SERVER_PID")
+	CPU_MARK_PG=$(tree_ticks "$(pg_pid)")
+}
+
+cpu_read() {
+	local server pg
+	server=$(tree_ticks "$SERVER_PID")
+	pg=$(tree_ticks "$(pg_pid)")
+	CPU_SERVER_S=$(awk -v a="$CPU_MARK_SERVER" -v b="$server" -v hz="$CLK_TCK" \
+		'BEGIN { printf "%.2f", (b - a) / hz }')
+	CPU_PG_S=$(awk -v a="$CPU_MARK_PG" -v b="$pg" -v hz="$CLK_TCK" \
+		'BEGIN { printf "%.2f", (b - a) / hz }')
 }
 
 # ---- sipp -----------------------------------------------------------------

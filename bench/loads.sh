@@ -8,10 +8,21 @@
 #   call_aor     INVITE-200-ACK-BYE-200 through the proxy to an AOR,
 #                record-routed, to CALLEES registered sipp callees
 #   call_gruu    the same to each callee's public GRUU
+#   call_hot     the same to one callee, every call to the same AOR, the
+#                BYE right after the ACK: the shape in which a single
+#                thread meets its ceiling first
+#
+# Then each load's CPU per request (cpu_measure): a fixed number of
+# requests at a fixed rate, the CPU seconds of the server's processes and
+# of PostgreSQL's divided by the requests.
 set -euo pipefail
 
 CALLEES=1000
-declare -A MAX RUNS P50 P99
+# The fixed loads of the CPU measurement: requests (REGISTERs or calls)
+# and their rate.
+CPU_REGISTERS=${CPU_REGISTERS:-20000} CPU_REGISTER_RATE=${CPU_REGISTER_RATE:-2000}
+CPU_CALLS=${CPU_CALLS:-10000} CPU_CALL_RATE=${CPU_CALL_RATE:-1000}
+declare -A MAX RUNS P50 P99 CPU_SERVER CPU_PG CPU_CLEAN
 
 # The refresh load: call N of both runs registers AOR rN with Call-ID
 # rcid-N@bench (-cid_str; sipp matches responses by the Call-IDs it
@@ -34,19 +45,38 @@ prefill() {   # prefill CSV COUNT [sipp args]: registers COUNT AORs of CSV
 
 is_call() { case $1 in call_*) return 0 ;; esac; return 1; }
 
+callee_count() {   # callee_count LOAD: how many callees LOAD calls
+	case $1 in call_hot) echo 1 ;; *) echo $CALLEES ;; esac
+}
+
+# The callees' scenario: with the BYE right behind the ACK, a proxy of
+# many processes (Kamailio's children) may deliver the BYE first, so the
+# hot callee takes the ACK as optional (a late one reaches a finished
+# call, which sipp absorbs).
+callee_scenario() {   # callee_scenario LOAD
+	case $1 in
+	call_hot) echo "$B/sipp/call_uas_hot.xml" ;;
+	*) echo "$B/sipp/call_uas.xml" ;;
+	esac
+}
+
 # The callees: one sipp server on CALLEE_PORT answers for all of them.
 # They register from that port first, so that their Contacts (and the
 # servers' received addresses) name it.
-callees_start() {   # callees_start CALLS
-	aors_write "$STATE/callees.csv" c $CALLEES
-	SIPP_LOCAL_PORT=$CALLEE_PORT prefill "$STATE/callees.csv" $CALLEES ||
+callees_start() {   # callees_start LOAD CALLS
+	local n
+	n=$(callee_count "$1")
+	aors_write "$STATE/callees.csv" c "$n"
+	SIPP_LOCAL_PORT=$CALLEE_PORT prefill "$STATE/callees.csv" "$n" ||
 		return 1
-	callees_answer "$1"
+	callees_answer "$1" "$2"
 }
 
-callees_answer() {   # callees_answer CALLS: the callee sipp, in the background
-	( cd "$STATE" && LD_PRELOAD=$SIPP_PRELOAD exec sipp -sf "$B/sipp/call_uas.xml" -i 127.0.0.1 \
-		-p $CALLEE_PORT -nostdin -buff_size 4194304 -m "$1" \
+# callees_answer LOAD CALLS: the callee sipp, in the background (exec:
+# CALLEE_PID is sipp's own)
+callees_answer() {
+	( cd "$STATE" && LD_PRELOAD=$SIPP_PRELOAD exec sipp -sf "$(callee_scenario "$1")" \
+		-i 127.0.0.1 -p $CALLEE_PORT -nostdin -buff_size 4194304 -m "$2" \
 		-recv_timeout 10s -timeout $((DURATION + 60))s -trace_err \
 		>"$STATE/callees.out" 2>&1 ) &
 	CALLEE_PID=$!
@@ -55,33 +85,35 @@ callees_answer() {   # callees_answer CALLS: the callee sipp, in the background
 callees_stop() {   # waits up to 15 s for the callees to count their calls
 	[ -n "$CALLEE_PID" ] || return 0
 	wait_exit "$CALLEE_PID" 15
-	pkill -f "call_uas.xml -i 127.0.0.1 -p $CALLEE_PORT" 2>/dev/null || true
+	kill "$CALLEE_PID" 2>/dev/null || true
 	wait "$CALLEE_PID" 2>/dev/null || true
 	CALLEE_PID=
 }
 
-load_prepare() {   # load_prepare LOAD RATE: what LOAD needs first
-	local n=$(($2 * DURATION))
+load_prepare() {   # load_prepare LOAD CALLS: what CALLS calls of LOAD need first
+	local n=$2
 	case $1 in
 	reg_refresh)
 		aors_write "$STATE/refresh.csv" r $n
 		prefill "$STATE/refresh.csv" $n -cid_str "rcid-%u@bench" ;;
 	call_*)
-		callees_start $n ;;
+		callees_start "$1" $n ;;
 	esac
 }
 
 # The scenario file of LOAD; the call loads' are made from one template
-# (RURI: another Request-URI for its INVITEs).
+# (RURI: another Request-URI for its INVITEs; the hot callee's calls
+# leave out the second between ACK and BYE).
 load_scenario() {   # load_scenario LOAD [RURI]
-	local ruri=${2:-}
+	local ruri=${2:-} hold='<pause milliseconds="1000"\/>'
 	case $1 in
 	call_aor)  ruri=${ruri:-'sip:[field0]@example.com'} ;;
 	call_gruu) ruri=${ruri:-'sip:[field0]@example.com;gr=urn:uuid:[field2]'} ;;
+	call_hot)  ruri=${ruri:-'sip:[field0]@example.com'}; hold= ;;
 	*) echo "$B/sipp/$1.xml"; return ;;
 	esac
-	sed -e "s|@LOAD@|$1|" -e "s|@RURI@|$ruri|" "$B/sipp/call_uac.xml.in" \
-		>"$STATE/$1.xml"
+	sed -e "s|@LOAD@|$1|" -e "s|@RURI@|$ruri|" -e "s|@HOLD@|$hold|" \
+		"$B/sipp/call_uac.xml.in" >"$STATE/$1.xml"
 	echo "$STATE/$1.xml"
 }
 
@@ -92,33 +124,46 @@ load_args() {
 	esac
 }
 
+# step_prepare SERVER LOAD CALLS: a fresh server on empty tables, and
+# what CALLS calls of LOAD need first.
+step_prepare() {
+	server_start "$1"
+	if ! load_prepare "$2" "$3"; then
+		echo "bench: preparing $2 for $1 failed:" >&2
+		tail -5 "$STATE/prefill.out" >&2
+		exit 1
+	fi
+}
+
+step_load() {   # step_load LOAD RATE CALLS [sipp args]: the load itself
+	local load=$1 rate=$2 n=$3
+	shift 3
+	# shellcheck disable=SC2046
+	SIPP_LIMIT=$((n / rate + 60)) sipp_once "$(load_scenario "$load")" \
+		$(load_args "$load") -r "$rate" -m "$n" -l $((rate * 4)) "$@" \
+		>"$STATE/step.out" 2>&1 || true
+}
+
 # run_step SERVER LOAD RATE [sipp args]: DURATION seconds at RATE/s
 # against a fresh server.  Sets what step_tally sets.
 run_step() {
 	local server=$1 load=$2 rate=$3
 	shift 3
-	server_start "$server"
-	if ! load_prepare "$load" "$rate"; then
-		echo "bench: preparing $load for $server at $rate/s failed:" >&2
-		tail -5 "$STATE/prefill.out" >&2
-		exit 1
-	fi
-	# shellcheck disable=SC2046
-	sipp_once "$(load_scenario "$load")" $(load_args "$load") -r "$rate" \
-		-m $((rate * DURATION)) -l $((rate * 4)) "$@" >"$STATE/step.out" 2>&1 || true
+	step_prepare "$server" "$load" $((rate * DURATION))
+	step_load "$load" "$rate" $((rate * DURATION)) "$@"
 	callees_stop
 	server_stop
-	step_tally "$load" "$rate"
+	step_tally "$load" $((rate * DURATION))
 	RUNS[$server/$load]+="$rate:$STEP_OK:$STEP_RETRANS:$STEP_FAILED:$STEP_RATE "
 	say "$server $load $rate/s for ${DURATION}s: $([ $STEP_OK = 1 ] && echo ok || echo no)" \
 		"(achieved ${STEP_RATE}/s, $STEP_RETRANS retransmissions, $STEP_FAILED failed)"
 }
 
-# step_tally LOAD RATE: what the sipps of the step just run counted.  Sets
-# STEP_OK (no failed call, no retransmission on either side, every call
-# made), STEP_RATE (achieved), STEP_RETRANS, STEP_FAILED.
+# step_tally LOAD CALLS: what the sipps of the step just run counted.
+# Sets STEP_OK (no failed call, no retransmission on either side, all
+# CALLS calls made), STEP_RATE (achieved), STEP_RETRANS, STEP_FAILED.
 step_tally() {
-	local load=$1 rate=$2 out=$STATE/step.out ok_calls
+	local load=$1 calls=$2 out=$STATE/step.out ok_calls
 	STEP_RETRANS=$(sipp_retrans "$out")
 	STEP_FAILED=$(sipp_counter "$out" "Failed call")
 	ok_calls=$(sipp_counter "$out" "Successful call")
@@ -129,7 +174,7 @@ step_tally() {
 	fi
 	STEP_OK=0
 	[ "$STEP_RETRANS" = 0 ] && [ "$STEP_FAILED" = 0 ] &&
-		[ "$ok_calls" = $((rate * DURATION)) ] && STEP_OK=1
+		[ "$ok_calls" = "$calls" ] && STEP_OK=1
 	return 0
 }
 
@@ -184,4 +229,36 @@ measure_latency() {
 	read -r P50[$server/$load] P99[$server/$load] < <(first_rtts | percentiles)
 	[ "$STEP_OK" = 1 ] || P99[$server/$load]+=" (step not clean)"
 	say "$server $load at $rate/s: p50 ${P50[$server/$load]} ms, p99 ${P99[$server/$load]} ms"
+}
+
+# cpu_measure SERVER LOAD: CPU per request over LOAD's fixed load
+# (CPU_REGISTERS REGISTERs at CPU_REGISTER_RATE/s, CPU_CALLS calls at
+# CPU_CALL_RATE/s) against a fresh server, after a checkpoint (so that no
+# server pays for writing out the pages of the step before it): the CPU
+# seconds of the server's processes and of PostgreSQL's, from sipp's
+# start to its end, per request, in microseconds.  A request is a
+# REGISTER, or a call (its INVITE, ACK and BYE).
+cpu_measure() {
+	local server=$1 load=$2 n=$CPU_REGISTERS rate=$CPU_REGISTER_RATE
+	if is_call "$load"; then
+		n=$CPU_CALLS rate=$CPU_CALL_RATE
+	fi
+	step_prepare "$server" "$load" "$n"
+	psql_db postgres -c "CHECKPOINT"
+	sleep 0.5   # the sessions just closed: gone before the count starts
+	cpu_mark
+	step_load "$load" "$rate" "$n"
+	cpu_read
+	callees_stop
+	server_stop
+	step_tally "$load" "$n"
+	CPU_SERVER[$server/$load]=$(awk -v s="$CPU_SERVER_S" -v n="$n" \
+		'BEGIN { printf "%.1f", s * 1e6 / n }')
+	CPU_PG[$server/$load]=$(awk -v s="$CPU_PG_S" -v n="$n" \
+		'BEGIN { printf "%.1f", s * 1e6 / n }')
+	CPU_CLEAN[$server/$load]=$STEP_OK
+	say "$server $load, $n at $rate/s: server ${CPU_SERVER[$server/$load]} µs," \
+		"PostgreSQL ${CPU_PG[$server/$load]} µs per request" \
+		"($CPU_SERVER_S s and $CPU_PG_S s; $([ "$STEP_OK" = 1 ] && echo clean ||
+		echo "NOT clean: $STEP_RETRANS retransmissions, $STEP_FAILED failed"))"
 }

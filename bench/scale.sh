@@ -70,9 +70,7 @@ SQL
 }
 
 server_pss_kb() {
-	local pids=$SERVER_PID
-	[ "$SERVER_PORT" = "$KAMAILIO_PORT" ] && pids=$(pgrep -f "kamailio -f $STATE")
-	for p in $pids; do
+	for p in $(proc_tree "$SERVER_PID"); do
 		awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup"
 	done | awk '{ s += $1 } END { print s + 0 }'
 }
