@@ -56,6 +56,7 @@ static const struct section *const sections[] = {
 	&section_auth,
 	&section_gruu,
 	&section_log,
+	&section_metrics,
 };
 
 

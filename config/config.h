@@ -55,6 +55,12 @@ struct locus_config {
 				    relative to the config file's directory */
 
 	enum log_level log_level;
+
+	/* metrics.*: Prometheus text format at http://LISTEN/metrics
+	 * (daemon/metrics_http.c).  These addresses are unset when absent:
+	 * no port (sa_isset(..., SA_PORT) is false); a wildcard address
+	 * that is set has one. */
+	struct sa metrics_listen;
 };
 
 /*

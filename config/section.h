@@ -42,9 +42,15 @@ extern const struct section section_proxy;
 extern const struct section section_auth;
 extern const struct section section_gruu;
 extern const struct section section_log;
+extern const struct section section_metrics;    /* ops.c      */
 
 /* PATH as is if absolute, else relative to the config file's directory
  * (a mem_deref()-able string in *outp). */
 int loader_path(struct loader *ld, char **outp, const char *path);
+
+/* NULL when STR is "IPv4:port" or "[IPv6]:port" with a literal address
+ * and a port from 1 to 65535 (then in *SA); else what is wrong and how to
+ * write it, for "<setting> '<STR>' <problem>".  Wildcards pass. */
+const char *loader_addr_problem(struct sa *sa, const char *str);
 
 #endif

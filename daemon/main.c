@@ -9,15 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "compat/random.h"
 #include "compat/sip_decode.h"
 #include "compat/sipws_http.h"
 #include "compat/timer_wheel.h"
 #include "config/config.h"
 #include "daemon/dispatch.h"
+#include "daemon/metrics_http.h"
 #include "daemon/owners.h"
 #include "db/db.h"
 #include "keys/nodekey.h"
@@ -46,6 +49,7 @@ struct daemon {
 	struct proxy *proxy;
 	struct dispatch *dispatch;
 	struct sweeper *sweeper;
+	struct metrics_http *metrics;
 };
 
 
@@ -155,6 +159,18 @@ static int compat_check(char *errbuf, size_t errsz)
 }
 
 
+/* Running it in production: the metrics endpoint. */
+static int daemon_ops(struct daemon *d, char *errbuf, size_t errsz)
+{
+	int err = metrics_http_alloc(&d->metrics, d->cfg, d->loc, errbuf,
+				     errsz);
+
+	if (err && !errbuf[0])
+		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
+	return err;
+}
+
+
 static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 {
 	struct registrar_deps deps;
@@ -202,7 +218,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 		err = sweeper_alloc(&d->sweeper, d->loc, d->db);
 	if (err)
 		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
-	return err;
+	return err ? err : daemon_ops(d, errbuf, errsz);
 }
 
 
@@ -230,6 +246,7 @@ static void daemon_stop(struct daemon *d)
 					      st->batches : 0),
 			 (unsigned long long)st->commit_us_max);
 	}
+	d->metrics = mem_deref(d->metrics);
 	d->sweeper = mem_deref(d->sweeper);
 	server_close(d->srv);
 	/* The database goes first: transactions still in flight are
@@ -289,6 +306,7 @@ int main(int argc, char *argv[])
 
 	if (parse_args(argc, argv, &path, &check_only))
 		return 2;
+	metrics.start_time = (uint64_t)time(NULL);
 
 	err = config_load(&d.cfg, path, errbuf, sizeof(errbuf));
 	if (err) {

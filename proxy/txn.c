@@ -12,6 +12,7 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "sip/sipmsg.h"
 #include "config/config.h"
 #include "proxy/dialog.h"
@@ -76,6 +77,7 @@ static void txn_destructor(void *arg)
 {
 	struct txn *tx = arg;
 
+	--metrics.proxy_transactions;
 	list_flush(&tx->branches);
 	list_flush(&tx->pending);
 	mem_deref(tx->st);
@@ -576,6 +578,7 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 
 	if (!tx)
 		return ENOMEM;
+	++metrics.proxy_transactions;   /* until txn_destructor() */
 	tx->env = *env;
 	tx->kind = ts->kind;
 	list_init(&tx->pending);
@@ -591,6 +594,8 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 	for (struct le *le = tx->pending.head; le; le = le->next)
 		le->list = &tx->pending;
 	list_init(&ts->targets);
+	if (tx->invite && tx->record_route)   /* an initial INVITE */
+		metrics_observe(&metrics.forks, list_count(&tx->pending));
 
 	if (tx->invite)
 		(void)sip_treplyf(&tx->st, NULL, env->sip, msg, false, 100,

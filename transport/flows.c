@@ -19,6 +19,7 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "location/location.h"
 #include "transport/flows.h"
 #include "transport/sipws.h"
@@ -81,6 +82,7 @@ static void flow_destructor(void *arg)
 {
 	struct flow *f = arg;
 
+	--metrics.flows[f->tp];
 	hash_unlink(&f->he);
 	list_flush(&f->aors);
 	mem_deref(f->watch);
@@ -167,6 +169,7 @@ static int flow_open(struct flow **fp, struct flows *fl,
 	if (!f)
 		return ENOMEM;
 	f->tp = msg->tp;
+	++metrics.flows[f->tp];   /* until flow_destructor() */
 	f->peer = msg->src;
 	if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)
 		err = sipws_watch(&f->watch, fl->sip, msg, flow_closed, f);

@@ -9,6 +9,7 @@
 #include "transport/flows.h"
 #include "transport/server.h"
 #include "transport/sipws.h"
+#include "transport/wire.h"
 
 /* A finished non-INVITE server transaction stays 32 s (Timer J, RFC 3261
  * §17.2.2) to absorb retransmissions, and every new request is looked up
@@ -148,14 +149,18 @@ static int listeners_add(struct server *srv, char *errbuf, size_t errsz)
 }
 
 
-/* At log level debug every SIP message in and out is logged whole. */
+/* Every SIP message in and out (libre's trace hook): counted, and at
+ * log level debug logged whole. */
 static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
 		      const struct sa *dst, const uint8_t *pkt, size_t len,
 		      void *arg)
 {
 	(void)arg;
-	log_debug("%s %s %J -> %J (%zu bytes)\n%b", tx ? "sent" : "received",
-		  sip_transp_name(tp), src, dst, len, pkt, len);
+	wire_count(tx, pkt, len);
+	if (log_get_level() == LOG_LEVEL_DEBUG)
+		log_debug("%s %s %J -> %J (%zu bytes)\n%b", tx ? "sent" :
+			  "received", sip_transp_name(tp), src, dst, len, pkt,
+			  len);
 }
 
 
@@ -204,7 +209,7 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 		err = flows_alloc(&srv->flows, srv->sip);
 	if (!err)
 		err = listeners_add(srv, errbuf, errsz);
-	if (!err && log_get_level() == LOG_LEVEL_DEBUG)
+	if (!err)
 		sip_set_trace_handler(srv->sip, sip_trace);
 
  out:
