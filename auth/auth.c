@@ -40,7 +40,9 @@ struct auth {
 struct pending {
 	struct auth *auth;
 	const struct sip_msg *msg;
-	const char *realm;           /* the domain of ours, as configured */
+	const char *realm;           /* the domain of ours, as configured:
+					in the configuration, which a reload
+					may replace; NULL once waiting */
 	char *aor;                   /* user@realm: the subscriber's key */
 	struct digest_creds creds;
 	uint64_t issued;
@@ -85,6 +87,13 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	else
 		*authp = auth;
 	return err;
+}
+
+
+void auth_apply(struct auth *auth)
+{
+	lockout_set_limits(auth->lockout, auth->cfg->fail_limit,
+			   auth->cfg->fail_window);
 }
 
 
@@ -358,6 +367,7 @@ void auth_check(struct auth *auth, const struct sip_msg *msg,
 	lockout_attempt(auth->lockout, p->aor, &msg->src,
 			(uint64_t)time(NULL));
 	err = lookup_start(p);
+	p->realm = NULL;   /* its values are copied: none of it is read again */
 	if (err == EOVERFLOW) {
 		outcome(res, AUTH_CHALLENGE);   /* no such user, surely */
 		++metrics.auth_failures[METRICS_AUTH_NO_SUCH_USER];

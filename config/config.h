@@ -73,6 +73,18 @@ struct locus_config {
 int config_load(struct locus_config **cfgp, const char *path,
 		char *errbuf, size_t errsz);
 
+/*
+ * A reload (SIGHUP): LIVE, the configuration every module points at,
+ * takes the settings of NEXT, a configuration just loaded from the same
+ * file, except those only a restart can change (listen, database.conninfo,
+ * gruu.key_file, auth.enabled, proxy.relay): those keep their running
+ * values, and each that differs is logged as needing a restart.  Every
+ * setting that changed is logged.  Afterwards NEXT holds what LIVE held:
+ * mem_deref() it.  Returns how many changes need a restart.  See
+ * config/swap.c for why this is safe with modules holding LIVE.
+ */
+unsigned config_swap(struct locus_config *live, struct locus_config *next);
+
 /* True if SRC's address (any port) is a trusted peer (auth.trusted). */
 bool config_is_trusted(const struct locus_config *cfg, const struct sa *src);
 

@@ -22,6 +22,7 @@
 #include "daemon/dispatch.h"
 #include "daemon/metrics_http.h"
 #include "daemon/owners.h"
+#include "daemon/reload.h"
 #include "db/db.h"
 #include "keys/nodekey.h"
 #include "location/gruu.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct dispatch *dispatch;
 	struct sweeper *sweeper;
 	struct metrics_http *metrics;
+	struct reload *reload;
 };
 
 
@@ -159,12 +161,17 @@ static int compat_check(char *errbuf, size_t errsz)
 }
 
 
-/* Running it in production: the metrics endpoint. */
+/* Running it in production: the metrics endpoint, and live reload on
+ * SIGHUP (daemon/reload.c). */
 static int daemon_ops(struct daemon *d, char *errbuf, size_t errsz)
 {
 	int err = metrics_http_alloc(&d->metrics, d->cfg, d->loc, errbuf,
 				     errsz);
 
+	if (!err)
+		err = reload_alloc(&d->reload, &(struct reload_deps){
+			.cfg = d->cfg, .auth = d->auth, .metrics = d->metrics,
+		});
 	if (err && !errbuf[0])
 		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
 	return err;
@@ -246,6 +253,7 @@ static void daemon_stop(struct daemon *d)
 					      st->batches : 0),
 			 (unsigned long long)st->commit_us_max);
 	}
+	d->reload = mem_deref(d->reload);
 	d->metrics = mem_deref(d->metrics);
 	d->sweeper = mem_deref(d->sweeper);
 	server_close(d->srv);

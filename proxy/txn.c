@@ -330,7 +330,7 @@ static void provisional(struct branch *br, const struct sip_msg *resp)
 		return;    /* hop by hop: the caller had our own 100 */
 
 	if (tx->invite)
-		tmr_start(&br->timer_c, tx->env.timer_c_ms, timer_c_fired, br);
+		tmr_start(&br->timer_c, tx->env.cfg->timer_c * 1000, timer_c_fired, br);
 	if (!tx->final_sent)
 		relay(tx, resp, NULL);
 }
@@ -463,7 +463,7 @@ static int branch_start(struct txn *tx, struct target *tgt)
 
 	++tx->active;
 	if (tx->invite)
-		tmr_start(&br->timer_c, tx->env.timer_c_ms, timer_c_fired, br);
+		tmr_start(&br->timer_c, tx->env.cfg->timer_c * 1000, timer_c_fired, br);
 	return 0;
 }
 

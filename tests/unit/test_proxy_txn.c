@@ -27,7 +27,7 @@
 #include "proxy/txn.h"
 
 enum {
-	TIMER_C_MS = 1000,
+	TIMER_C_S = 1,            /* proxy.timer_c of the fixture         */
 	SETTLE_MS = 300,          /* after the caller's final: let CANCELs
 				     and their 487s happen                */
 	RUN_BOUND_MS = 8000,      /* a call that takes longer has failed  */
@@ -413,11 +413,11 @@ static int setup(void **state)
 	fx.cfg.listen = &fx.listen;
 	fx.cfg.listenc = 1;
 	fx.cfg.log_level = LOG_LEVEL_ERROR;
+	fx.cfg.timer_c = TIMER_C_S;
 	assert_int_equal(0, node_key_from_bytes(&fx.key, raw));
 	assert_int_equal(0, stamp_alloc(&fx.stamp, fx.key));
 	assert_int_equal(0, dialogs_alloc(&fx.dialogs, fx.stamp, &fx.cfg));
-	fx.env = (struct txn_env){fx.proxy, TIMER_C_MS, &fx.cfg, fx.stamp,
-				  fx.dialogs};
+	fx.env = (struct txn_env){fx.proxy, &fx.cfg, fx.stamp, fx.dialogs};
 	list_init(&fx.calls);
 	tmr_init(&fx.cancel_tmr);
 	tmr_init(&fx.settle_tmr);
