@@ -57,6 +57,7 @@ static const struct section *const sections[] = {
 	&section_gruu,
 	&section_log,
 	&section_metrics,
+	&section_trace,
 };
 
 

@@ -61,6 +61,11 @@ struct locus_config {
 	 * no port (sa_isset(..., SA_PORT) is false); a wildcard address
 	 * that is set has one. */
 	struct sa metrics_listen;
+
+	/* trace.*: what a trace (locus.trace(), transport/trace.c) also
+	 * sends, as HEP v3 to a collector (Homer) */
+	struct sa trace_hep;
+	uint32_t trace_hep_id;   /* the capture agent ID in each packet     */
 };
 
 /*

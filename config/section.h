@@ -43,6 +43,7 @@ extern const struct section section_auth;
 extern const struct section section_gruu;
 extern const struct section section_log;
 extern const struct section section_metrics;    /* ops.c      */
+extern const struct section section_trace;
 
 /* PATH as is if absolute, else relative to the config file's directory
  * (a mem_deref()-able string in *outp). */

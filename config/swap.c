@@ -47,6 +47,7 @@ static const struct {
 	{"auth.nonce_lifetime", offsetof(struct locus_config, nonce_lifetime)},
 	{"auth.fail_limit", offsetof(struct locus_config, fail_limit)},
 	{"auth.fail_window", offsetof(struct locus_config, fail_window)},
+	{"trace.hep_id", offsetof(struct locus_config, trace_hep_id)},
 };
 
 
@@ -222,6 +223,7 @@ static void changes_log(const struct locus_config *new,
 			 log_level_name(old->log_level));
 	sa_change_log("metrics.listen", &new->metrics_listen,
 		      &old->metrics_listen);
+	sa_change_log("trace.hep", &new->trace_hep, &old->trace_hep);
 }
 
 

@@ -32,6 +32,7 @@
 #include "location/sync.h"
 #include "proxy/proxy.h"
 #include "transport/server.h"
+#include "transport/trace.h"
 #include "registrar/registrar.h"
 
 #define DEFAULT_CONFIG "/etc/locus/locus.conf"
@@ -51,6 +52,7 @@ struct daemon {
 	struct dispatch *dispatch;
 	struct sweeper *sweeper;
 	struct metrics_http *metrics;
+	struct trace *trace;
 	struct reload *reload;
 };
 
@@ -161,17 +163,22 @@ static int compat_check(char *errbuf, size_t errsz)
 }
 
 
-/* Running it in production: the metrics endpoint, and live reload on
- * SIGHUP (daemon/reload.c). */
+/* Running it in production: the metrics endpoint, traces of users, and
+ * live reload on SIGHUP (daemon/reload.c). */
 static int daemon_ops(struct daemon *d, char *errbuf, size_t errsz)
 {
 	int err = metrics_http_alloc(&d->metrics, d->cfg, d->loc, errbuf,
 				     errsz);
 
 	if (!err)
+		err = trace_alloc(&d->trace, d->cfg, d->cfg->db_conninfo,
+				  d->loc, d->gruu_key);
+	if (!err) {
+		server_trace_set(d->srv, d->trace);
 		err = reload_alloc(&d->reload, &(struct reload_deps){
 			.cfg = d->cfg, .auth = d->auth, .metrics = d->metrics,
 		});
+	}
 	if (err && !errbuf[0])
 		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
 	return err;
@@ -255,6 +262,9 @@ static void daemon_stop(struct daemon *d)
 	}
 	d->reload = mem_deref(d->reload);
 	d->metrics = mem_deref(d->metrics);
+	if (d->srv)
+		server_trace_set(d->srv, NULL);
+	d->trace = mem_deref(d->trace);
 	d->sweeper = mem_deref(d->sweeper);
 	server_close(d->srv);
 	/* The database goes first: transactions still in flight are

@@ -270,10 +270,11 @@ psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 for _ in $(seq 1 100); do
 	scrape "$WORK/m8"
 	[ "$(value "$WORK/m8" 'locus_db_reconnects_total{connection="writer"}')" = 1 ] &&
-	[ "$(value "$WORK/m8" 'locus_db_reconnects_total{connection="listen"}')" = 1 ] && break
+	[ "$(value "$WORK/m8" 'locus_db_reconnects_total{connection="listen"}')" = 1 ] &&
+	[ "$(value "$WORK/m8" 'locus_db_reconnects_total{connection="trace"}')" = 1 ] && break
 	sleep 0.1
 done
-for c in writer listen; do
+for c in writer listen trace; do
 	expect "$WORK/m8" "locus_db_reconnects_total{connection=\"$c\"}" 1
 done
 locus_alive || fail "locus died"

@@ -1,4 +1,4 @@
-/* Unit tests for the sections of config/ops.c (metrics) and for
+/* Unit tests for the sections of config/ops.c (metrics, trace) and for
  * config_swap() (config/swap.c): what a reload takes over, what it keeps
  * for a restart, and that the live struct never moves. */
 #include <errno.h>
@@ -94,6 +94,8 @@ static void test_sections_absent(void **state)
 
 	(void)state;
 	assert_false(sa_isset(&cfg->metrics_listen, SA_PORT));
+	assert_false(sa_isset(&cfg->trace_hep, SA_PORT));
+	assert_int_equal(cfg->trace_hep_id, 1);
 	mem_deref(cfg);
 }
 
@@ -103,10 +105,14 @@ static void test_sections_read(void **state)
 	struct locus_config *cfg;
 
 	(void)state;
-	cfg = load_ok(VALID4 "metrics = { listen = \"0.0.0.0:9100\"; };\n");
+	cfg = load_ok(VALID4 "metrics = { listen = \"0.0.0.0:9100\"; };\n"
+		      "trace = { hep = \"[::1]:9060\"; hep_id = 42; };\n");
 	assert_true(sa_isset(&cfg->metrics_listen, SA_PORT));
 	assert_int_equal(sa_port(&cfg->metrics_listen), 9100);
 	assert_true(sa_is_any(&cfg->metrics_listen));   /* may listen on all */
+	assert_int_equal(sa_af(&cfg->trace_hep), AF_INET6);
+	assert_int_equal(sa_port(&cfg->trace_hep), 9060);
+	assert_int_equal(cfg->trace_hep_id, 42);
 	mem_deref(cfg);
 }
 
@@ -122,6 +128,12 @@ static void test_sections_refused(void **state)
 		     "metrics.listen '127.0.0.1' has no port");
 	expect_error(VALID4 "metrics = { listen = \"127.0.0.1:9100\";"
 		     " path = \"/m\"; };\n", 5, "unknown setting 'path'");
+	/* a destination: somewhere, not anywhere */
+	expect_error(VALID4 "trace = { hep = \"0.0.0.0:9060\"; };\n", 5,
+		     "trace.hep '0.0.0.0:9060' is a wildcard address");
+	expect_error(VALID4 "trace = { hep = 9060; };\n", 5, "hep");
+	expect_error(VALID4 "trace = { hep_id = -1; };\n", 5,
+		     "trace.hep_id must be between 0 and");
 }
 
 

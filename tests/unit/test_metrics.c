@@ -1,6 +1,6 @@
 /* Unit tests for the counters (common/metrics.c), their exposition
- * (daemon/metrics_http.c) and the counting of raw SIP messages
- * (transport/wire.c). */
+ * (daemon/metrics_http.c), the counting of raw SIP messages
+ * (transport/wire.c) and HEP v3 packets (transport/hep.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "daemon/metrics_http.h"
 #include "location/location.h"
+#include "transport/hep.h"
 #include "transport/wire.h"
 
 
@@ -116,6 +117,110 @@ static void test_wire_count(void **state)
 }
 
 
+/* The chunk of TYPE in the HEP packet MB, or NULL. */
+static const uint8_t *chunk(const struct mbuf *mb, uint16_t type,
+			    size_t *len)
+{
+	size_t pos = 6;
+
+	while (pos + 6 <= mb->end) {
+		const uint8_t *c = mb->buf + pos;
+		size_t clen = (size_t)(c[4] << 8 | c[5]);
+
+		assert_int_equal(c[0] << 8 | c[1], 0);   /* vendor */
+		assert_true(clen >= 6 && pos + clen <= mb->end);
+		if ((c[2] << 8 | c[3]) == type) {
+			*len = clen - 6;
+			return c + 6;
+		}
+		pos += clen;
+	}
+	assert_int_equal(pos, mb->end);   /* lengths add up exactly */
+	return NULL;
+}
+
+
+static void test_hep_ipv4(void **state)
+{
+	const char msg[] = "OPTIONS sip:a@b SIP/2.0\r\n\r\n";
+	struct sa src, dst;
+	struct mbuf *mb = mbuf_alloc(256);
+	const uint8_t *v;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(0, sa_set_str(&src, "192.0.2.1", 5060));
+	assert_int_equal(0, sa_set_str(&dst, "192.0.2.2", 5070));
+	assert_int_equal(0, hep_encode(mb, &(struct hep_capture){
+		SIP_TRANSP_TCP, &src, &dst, 1700000000123456ULL, 9,
+		(const uint8_t *)msg, strlen(msg)}));
+	assert_memory_equal(mb->buf, "HEP3", 4);
+	assert_int_equal(mb->buf[4] << 8 | mb->buf[5], mb->end);
+
+	v = chunk(mb, 1, &len);
+	assert_non_null(v);
+	assert_int_equal(len, 1);
+	assert_int_equal(v[0], 2);                  /* IPv4 */
+	v = chunk(mb, 2, &len);
+	assert_int_equal(v[0], 6);                  /* TCP */
+	v = chunk(mb, 3, &len);
+	assert_int_equal(len, 4);
+	assert_memory_equal(v, "\xc0\x00\x02\x01", 4);
+	v = chunk(mb, 4, &len);
+	assert_memory_equal(v, "\xc0\x00\x02\x02", 4);
+	v = chunk(mb, 7, &len);
+	assert_int_equal(v[0] << 8 | v[1], 5060);
+	v = chunk(mb, 8, &len);
+	assert_int_equal(v[0] << 8 | v[1], 5070);
+	v = chunk(mb, 9, &len);
+	assert_int_equal((uint32_t)(v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3]),
+			 1700000000u);
+	v = chunk(mb, 10, &len);
+	assert_int_equal(v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3], 123456);
+	v = chunk(mb, 11, &len);
+	assert_int_equal(v[0], 1);                  /* SIP */
+	v = chunk(mb, 12, &len);
+	assert_int_equal(v[3], 9);
+	v = chunk(mb, 15, &len);
+	assert_int_equal(len, strlen(msg));
+	assert_memory_equal(v, msg, len);
+	assert_null(chunk(mb, 5, &len));            /* no IPv6 */
+	mem_deref(mb);
+}
+
+
+static void test_hep_ipv6_and_refusals(void **state)
+{
+	static uint8_t big[65535];
+	struct sa src6, dst6, dst4;
+	struct mbuf *mb = mbuf_alloc(256);
+	const uint8_t *v;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(0, sa_set_str(&src6, "2001:db8::1", 5060));
+	assert_int_equal(0, sa_set_str(&dst6, "2001:db8::2", 5061));
+	assert_int_equal(0, sa_set_str(&dst4, "192.0.2.2", 5070));
+	assert_int_equal(0, hep_encode(mb, &(struct hep_capture){
+		SIP_TRANSP_UDP, &src6, &dst6, 0, 1, (const uint8_t *)"x", 1}));
+	v = chunk(mb, 1, &len);
+	assert_int_equal(v[0], 10);
+	v = chunk(mb, 2, &len);
+	assert_int_equal(v[0], 17);                 /* UDP */
+	v = chunk(mb, 6, &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(v[15], 2);
+	assert_null(chunk(mb, 3, &len));
+
+	mb->pos = mb->end = 0;
+	assert_int_equal(EAFNOSUPPORT, hep_encode(mb, &(struct hep_capture){
+		SIP_TRANSP_UDP, &src6, &dst4, 0, 1, (const uint8_t *)"x", 1}));
+	assert_int_equal(EMSGSIZE, hep_encode(mb, &(struct hep_capture){
+		SIP_TRANSP_UDP, &src6, &dst6, 0, 1, big, sizeof(big)}));
+	mem_deref(mb);
+}
+
+
 /* Every line a comment or "name[{labels}] value"; every family with HELP
  * and TYPE; counters named _total. */
 static void test_exposition(void **state)
@@ -176,6 +281,8 @@ int main(void)
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_wire_classify),
 		cmocka_unit_test(test_wire_count),
+		cmocka_unit_test(test_hep_ipv4),
+		cmocka_unit_test(test_hep_ipv6_and_refusals),
 		cmocka_unit_test(test_exposition),
 	};
 
