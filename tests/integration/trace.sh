@@ -30,6 +30,8 @@ trace     = { hep = "127.0.0.1:$HEP_PORT"; hep_id = 7; };
 CONF
 python3 "$TOP/tests/tools/hepd.py" "$HEP_PORT" "$WORK/hep.json" >"$WORK/hepd.out" 2>&1 &
 PIDS+=("$!")
+for _ in $(seq 1 50); do grep -q ready "$WORK/hepd.out" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$WORK/hepd.out" || fail "hepd did not start: $(cat "$WORK/hepd.out")"
 start_locus
 
 # device NAME PORT AOR: a rawuas (tests/tools/rawuas.py) on PORT, registered

@@ -622,6 +622,23 @@ static void test_timer_c_restarts_on_each_provisional(void **state)
 }
 
 
+/* Timer C is proxy.timer_c as the configuration says when the branch
+ * starts: raised by a reload (the same struct, new contents), a device
+ * that rings longer than the old value without reporting progress is no
+ * longer cancelled. */
+static void test_timer_c_follows_the_configuration(void **state)
+{
+	static const struct device devs[] = {
+		{"slow", 1000, {{0, 180}, {1500, 200}}},
+	};
+
+	fx.cfg.timer_c = 3 * TIMER_C_S;
+	call_run(TARGET_AOR, devs, 1, 0);
+	assert_final(200, "OK");
+	assert_false(logged("slow:CANCEL"));
+}
+
+
 /* §16.10: the caller's CANCEL cancels every pending branch, no further
  * group starts, and 487 goes up. */
 static void test_cancel_ends_every_branch(void **state)
@@ -691,6 +708,7 @@ int main(void)
 		T(test_made_up_timeout_loses_to_real_response),
 		T(test_timer_c_cancels_a_ringing_branch),
 		T(test_timer_c_restarts_on_each_provisional),
+		T(test_timer_c_follows_the_configuration),
 		T(test_cancel_ends_every_branch),
 		T(test_cancelled_silent_branch_still_487),
 		T(test_gruu_next_binding_only_after_dead_flow),
