@@ -13,6 +13,7 @@
 #include "auth/nonce.h"
 #include "auth/nonce_count.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "keys/nodekey.h"
@@ -39,7 +40,9 @@ struct auth {
 struct pending {
 	struct auth *auth;
 	const struct sip_msg *msg;
-	const char *realm;           /* the domain of ours, as configured */
+	const char *realm;           /* the domain of ours, as configured:
+					in the configuration, which a reload
+					may replace; NULL once waiting */
 	char *aor;                   /* user@realm: the subscriber's key */
 	struct digest_creds creds;
 	uint64_t issued;
@@ -84,6 +87,13 @@ int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	else
 		*authp = auth;
 	return err;
+}
+
+
+void auth_apply(struct auth *auth)
+{
+	lockout_set_limits(auth->lockout, auth->cfg->fail_limit,
+			   auth->cfg->fail_window);
 }
 
 
@@ -136,6 +146,8 @@ static bool blocked(struct auth *auth, const struct pending *p)
 	uint32_t window = auth->cfg->fail_window;
 	uint32_t limit = auth->cfg->fail_limit;
 
+	if (rule != LOCKOUT_NONE)
+		++metrics.auth_blocks[rule - LOCKOUT_PAIR];
 	if (!first)
 		return rule != LOCKOUT_NONE;
 	switch (rule) {
@@ -250,6 +262,8 @@ static void verdict(struct pending *p, struct auth_result *res)
 	 * only if it is none */
 	outcome(res, AUTH_CHALLENGE);
 	if (!ok || !p->ha1[0]) {
+		++metrics.auth_failures[p->ha1[0] ? METRICS_AUTH_WRONG_PASSWORD
+					: METRICS_AUTH_NO_SUCH_USER];
 		log_debug("auth: %s from %J: %s", p->aor, src, p->ha1[0] ?
 			  "wrong password" : "no such subscriber");
 		return;
@@ -257,6 +271,7 @@ static void verdict(struct pending *p, struct auth_result *res)
 	expires = nonce_expires(p->issued, auth->cfg->nonce_lifetime);
 	if (!nonce_count_use(auth->counts, &p->creds.nonce,
 			     p->creds.nc_value, expires, now)) {
+		++metrics.auth_failures[METRICS_AUTH_REPLAYED];
 		log_info("auth: %s from %J: nonce count %r used before "
 			 "(replayed request?)", p->aor, src, &p->creds.nc);
 		return;
@@ -352,8 +367,10 @@ void auth_check(struct auth *auth, const struct sip_msg *msg,
 	lockout_attempt(auth->lockout, p->aor, &msg->src,
 			(uint64_t)time(NULL));
 	err = lookup_start(p);
+	p->realm = NULL;   /* its values are copied: none of it is read again */
 	if (err == EOVERFLOW) {
 		outcome(res, AUTH_CHALLENGE);   /* no such user, surely */
+		++metrics.auth_failures[METRICS_AUTH_NO_SUCH_USER];
 		mem_deref(p);
 		return;
 	}

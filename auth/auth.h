@@ -47,6 +47,10 @@ typedef void (auth_done_h)(const struct auth_result *res, void *arg);
 int auth_alloc(struct auth **authp, const struct locus_config *cfg,
 	       struct db *db, const struct node_key *key);
 
+/* After a reload: the lockout limits from the configuration again (the
+ * other settings are read from it at each request). */
+void auth_apply(struct auth *auth);
+
 /*
  * Checks MSG's credentials for REALM (a domain of ours in any spelling:
  * the realm is the domain as configured), within the lockout rules of

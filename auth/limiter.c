@@ -55,6 +55,13 @@ int limiter_alloc(struct limiter **lp, uint32_t limit, uint32_t window,
 }
 
 
+void limiter_set(struct limiter *l, uint32_t limit, uint32_t window)
+{
+	l->limit = limit;
+	l->window = window;
+}
+
+
 bool limiter_blocked(struct limiter *l, const char *key, uint64_t now,
 		     bool *first)
 {

@@ -13,6 +13,10 @@ struct limiter;
 int  limiter_alloc(struct limiter **lp, uint32_t limit, uint32_t window,
 		   uint32_t max_keys);
 
+/* New limits (a reload): counts and windows under way keep going, judged
+ * by the new LIMIT; new windows last the new WINDOW. */
+void limiter_set(struct limiter *l, uint32_t limit, uint32_t window);
+
 /* Is KEY blocked at NOW (seconds)?  *FIRST is set when this is the first
  * refusal of KEY in its window (log it once). */
 bool limiter_blocked(struct limiter *l, const char *key, uint64_t now,

@@ -33,11 +33,16 @@ static void lockout_destructor(void *arg)
 }
 
 
+static uint32_t aor_limit(uint32_t limit)
+{
+	return (uint32_t)MIN((uint64_t)limit * LOCKOUT_AOR_FACTOR, UINT32_MAX);
+}
+
+
 int lockout_alloc(struct lockout **lop, uint32_t limit, uint32_t window,
 		  uint32_t max_keys)
 {
 	struct lockout *lo = mem_zalloc(sizeof(*lo), lockout_destructor);
-	uint64_t aor_limit = (uint64_t)limit * LOCKOUT_AOR_FACTOR;
 	int err;
 
 	if (!lo)
@@ -46,9 +51,8 @@ int lockout_alloc(struct lockout **lop, uint32_t limit, uint32_t window,
 	if (!err)
 		err = limiter_alloc(&lo->sources, limit, window, max_keys);
 	if (!err)
-		err = limiter_alloc(&lo->aors, (uint32_t)MIN(aor_limit,
-							      UINT32_MAX),
-				    window, max_keys);
+		err = limiter_alloc(&lo->aors, aor_limit(limit), window,
+				    max_keys);
 	if (!err)
 		err = aging_alloc(&lo->trusted, TRUST_BUCKETS, max_keys);
 	if (err)
@@ -56,6 +60,14 @@ int lockout_alloc(struct lockout **lop, uint32_t limit, uint32_t window,
 	else
 		*lop = lo;
 	return err;
+}
+
+
+void lockout_set_limits(struct lockout *lo, uint32_t limit, uint32_t window)
+{
+	limiter_set(lo->pairs, limit, window);
+	limiter_set(lo->sources, limit, window);
+	limiter_set(lo->aors, aor_limit(limit), window);
 }
 
 

@@ -49,6 +49,9 @@ struct lockout;
 int lockout_alloc(struct lockout **lop, uint32_t limit, uint32_t window,
 		  uint32_t max_keys);
 
+/* New LIMIT and WINDOW (a reload), for all three counts. */
+void lockout_set_limits(struct lockout *lo, uint32_t limit, uint32_t window);
+
 /* The rule that refuses SRC for AOR at NOW (seconds), if any.  *FIRST is
  * set when this is that rule's first refusal in its window (log it once).
  */

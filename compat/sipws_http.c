@@ -6,9 +6,10 @@
  * libre 1.1.0's websock_accept() answers the upgrade through
  * http_reply(), via its PLT, so this definition in the executable takes
  * the place of libre's (the link exports it, CMakeLists.txt) and hands
- * everything to libre's own after adding the header to the 101.  locus
- * itself serves no HTTP; libre's SIP WebSocket listener is the only
- * caller.  See transport/sipws.c.  compat_http_check() proves at start-up
+ * everything to libre's own after adding the header to the 101.  Its
+ * callers: libre's SIP WebSocket listener, and the metrics endpoint
+ * (daemon/metrics_http.c), whose answers pass through unchanged.  See
+ * transport/sipws.c.  compat_http_check() proves at start-up
  * that websock_accept()'s 101 comes here, in the form expected.
  *
  * Measured: with libre 1.1.0's own 101, JsSIP in Chromium never

@@ -58,6 +58,8 @@ static const struct section *const sections[] = {
 	&section_log,
 	&section_features,
 	&section_intercom,
+	&section_metrics,
+	&section_trace,
 };
 
 

@@ -109,6 +109,17 @@ struct locus_config {
 	} park;
 
 	enum log_level log_level;
+
+	/* metrics.*: Prometheus text format at http://LISTEN/metrics
+	 * (daemon/metrics_http.c).  These addresses are unset when absent:
+	 * no port (sa_isset(..., SA_PORT) is false); a wildcard address
+	 * that is set has one. */
+	struct sa metrics_listen;
+
+	/* trace.*: what a trace (locus.trace(), transport/trace.c) also
+	 * sends, as HEP v3 to a collector (Homer) */
+	struct sa trace_hep;
+	uint32_t trace_hep_id;   /* the capture agent ID in each packet     */
 };
 
 /*
@@ -120,6 +131,18 @@ struct locus_config {
  */
 int config_load(struct locus_config **cfgp, const char *path,
 		char *errbuf, size_t errsz);
+
+/*
+ * A reload (SIGHUP): LIVE, the configuration every module points at,
+ * takes the settings of NEXT, a configuration just loaded from the same
+ * file, except those only a restart can change (listen, database.conninfo,
+ * gruu.key_file, auth.enabled, proxy.relay): those keep their running
+ * values, and each that differs is logged as needing a restart.  Every
+ * setting that changed is logged.  Afterwards NEXT holds what LIVE held:
+ * mem_deref() it.  Returns how many changes need a restart.  See
+ * config/swap.c for why this is safe with modules holding LIVE.
+ */
+unsigned config_swap(struct locus_config *live, struct locus_config *next);
 
 /* True if SRC's address (any port) is a trusted peer (auth.trusted). */
 bool config_is_trusted(const struct locus_config *cfg, const struct sa *src);

@@ -58,8 +58,7 @@ static int parse_transport(struct loader *ld, const config_setting_t *s,
 }
 
 
-/* Returns NULL if STR is a usable listen address, else "problem; fix". */
-static const char *addr_problem(struct sa *sa, const char *str)
+const char *loader_addr_problem(struct sa *sa, const char *str)
 {
 	const char *rbracket = str[0] == '[' ? strchr(str, ']') : NULL;
 	const char *colon = rbracket ? rbracket + 1 : strrchr(str, ':');
@@ -87,6 +86,17 @@ static const char *addr_problem(struct sa *sa, const char *str)
 	if (sa_decode(sa, str, strlen(str)))
 		return "is not a literal IP address; write IPv4:port or"
 			" [IPv6]:port (no host names), e.g. \"127.0.0.1:5060\"";
+	return NULL;
+}
+
+
+/* Returns NULL if STR is a usable listen address, else "problem; fix". */
+static const char *addr_problem(struct sa *sa, const char *str)
+{
+	const char *problem = loader_addr_problem(sa, str);
+
+	if (problem)
+		return problem;
 
 	/* libre picks the sending socket by address family alone, not by
 	 * destination, and writes that socket's own address into the Via

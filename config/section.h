@@ -51,8 +51,16 @@ void config_intercom_free(struct locus_config *cfg);
 /* features.park (park.c): S is the park group. */
 int config_park_load(struct loader *ld, const config_setting_t *s);
 
+extern const struct section section_metrics;    /* ops.c      */
+extern const struct section section_trace;
+
 /* PATH as is if absolute, else relative to the config file's directory
  * (a mem_deref()-able string in *outp). */
 int loader_path(struct loader *ld, char **outp, const char *path);
+
+/* NULL when STR is "IPv4:port" or "[IPv6]:port" with a literal address
+ * and a port from 1 to 65535 (then in *SA); else what is wrong and how to
+ * write it, for "<setting> '<STR>' <problem>".  Wildcards pass. */
+const char *loader_addr_problem(struct sa *sa, const char *str);
 
 #endif

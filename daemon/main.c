@@ -9,17 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "compat/random.h"
 #include "compat/sip_decode.h"
 #include "compat/sipws_http.h"
 #include "compat/timer_wheel.h"
 #include "config/config.h"
 #include "daemon/dispatch.h"
+#include "daemon/metrics_http.h"
 #include "daemon/owners.h"
 #include "daemon/service.h"
+#include "daemon/reload.h"
 #include "db/db.h"
 #include "features/intercom.h"
 #include "keys/nodekey.h"
@@ -30,6 +34,7 @@
 #include "location/sync.h"
 #include "proxy/proxy.h"
 #include "transport/server.h"
+#include "transport/trace.h"
 #include "registrar/registrar.h"
 #include "ua/ua.h"
 
@@ -51,6 +56,9 @@ struct daemon {
 	struct intercom *intercom;
 	struct dispatch *dispatch;
 	struct sweeper *sweeper;
+	struct metrics_http *metrics;
+	struct trace *trace;
+	struct reload *reload;
 };
 
 
@@ -75,13 +83,19 @@ static void signal_handler(int sig)
 }
 
 
-/* SIGHUP (systemctl reload), in the event loop.  Nothing is re-read yet:
- * the signal must neither end locus nor pass unnoticed. */
+/* SIGHUP (systemctl reload), in the event loop: the configuration file
+ * is read again (daemon/reload.c).  One that arrives during start-up,
+ * before there is anything to reload into, is noted and dropped: the
+ * file is being read then anyway. */
 static void daemon_reload(void *arg)
 {
-	(void)arg;
-	log_info("SIGHUP: reload requested; this version re-reads nothing, "
-		 "restart locus to apply a changed configuration");
+	struct daemon *d = arg;
+
+	if (d->reload)
+		reload_now(d->reload);
+	else
+		log_info("SIGHUP during start-up: the configuration is being"
+			 " read now");
 }
 
 
@@ -182,6 +196,28 @@ static int compat_check(char *errbuf, size_t errsz)
 }
 
 
+/* Running it in production: the metrics endpoint, traces of users, and
+ * live reload on SIGHUP (daemon/reload.c). */
+static int daemon_ops(struct daemon *d, char *errbuf, size_t errsz)
+{
+	int err = metrics_http_alloc(&d->metrics, d->cfg, d->loc, errbuf,
+				     errsz);
+
+	if (!err)
+		err = trace_alloc(&d->trace, d->cfg, d->cfg->db_conninfo,
+				  d->loc, d->gruu_key);
+	if (!err) {
+		server_trace_set(d->srv, d->trace);
+		err = reload_alloc(&d->reload, &(struct reload_deps){
+			.cfg = d->cfg, .auth = d->auth, .metrics = d->metrics,
+		});
+	}
+	if (err && !errbuf[0])
+		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
+	return err;
+}
+
+
 static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 {
 	struct registrar_deps deps;
@@ -242,7 +278,7 @@ static int daemon_start(struct daemon *d, char *errbuf, size_t errsz)
 		err = sweeper_alloc(&d->sweeper, d->loc, d->db);
 	if (err)
 		re_snprintf(errbuf, errsz, "start-up failed: %m", err);
-	return err;
+	return err ? err : daemon_ops(d, errbuf, errsz);
 }
 
 
@@ -270,6 +306,11 @@ static void daemon_stop(struct daemon *d)
 					      st->batches : 0),
 			 (unsigned long long)st->commit_us_max);
 	}
+	d->reload = mem_deref(d->reload);
+	d->metrics = mem_deref(d->metrics);
+	if (d->srv)
+		server_trace_set(d->srv, NULL);
+	d->trace = mem_deref(d->trace);
 	d->sweeper = mem_deref(d->sweeper);
 	/* calls and parked calls end with BYE while SIP can still send */
 	ua_close(d->ua);
@@ -334,6 +375,7 @@ int main(int argc, char *argv[])
 
 	if (parse_args(argc, argv, &path, &check_only))
 		return 2;
+	metrics.start_time = (uint64_t)time(NULL);
 
 	err = config_load(&d.cfg, path, errbuf, sizeof(errbuf));
 	if (err) {

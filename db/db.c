@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "db/db.h"
 #include "db/db_txn.h"
 #include "db/pgasync.h"
@@ -339,6 +340,7 @@ static int batch_send(struct db *db)
 	++db->stats.batches;
 	db->stats.txns += list_count(&b->txns);
 	db->stats.batch_max = MAX(db->stats.batch_max, list_count(&b->txns));
+	metrics_observe(&metrics.batch_txns, list_count(&b->txns));
 	return 0;
 }
 
@@ -376,6 +378,7 @@ int db_txn_submit(struct db *db, struct db_txn *tx)
 		return ENOTCONN;
 
 	list_append(&db->queue, &tx->le, mem_ref(tx));
+	++metrics.pipeline_txns;   /* until db_txn_complete() */
 	flush_schedule(db);
 	return 0;
 }
@@ -404,6 +407,7 @@ static void batch_complete(struct db *db, struct db_batch *b)
 
 	db->stats.commit_us_sum += us;
 	db->stats.commit_us_max = MAX(db->stats.commit_us_max, us);
+	metrics_observe(&metrics.commit_us, us);
 	list_unlink(&b->le);
 
 	if (b->err && list_count(&b->txns) > 1) {
@@ -528,6 +532,7 @@ static void prepared_done(int err, const char *sqlstate, const char *errmsg,
 	log_info("database: connection re-established after %u failed "
 		 "attempt(s)", db->failed_attempts);
 	db->failed_attempts = 0;
+	++metrics.reconnects[METRICS_CONN_WRITER];
 }
 
 

@@ -2,6 +2,7 @@
  * handler; db/db.c decides when and with what they are sent. */
 #include <string.h>
 #include <re.h>
+#include "common/metrics.h"
 #include "db/db_txn.h"
 
 
@@ -154,6 +155,7 @@ int db_array_element(struct mbuf *mb, const char *v)
 void db_txn_complete(struct db_txn *tx, int err, const char *sqlstate,
 		     const char *errmsg)
 {
+	--metrics.pipeline_txns;   /* submitted: db_txn_submit() */
 	list_unlink(&tx->le);
 	if (tx->doneh)
 		tx->doneh(err, sqlstate, errmsg, tx->arg);

@@ -25,6 +25,7 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "db/db.h"
 #include "location/location.h"
 #include "location/persist.h"
@@ -160,6 +161,7 @@ static void reload_rows(const struct pg_result *res, void *arg)
 	struct location *loc = r->sync->loc;
 	int rows = PQntuples((const PGresult *)res);
 
+	metrics.notify_reloads += r->n;
 	for (size_t i = 0; i < r->n; i++)
 		location_aor_clear(loc, r->aors[i]);
 	for (int row = 0; row < rows; row++) {
@@ -563,6 +565,7 @@ static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 	sync->conn = conn;
 	if (conn && !listen_start(sync, why, sizeof(why))) {
 		sync->failed_listens = 0;
+		++metrics.reconnects[METRICS_CONN_LISTEN];
 		/* whatever changed while we were deaf is reloaded */
 		sync->resync_due = true;
 		flush_schedule(sync, 0);

@@ -468,7 +468,6 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 	}
 	px->env = (struct txn_env){
 		.sip = deps->sip,
-		.timer_c_ms = deps->cfg->timer_c * 1000,
 		.cfg = deps->cfg,
 		.stamp = px->stamp,
 		.dialogs = px->dialogs,

@@ -1,5 +1,6 @@
 #include <string.h>
 #include <re.h>
+#include "common/metrics.h"
 #include "config/config.h"
 #include "sip/param.h"
 #include "sip/uri.h"
@@ -346,6 +347,18 @@ static int forward_to(struct target_set *ts, enum target_kind kind,
 }
 
 
+/* A request to a GRUU resolved (ERR 0): counted by its result. */
+static int gruu_counted(const struct target_set *ts, int err)
+{
+	if (!err)
+		++metrics.gruu_lookups[ts->scode == 480 ?
+				       METRICS_GRUU_UNAVAILABLE : ts->scode ?
+				       METRICS_GRUU_NOT_FOUND :
+				       METRICS_GRUU_ROUTED];
+	return err;
+}
+
+
 /* The Request-URI is in one of our domains (after §16.4). */
 static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 			const struct uri *uri)
@@ -354,10 +367,11 @@ static int resolve_ours(struct target_set *ts, const struct target_deps *d,
 
 	if (0 == sipparam_get(&uri->params, "gr", &gr)) {
 		if (pl_isset(&gr))
-			return resolve_pub_gruu(ts, d, uri, &gr);
+			return gruu_counted(ts, resolve_pub_gruu(ts, d, uri,
+								 &gr));
 		if (gruu_is_temp_user(&uri->user))
-			return resolve_temp_gruu(ts, d, uri);
-		return answer(ts, 404, "Unknown GRUU");
+			return gruu_counted(ts, resolve_temp_gruu(ts, d, uri));
+		return gruu_counted(ts, answer(ts, 404, "Unknown GRUU"));
 	}
 	if (!pl_isset(&uri->user)) {
 		ts->kind = TARGET_LOCAL;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "sip/sipmsg.h"
 #include "config/config.h"
 #include "proxy/autoanswer.h"
@@ -83,6 +84,7 @@ static void txn_destructor(void *arg)
 {
 	struct txn *tx = arg;
 
+	--metrics.proxy_transactions;
 	list_flush(&tx->branches);
 	list_flush(&tx->pending);
 	mem_deref(tx->st);
@@ -399,7 +401,7 @@ static void provisional(struct branch *br, const struct sip_msg *resp)
 		return;    /* hop by hop: the caller had our own 100 */
 
 	if (tx->invite)
-		tmr_start(&br->timer_c, tx->env.timer_c_ms, timer_c_fired, br);
+		tmr_start(&br->timer_c, tx->env.cfg->timer_c * 1000, timer_c_fired, br);
 	if (!tx->final_sent)
 		relay(tx, resp, NULL);
 }
@@ -549,7 +551,7 @@ static int branch_start(struct txn *tx, struct target *tgt)
 
 	++tx->active;
 	if (tx->invite)
-		tmr_start(&br->timer_c, tx->env.timer_c_ms, timer_c_fired, br);
+		tmr_start(&br->timer_c, tx->env.cfg->timer_c * 1000, timer_c_fired, br);
 	return 0;
 }
 
@@ -666,6 +668,7 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 
 	if (!tx)
 		return ENOMEM;
+	++metrics.proxy_transactions;   /* until txn_destructor() */
 	tx->env = *env;
 	tx->kind = ts->kind;
 	list_init(&tx->pending);
@@ -681,6 +684,8 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 	for (struct le *le = tx->pending.head; le; le = le->next)
 		le->list = &tx->pending;
 	list_init(&ts->targets);
+	if (tx->invite && tx->record_route)   /* an initial INVITE */
+		metrics_observe(&metrics.forks, list_count(&tx->pending));
 
 	if (tx->invite)
 		(void)sip_treplyf(&tx->st, NULL, env->sip, msg, false, 100,

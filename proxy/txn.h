@@ -16,7 +16,6 @@ struct target_set;
 /* Everything the transaction needs to know about its proxy. */
 struct txn_env {
 	struct sip *sip;
-	uint32_t timer_c_ms;
 	const struct locus_config *cfg;
 	const struct stamp *stamp;
 	struct dialogs *dialogs;

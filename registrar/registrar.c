@@ -18,6 +18,7 @@
 #include <re.h>
 #include "auth/auth.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "sip/sipmsg.h"
 #include "sip/uri.h"
 #include "config/config.h"
@@ -98,6 +99,7 @@ static void ctx_destructor(void *arg)
 {
 	struct reg_ctx *ctx = arg;
 
+	--metrics.register_transactions;
 	list_unlink(&ctx->le);
 	mem_deref(ctx->slot);
 	mem_deref((void *)ctx->msg);
@@ -170,6 +172,7 @@ static void answer_error(struct registrar *reg, struct replay_slot *slot,
 {
 	struct mbuf *mb = mbuf_alloc(512);
 
+	++metrics.registers[metrics_register_outcome(rerr->scode)];
 	if (mb && !reg_reply_write(mb, msg, rerr->scode, rerr->reason, "%s",
 				   rerr->headers))
 		answer_send(reg, slot, msg, mb);
@@ -236,6 +239,7 @@ static void reply_ok(struct reg_ctx *ctx)
 	struct mbuf *mb = mbuf_alloc(1024);
 	int err = mb ? 0 : ENOMEM;
 
+	++metrics.registers[METRICS_REG_OK];
 	if (!err)
 		err = reg_reply_ok_write(mb, ctx->msg, &listing, req->path);
 	if (!err) {
@@ -409,6 +413,7 @@ static void challenge_send(struct reg_ctx *ctx,
 {
 	struct mbuf *mb = mbuf_alloc(768);
 
+	++metrics.registers[METRICS_REG_CHALLENGED];
 	if (mb && !reg_reply_write(mb, ctx->msg, 401, "Unauthorized", "%H",
 				   auth_challenge_print, ch))
 		answer_send(ctx->reg, ctx->slot, ctx->msg, mb);
@@ -492,6 +497,7 @@ void registrar_handle(struct registrar *reg, const struct sip_msg *msg)
 		return;
 	}
 	ctx->reg = mem_ref(reg);
+	++metrics.register_transactions;   /* until ctx_destructor() */
 	ctx->req = req;
 	ctx->received_ms = tmr_jiffies();
 	ctx->msg = mem_ref((void *)msg);

@@ -19,6 +19,8 @@ packages=(
 	sipvicious
 	# fuzzing (scripts/fuzz.sh): clang and its libFuzzer runtime
 	clang libclang-rt-14-dev
+	# test: promtool (tests/integration/metrics.sh checks the exposition)
+	prometheus
 	# test helpers: procps (pgrep/pkill), iproute2 (ss), util-linux (flock)
 	procps iproute2 util-linux
 	# the Debian package (scripts/package.sh) and its checks

@@ -504,4 +504,75 @@ RETURNS boolean LANGUAGE sql AS $$
     SELECT locus.unpark(slot::text)
 $$;
 
+-- ---- Tracing one user (README "Tracing") ---------------------------------
+-- SELECT locus.trace('alice@example.com', interval '10 minutes') makes
+-- every node log every SIP message to or from alice's AOR, her GRUUs and
+-- her devices' addresses, whole, until then (and send it as HEP where
+-- trace.hep is set); locus.untrace('alice@example.com') ends it sooner.
+-- The nodes follow this table on channel locus_trace (transport/trace.c).
+CREATE TABLE IF NOT EXISTS locus.trace (
+    aor        text COLLATE "C" PRIMARY KEY,  -- 'user@domain', domain lower-case
+    until      timestamptz NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE OR REPLACE FUNCTION locus.notify_trace() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('locus_trace', '');
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS trace_notify ON locus.trace;
+CREATE TRIGGER trace_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON locus.trace FOR EACH STATEMENT EXECUTE FUNCTION locus.notify_trace();
+
+-- An AOR as locus keys it: 'user@domain' with the domain lower-cased and
+-- without a trailing dot; a leading 'sip:' is dropped.  Anything without
+-- a user and a domain is an error that says what to write.
+CREATE OR REPLACE FUNCTION locus.aor_key(p_aor text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    a text := regexp_replace(coalesce(p_aor, ''), '^sips?:', '', 'i');
+    at integer := length(a) - strpos(reverse(a), '@') + 1;
+BEGIN
+    IF strpos(a, '@') = 0 OR at = 1 OR at = length(a) THEN
+        RAISE EXCEPTION 'not an AOR: %', coalesce(quote_literal(p_aor), 'NULL')
+            USING HINT = 'write it as user@domain, e.g. ''alice@example.com''';
+    END IF;
+    RETURN left(a, at) || rtrim(lower(substr(a, at + 1)), '.');
+END
+$$;
+
+-- Starts (or extends, or shortens) the trace of AOR for P_FOR; returns
+-- when it ends.  Traces whose time is up are cleared on the way.
+CREATE OR REPLACE FUNCTION locus.trace(p_aor text,
+                                       p_for interval DEFAULT '10 minutes')
+RETURNS timestamptz LANGUAGE plpgsql AS $$
+DECLARE
+    ends timestamptz;
+BEGIN
+    IF p_for IS NULL OR p_for <= interval '0' THEN
+        RAISE EXCEPTION 'a trace must last a while, not %',
+            coalesce(p_for::text, 'NULL')
+            USING HINT = 'e.g. interval ''10 minutes''';
+    END IF;
+    DELETE FROM locus.trace WHERE until <= now();
+    INSERT INTO locus.trace (aor, until)
+    VALUES (locus.aor_key(p_aor), now() + p_for)
+    ON CONFLICT (aor) DO UPDATE SET until = EXCLUDED.until
+    RETURNING until INTO ends;
+    RETURN ends;
+END
+$$;
+
+-- Ends the trace of AOR; false when it had none.
+CREATE OR REPLACE FUNCTION locus.untrace(p_aor text) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH d AS (DELETE FROM locus.trace
+               WHERE aor = locus.aor_key(p_aor) AND until > now()
+               RETURNING 1)
+    SELECT count(*) > 0 FROM d
+$$;
+
 COMMIT;

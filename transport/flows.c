@@ -26,6 +26,7 @@
 #include <string.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "location/location.h"
 #include "transport/flows.h"
 #include "transport/sipws.h"
@@ -89,6 +90,7 @@ static void flow_destructor(void *arg)
 {
 	struct flow *f = arg;
 
+	--metrics.flows[f->tp];
 	hash_unlink(&f->he);
 	list_flush(&f->aors);
 	mem_deref(f->watch);
@@ -175,6 +177,7 @@ static int flow_open(struct flow **fp, struct flows *fl,
 	if (!f)
 		return ENOMEM;
 	f->tp = msg->tp;
+	++metrics.flows[f->tp];   /* until flow_destructor() */
 	f->peer = msg->src;
 	f->id = rand_u64() | 1;   /* never 0, the id of UDP */
 	if (msg->tp == SIP_TRANSP_WS || msg->tp == SIP_TRANSP_WSS)

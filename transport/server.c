@@ -9,6 +9,8 @@
 #include "transport/flows.h"
 #include "transport/server.h"
 #include "transport/sipws.h"
+#include "transport/trace.h"
+#include "transport/wire.h"
 
 /* A finished non-INVITE server transaction stays 32 s (Timer J, RFC 3261
  * §17.2.2) to absorb retransmissions, and every new request is looked up
@@ -39,6 +41,7 @@ struct server {
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct flows *flows;
+	struct trace *trace;         /* not referenced; NULL: none */
 	server_request_h *reqh;
 	void *arg;
 	/* UDP sockets udp_socket_prepare() has seen */
@@ -148,14 +151,22 @@ static int listeners_add(struct server *srv, char *errbuf, size_t errsz)
 }
 
 
-/* At log level debug every SIP message in and out is logged whole. */
+/* Every SIP message in and out (libre's trace hook): counted, logged
+ * whole when it concerns a traced user (at log level info), and at log
+ * level debug every one of them. */
 static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src,
 		      const struct sa *dst, const uint8_t *pkt, size_t len,
 		      void *arg)
 {
-	(void)arg;
-	log_debug("%s %s %J -> %J (%zu bytes)\n%b", tx ? "sent" : "received",
-		  sip_transp_name(tp), src, dst, len, pkt, len);
+	struct server *srv = arg;
+
+	wire_count(tx, pkt, len);
+	if (trace_message(srv->trace, tx, tp, src, dst, pkt, len))
+		return;
+	if (log_get_level() == LOG_LEVEL_DEBUG)
+		log_debug("%s %s %J -> %J (%zu bytes)\n%b", tx ? "sent" :
+			  "received", sip_transp_name(tp), src, dst, len, pkt,
+			  len);
 }
 
 
@@ -210,7 +221,7 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 	if (err)
 		goto out;
 	err = sip_alloc(&srv->sip, srv->dnsc, CTRANS_BUCKETS, STRANS_BUCKETS,
-			TCONN_BUCKETS, LOCUS_SERVER_NAME, NULL, NULL);
+			TCONN_BUCKETS, LOCUS_SERVER_NAME, NULL, srv);
 	if (err)
 		re_snprintf(errbuf, errsz, "cannot create the SIP stack: %m",
 			    err);
@@ -218,7 +229,8 @@ int server_alloc(struct server **srvp, const struct locus_config *cfg,
 		err = flows_alloc(&srv->flows, srv->sip);
 	if (!err)
 		err = listeners_add(srv, errbuf, errsz);
-	if (!err && log_get_level() == LOG_LEVEL_DEBUG)
+	/* libre hands its trace hook the sip_alloc() argument: srv */
+	if (!err)
 		sip_set_trace_handler(srv->sip, sip_trace);
 
  out:
@@ -239,6 +251,12 @@ struct sip *server_sip(const struct server *srv)
 struct flows *server_flows(const struct server *srv)
 {
 	return srv->flows;
+}
+
+
+void server_trace_set(struct server *srv, struct trace *trace)
+{
+	srv->trace = trace;
 }
 
 

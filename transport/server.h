@@ -24,6 +24,10 @@ int  server_alloc(struct server **srvp, const struct locus_config *cfg,
 struct sip *server_sip(const struct server *srv);
 /* The connections devices registered over (transport/flows.h). */
 struct flows *server_flows(const struct server *srv);
+/* Every message in and out is shown to TRACE (transport/trace.h); NULL
+ * for none.  TRACE must outlive SRV's SIP stack or be unset first. */
+struct trace;
+void server_trace_set(struct server *srv, struct trace *trace);
 /* Starts taking requests: each that passes goes to REQH. */
 int  server_start(struct server *srv, server_request_h *reqh, void *arg);
 /* What every received request goes through (after libre decoded it):

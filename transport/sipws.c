@@ -37,6 +37,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <re.h>
+#include "common/metrics.h"
 #include "config/config.h"
 #include "transport/sipws.h"
 
@@ -331,12 +332,48 @@ static void keepalive_watch(struct sip_conn *c)
 }
 
 
+static void count_closed(int err, void *arg)
+{
+	(void)err;
+	(void)arg;   /* the count went down in count_destructor() */
+}
+
+
+static void count_destructor(void *arg)
+{
+	struct close_watch *w = arg;
+
+	list_unlink(&w->le);
+	--metrics.websockets;
+}
+
+
+/* C counts as an open WebSocket from its first message until libre lets
+ * go of it: a close watch of our own on it, freed by libre whether it
+ * closes the connection (and calls its handler) or just frees it. */
+static void count_open(struct sip_conn *c)
+{
+	struct close_watch *w;
+
+	for (struct le *le = c->kal.head; le; le = le->next)
+		if (((struct close_watch *)le->data)->kah == count_closed)
+			return;
+	w = mem_zalloc(sizeof(*w), count_destructor);
+	if (!w)
+		return;
+	w->kah = count_closed;
+	list_append(&c->kal, &w->le, w);
+	++metrics.websockets;
+}
+
+
 void sipws_received(const struct sip *sip, const struct sip_msg *msg)
 {
 	struct sip_conn *c = ws_conn(sip, msg);
 
 	if (!c)
 		return;
+	count_open(c);
 	c->established = true;
 	idle_restart(c);
 	keepalive_watch(c);

@@ -503,7 +503,8 @@ static void test_unknown_top_level(void **state)
 		     "\n"
 		     "registar = { min_expires = 60; };\n", 6,
 		     "unknown setting 'registar'; known settings here are:"
-		     " domains, listen, database, registrar, proxy, auth, gruu, log",
+		     " domains, listen, database, registrar, proxy, auth, gruu, log,"
+		     " metrics, trace",
 		     "; did you mean 'registrar'?");
 
 	/* far from every known key: no guess offered */

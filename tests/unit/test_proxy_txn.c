@@ -27,7 +27,7 @@
 #include "proxy/txn.h"
 
 enum {
-	TIMER_C_MS = 1000,
+	TIMER_C_S = 1,            /* proxy.timer_c of the fixture         */
 	SETTLE_MS = 300,          /* after the caller's final: let CANCELs
 				     and their 487s happen                */
 	RUN_BOUND_MS = 8000,      /* a call that takes longer has failed  */
@@ -422,11 +422,11 @@ static int setup(void **state)
 	fx.cfg.listen = &fx.listen;
 	fx.cfg.listenc = 1;
 	fx.cfg.log_level = LOG_LEVEL_ERROR;
+	fx.cfg.timer_c = TIMER_C_S;
 	assert_int_equal(0, node_key_from_bytes(&fx.key, raw));
 	assert_int_equal(0, stamp_alloc(&fx.stamp, fx.key));
 	assert_int_equal(0, dialogs_alloc(&fx.dialogs, fx.stamp, &fx.cfg));
-	fx.env = (struct txn_env){fx.proxy, TIMER_C_MS, &fx.cfg, fx.stamp,
-				  fx.dialogs};
+	fx.env = (struct txn_env){fx.proxy, &fx.cfg, fx.stamp, fx.dialogs};
 	list_init(&fx.calls);
 	tmr_init(&fx.cancel_tmr);
 	tmr_init(&fx.settle_tmr);
@@ -631,6 +631,23 @@ static void test_timer_c_restarts_on_each_provisional(void **state)
 }
 
 
+/* Timer C is proxy.timer_c as the configuration says when the branch
+ * starts: raised by a reload (the same struct, new contents), a device
+ * that rings longer than the old value without reporting progress is no
+ * longer cancelled. */
+static void test_timer_c_follows_the_configuration(void **state)
+{
+	static const struct device devs[] = {
+		{"slow", 1000, {{0, 180}, {1500, 200}}},
+	};
+
+	fx.cfg.timer_c = 3 * TIMER_C_S;
+	call_run(TARGET_AOR, devs, 1, 0);
+	assert_final(200, "OK");
+	assert_false(logged("slow:CANCEL"));
+}
+
+
 /* §16.10: the caller's CANCEL cancels every pending branch, no further
  * group starts, and 487 goes up. */
 static void test_cancel_ends_every_branch(void **state)
@@ -755,6 +772,7 @@ int main(void)
 		T(test_made_up_timeout_loses_to_real_response),
 		T(test_timer_c_cancels_a_ringing_branch),
 		T(test_timer_c_restarts_on_each_provisional),
+		T(test_timer_c_follows_the_configuration),
 		T(test_cancel_ends_every_branch),
 		T(test_cancelled_silent_branch_still_487),
 		T(test_gruu_next_binding_only_after_dead_flow),
