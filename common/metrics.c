@@ -115,7 +115,8 @@ const char *metrics_block_name(enum metrics_block b)
 
 const char *metrics_conn_name(enum metrics_conn c)
 {
-	static const char *const names[] = {"writer", "listen", "trace"};
+	static const char *const names[] = {"writer", "listen", "trace",
+					    "intercom", "ua", "ua_listen"};
 	return names[c];
 }
 

@@ -61,6 +61,9 @@ enum metrics_conn {
 	METRICS_CONN_WRITER,      /* the pipeline (db/db.c)           */
 	METRICS_CONN_LISTEN,      /* bindings followed (location/sync.c) */
 	METRICS_CONN_TRACE,       /* traces followed (transport/trace.c) */
+	METRICS_CONN_INTERCOM,    /* intercom grants (features/grants.c) */
+	METRICS_CONN_UA,          /* the user agent's calls (ua/store.c) */
+	METRICS_CONN_UA_LISTEN,   /* ... followed (db/listen.c)       */
 	METRICS_CONNS
 };
 

@@ -43,6 +43,7 @@ struct db {
 	struct pgasync *attempt; /* a reconnect under way                  */
 	uint32_t failed_attempts;
 	struct db_stats stats;
+	enum metrics_conn metrics_conn;  /* which one it is, for the metrics */
 };
 
 struct db_batch {
@@ -95,6 +96,12 @@ int db_backend_pid(const struct db *db)
 const struct db_stats *db_stats(const struct db *db)
 {
 	return &db->stats;
+}
+
+
+void db_metrics_conn_set(struct db *db, enum metrics_conn conn)
+{
+	db->metrics_conn = conn;
 }
 
 
@@ -532,7 +539,7 @@ static void prepared_done(int err, const char *sqlstate, const char *errmsg,
 	log_info("database: connection re-established after %u failed "
 		 "attempt(s)", db->failed_attempts);
 	db->failed_attempts = 0;
-	++metrics.reconnects[METRICS_CONN_WRITER];
+	++metrics.reconnects[db->metrics_conn];
 }
 
 
@@ -625,38 +632,6 @@ static void db_destructor(void *arg)
 }
 
 
-/* Blocking, at start-up only: the session setting, then the PREPAREs,
- * so that a schema problem stops locus with the server's own message
- * rather than failing every REGISTER later. */
-static int startup_blocking(struct db *db, char *errbuf, size_t errsz)
-{
-	PGresult *res;
-	bool ok = true;
-
-	if (db->session_sql) {
-		res = PQexec(db->conn, db->session_sql);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-			PQresultStatus(res) == PGRES_TUPLES_OK;
-		if (!ok)
-			re_snprintf(errbuf, errsz, "'%s' failed: %s",
-				    db->session_sql, PQresultErrorMessage(res));
-		PQclear(res);
-	}
-	for (size_t i = 0; ok && i < db->stmtc; i++) {
-		const struct db_statement *st = &db->stmts[i];
-
-		res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-		if (!ok)
-			re_snprintf(errbuf, errsz,
-				    "preparing statement '%s' failed: %s",
-				    st->name, PQresultErrorMessage(res));
-		PQclear(res);
-	}
-	return ok ? 0 : EIO;
-}
-
-
 int db_open(struct db **dbp, const char *conninfo,
 	    const struct db_statement *stmts, size_t stmtc,
 	    const char *session_sql, char *errbuf, size_t errsz)
@@ -685,7 +660,8 @@ int db_open(struct db **dbp, const char *conninfo,
 		goto out;
 	}
 
-	err = startup_blocking(db, errbuf, errsz);
+	err = pgconnect_prepare(db->conn, session_sql, stmts, stmtc, errbuf,
+				errsz);
 	if (!err)
 		err = pipeline_enter(db, errbuf, errsz);
 

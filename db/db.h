@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "common/metrics.h"
 
 struct db;
 struct db_txn;
@@ -75,6 +76,10 @@ struct db_stats {
 	uint32_t batch_max;        /* most transactions in one batch        */
 };
 const struct db_stats *db_stats(const struct db *db);
+
+/* Which of locus's connections DB is, for locus_db_reconnects_total
+ * (the writer unless set). */
+void db_metrics_conn_set(struct db *db, enum metrics_conn conn);
 
 int  db_txn_alloc(struct db_txn **txp, db_done_h *doneh, void *arg);
 /* Adds an execution of prepared statement NAME; VALUES are copied, a NULL

@@ -2,6 +2,7 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "db/listen.h"
 #include "db/pgasync.h"
 #include "db/pgconnect.h"
@@ -18,6 +19,7 @@ struct db_listen {
 	db_notify_h *notifyh;
 	db_listen_up_h *uph;
 	void *arg;
+	enum metrics_conn metrics_conn;
 };
 
 static void reconnect_start(void *arg);
@@ -81,6 +83,7 @@ static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 	if (conn) {
 		l->conn = conn;
 		if (PQsendQuery(conn, l->listen) && !watch(l)) {
+			++metrics.reconnects[l->metrics_conn];
 			if (l->uph)
 				l->uph(l->arg);
 			return;
@@ -163,4 +166,10 @@ int db_listen_alloc(struct db_listen **lp, const char *conninfo,
 	else
 		*lp = l;
 	return err;
+}
+
+
+void db_listen_metrics_conn_set(struct db_listen *l, enum metrics_conn conn)
+{
+	l->metrics_conn = conn;
 }

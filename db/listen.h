@@ -7,6 +7,7 @@
 #define LOCUS_DB_LISTEN_H
 
 #include <stddef.h>
+#include "common/metrics.h"
 
 struct db_listen;
 
@@ -19,5 +20,8 @@ int db_listen_alloc(struct db_listen **lp, const char *conninfo,
 		    const char *channel, db_notify_h *notifyh,
 		    db_listen_up_h *uph, void *arg,
 		    char *errbuf, size_t errsz);
+
+/* Which of locus's connections L is, for locus_db_reconnects_total. */
+void db_listen_metrics_conn_set(struct db_listen *l, enum metrics_conn conn);
 
 #endif

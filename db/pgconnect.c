@@ -11,6 +11,7 @@
 #include <string.h>
 #include <libpq-fe.h>
 #include <re.h>
+#include "db/db.h"
 #include "db/pgasync.h"
 #include "db/pgconnect.h"
 
@@ -99,4 +100,38 @@ PGconn *pgconnect_blocking(const char *conninfo, const char *purpose,
 		    pgconnect_target_print, conn, reason);
 	PQfinish(conn);
 	return NULL;
+}
+
+
+/* Blocking, at start-up only: the session setting, then the PREPAREs,
+ * so that a schema problem stops locus with the server's own message
+ * rather than failing every REGISTER later. */
+int pgconnect_prepare(PGconn *conn, const char *session_sql,
+		      const struct db_statement *stmts, size_t stmtc,
+		      char *errbuf, size_t errsz)
+{
+	PGresult *res;
+	bool ok = true;
+
+	if (session_sql) {
+		res = PQexec(conn, session_sql);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			PQresultStatus(res) == PGRES_TUPLES_OK;
+		if (!ok)
+			re_snprintf(errbuf, errsz, "'%s' failed: %s",
+				    session_sql, PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	for (size_t i = 0; ok && i < stmtc; i++) {
+		const struct db_statement *st = &stmts[i];
+
+		res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			re_snprintf(errbuf, errsz,
+				    "preparing statement '%s' failed: %s",
+				    st->name, PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	return ok ? 0 : EIO;
 }

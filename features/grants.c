@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 #include <re.h>
 #include "common/log.h"
+#include "common/metrics.h"
 #include "db/pgasync.h"
 #include "db/pgconnect.h"
 #include "features/grants.h"
@@ -257,6 +258,7 @@ static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 	g->conn = conn;
 	g->fd = PQsocket(conn);
 	log_info("intercom: grants connection back; reloading the grants");
+	++metrics.reconnects[METRICS_CONN_INTERCOM];
 	/* LISTEN first: a change after the reload's snapshot notifies */
 	reload_send(g, QUERY_LISTEN "; " QUERY_LOAD);
 	if (!g->loading)

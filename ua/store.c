@@ -386,6 +386,10 @@ int store_alloc(struct store **sp, const char *conninfo, const char *node,
 	err = err ? err : db_listen_alloc(&s->listen, conninfo, "locus_ua",
 					  notified, listen_up, s, errbuf,
 					  errsz);
+	if (!err) {
+		db_metrics_conn_set(s->db, METRICS_CONN_UA);
+		db_listen_metrics_conn_set(s->listen, METRICS_CONN_UA_LISTEN);
+	}
 	if (err) {
 		mem_deref(s);
 		return err;

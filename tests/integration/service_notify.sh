@@ -37,15 +37,15 @@ notify_wait WATCHDOG=1 3 10
 grep -q "service: watchdog ping every 200 ms" "$WORK/locus.log" ||
 	fail "no 'watchdog ping every 200 ms' in the log"
 
-log "SIGHUP: logged, and locus goes on serving"
+log "SIGHUP: the configuration is read again, and locus goes on serving"
 kill -HUP "$LOCUS_PID"
 kill -HUP "$LOCUS_PID"
 for _ in $(seq 1 50); do
-	grep -q "SIGHUP: reload requested" "$WORK/locus.log" && break
+	grep -q "reload: .* applied" "$WORK/locus.log" && break
 	sleep 0.1
 done
-grep -q "SIGHUP: reload requested" "$WORK/locus.log" ||
-	fail "SIGHUP was not logged"
+grep -q "reload: .* applied" "$WORK/locus.log" ||
+	fail "SIGHUP did not reload the configuration"
 locus_alive || fail "SIGHUP ended locus"
 sip_register "$WORK/r" alice@example.com "hup-$RANDOM" 1 \
 	"Contact: <sip:alice@127.0.0.1:5099>" || fail "no answer after SIGHUP"

@@ -504,7 +504,7 @@ static void test_unknown_top_level(void **state)
 		     "registar = { min_expires = 60; };\n", 6,
 		     "unknown setting 'registar'; known settings here are:"
 		     " domains, listen, database, registrar, proxy, auth, gruu, log,"
-		     " metrics, trace",
+		     " features, intercom, metrics, trace",
 		     "; did you mean 'registrar'?");
 
 	/* far from every known key: no guess offered */
