@@ -79,7 +79,15 @@ br_start() {
 	BR_MARK[$name]=0
 	# br__reap relies on the harness leading its session (setsid forks,
 	# and $! is the wrong process, only when it starts a group leader).
-	[ "$(ps -o sid= -p "${BR_PID[$name]}" | tr -d ' ')" = "${BR_PID[$name]}" ] ||
+	# The background process calls setsid() a moment after it starts:
+	# wait for that (at most 2 s) before deciding.
+	local sid=
+	for _ in $(seq 1 20); do
+		sid=$(ps -o sid= -p "${BR_PID[$name]}" | tr -d ' ')
+		[ "$sid" = "${BR_PID[$name]}" ] && break
+		sleep 0.1
+	done
+	[ "$sid" = "${BR_PID[$name]}" ] ||
 		fail "browser $name does not lead its own session"
 }
 
