@@ -16,6 +16,11 @@
 #include "proxy/txn.h"
 #include "transport/flows.h"
 
+/* How long our 100 (Trying) to an INVITE waits for a response from
+ * downstream to go up instead (RFC 3261 §17.2.1 allows up to 200 ms; half
+ * that leaves the caller's T1 of 500 ms well clear). */
+enum { TRYING_MS = 100 };
+
 /* Option tags we honour in Proxy-Require: none yet. */
 static const char *const proxy_options[] = {NULL};
 
@@ -473,6 +478,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		.stamp = px->stamp,
 		.dialogs = px->dialogs,
 		.unreachable = px->unreachable,
+		.trying_ms = TRYING_MS,
 	};
 	px->tdeps = (struct target_deps){
 		.cfg = deps->cfg,

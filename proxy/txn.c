@@ -31,6 +31,8 @@ struct txn {
 	struct txn_env env;
 	const struct sip_msg *msg;     /* the request as received        */
 	struct sip_strans *st;         /* NULL once a final went up       */
+	struct tmr trying;             /* our 100 (Trying), unless another
+					  response went up before         */
 	struct mbuf *fwd;              /* headers and body, every branch  */
 	char *method;
 	char loop_hash[40];
@@ -83,6 +85,7 @@ static void txn_destructor(void *arg)
 {
 	struct txn *tx = arg;
 
+	tmr_cancel(&tx->trying);
 	list_flush(&tx->branches);
 	list_flush(&tx->pending);
 	mem_deref(tx->st);
@@ -99,6 +102,7 @@ static void upstream_send(struct txn *tx, uint16_t scode, struct mbuf *mb)
 	struct sa dst;
 	int err;
 
+	tmr_cancel(&tx->trying);
 	sipmsg_reply_addr(&dst, tx->msg);
 	if (tx->st)
 		err = sip_strans_reply(&tx->st, tx->env.sip, tx->msg, &dst,
@@ -149,8 +153,16 @@ static void reply_local(struct txn *tx, uint16_t scode, const char *reason)
 {
 	if (!tx->st)
 		return;
+	tmr_cancel(&tx->trying);
 	(void)sip_treplyf(&tx->st, NULL, tx->env.sip, tx->msg, false, scode,
 			  reason, NULL);
+}
+
+
+/* RFC 3261 §17.2.1: no response went up within trying_ms. */
+static void trying_send(void *arg)
+{
+	reply_local(arg, 100, "Trying");
 }
 
 
@@ -668,6 +680,7 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 		return ENOMEM;
 	tx->env = *env;
 	tx->kind = ts->kind;
+	tmr_init(&tx->trying);
 	list_init(&tx->pending);
 
 	err = txn_init(tx, msg, ri, loop_hash);
@@ -682,9 +695,10 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 		le->list = &tx->pending;
 	list_init(&ts->targets);
 
-	if (tx->invite)
-		(void)sip_treplyf(&tx->st, NULL, env->sip, msg, false, 100,
-				  "Trying", NULL);
+	if (tx->invite && env->trying_ms)
+		tmr_start(&tx->trying, env->trying_ms, trying_send, tx);
+	else if (tx->invite)
+		trying_send(tx);
 	txn_advance(tx);
 	return 0;
 }
