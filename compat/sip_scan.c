@@ -56,15 +56,29 @@ static bool is_digit(char c)
 }
 
 
-static bool in_set(char c, const char *set)
+/* The characters the patterns' classes stop at, by kind (a class is a
+ * set of kinds): a table, as this runs over every byte of every header. */
+enum {
+	K_COLON = 1 << 0, K_AT = 1 << 1, K_SLASH = 1 << 2, K_SEMI = 1 << 3,
+	K_QMARK = 1 << 4, K_SP = 1 << 5, K_LWS = 1 << 6, K_LT = 1 << 7,
+	K_GT = 1 << 8,
+};
+
+static const uint16_t kinds[256] = {
+	[':'] = K_COLON, ['@'] = K_AT, ['/'] = K_SLASH, [';'] = K_SEMI,
+	['?'] = K_QMARK, [' '] = K_SP | K_LWS, ['\t'] = K_LWS,
+	['\r'] = K_LWS, ['\n'] = K_LWS, ['<'] = K_LT, ['>'] = K_GT,
+};
+
+
+static bool in_set(char c, unsigned set)
 {
-	return c && strchr(set, c);
+	return kinds[(unsigned char)c] & set;
 }
 
 
-/* "[^SET]*" (SET without NUL): the run from the cursor, which moves
- * past it. */
-static struct pl run_not(struct cursor *c, const char *set)
+/* "[^SET]*": the run from the cursor, which moves past it. */
+static struct pl run_not(struct cursor *c, unsigned set)
 {
 	struct pl pl = {c->p, 0};
 
@@ -96,7 +110,7 @@ static struct pl run_digits(struct cursor *c)
 /* "[~SET]" with its quantifier: a negated class that takes quoted
  * strings whole and a backslash's next character; a run that starts and
  * ends with a quote loses them.  False when fewer than MIN counted. */
-static bool run_quoted(struct pl *out, struct cursor *c, const char *set,
+static bool run_quoted(struct pl *out, struct cursor *c, unsigned set,
 		       size_t min)
 {
 	const char *start = c->p;
@@ -177,7 +191,7 @@ int scan_param(const struct pl *pl, const char *name, struct pl *val)
 		if (*c.p++ != '=')
 			continue;
 		skip_lws(&c);
-		if (run_quoted(&v, &c, " \t\r\n;", 1)) {
+		if (run_quoted(&v, &c, K_LWS | K_SEMI, 1)) {
 			*val = v;
 			return 0;
 		}
@@ -215,7 +229,7 @@ static int hostport_scan(const struct pl *hp, struct pl *host,
 	else {
 		if (*c.p == ':')
 			return SCAN_UNSURE;
-		*host = run_not(&c, ":");
+		*host = run_not(&c, K_COLON);
 	}
 	while (c.p < c.end && *c.p == ':')
 		++c.p;
@@ -232,24 +246,24 @@ static int uri_with_user(struct uri *u, struct pl *hostport,
 {
 	struct cursor c = {pl->p, pl->p + pl->l};
 
-	u->scheme = run_not(&c, ":");
+	u->scheme = run_not(&c, K_COLON);
 	if (!u->scheme.l)
 		return SCAN_UNSURE;
 	if (c.p == c.end)
 		return 0;
 	++c.p;
-	u->user = run_not(&c, "@:");
+	u->user = run_not(&c, K_AT | K_COLON);
 	while (c.p < c.end && *c.p == ':')
 		++c.p;
-	u->password = run_not(&c, "@");
+	u->password = run_not(&c, K_AT);
 	if (c.p == c.end)
 		return 0;
 	++c.p;
-	*hostport = run_not(&c, "/;? ");
+	*hostport = run_not(&c, K_SLASH | K_SEMI | K_QMARK | K_SP);
 	if (!hostport->l)
 		return SCAN_UNSURE;
-	u->path = run_not(&c, ";? ");
-	u->params = run_not(&c, "?");
+	u->path = run_not(&c, K_SEMI | K_QMARK | K_SP);
+	u->params = run_not(&c, K_QMARK);
 	u->headers = (struct pl){c.p, (size_t)(c.end - c.p)};
 	return 1;
 }
@@ -261,15 +275,15 @@ static int uri_without_user(struct uri *u, struct pl *hostport,
 {
 	struct cursor c = {pl->p, pl->p + pl->l};
 
-	u->scheme = run_not(&c, ":");
+	u->scheme = run_not(&c, K_COLON);
 	if (!u->scheme.l || c.p == c.end)
 		return SCAN_UNSURE;
 	++c.p;
-	*hostport = run_not(&c, "/;? ");
+	*hostport = run_not(&c, K_SLASH | K_SEMI | K_QMARK | K_SP);
 	if (!hostport->l)
 		return SCAN_UNSURE;
-	u->path = run_not(&c, ";? ");
-	u->params = run_not(&c, "?");
+	u->path = run_not(&c, K_SEMI | K_QMARK | K_SP);
+	u->params = run_not(&c, K_QMARK);
 	u->headers = (struct pl){c.p, (size_t)(c.end - c.p)};
 	return 0;
 }
@@ -352,12 +366,12 @@ int scan_addr(struct sip_addr *addr, const struct pl *pl)
 	c = (struct cursor){pl->p, pl->p + pl->l};
 	if (memchr(pl->p, '<', pl->l)) {
 		/* "[~ \t\r\n<]*[ \t\r\n]*<[^>]+>[^]*" */
-		(void)run_quoted(&a.dname, &c, " \t\r\n<", 0);
+		(void)run_quoted(&a.dname, &c, K_LWS | K_LT, 0);
 		skip_lws(&c);
 		if (c.p == c.end || *c.p != '<')
 			return SCAN_UNSURE;
 		++c.p;
-		a.auri = run_not(&c, ">");
+		a.auri = run_not(&c, K_GT);
 		if (!a.auri.l || c.p == c.end)
 			return SCAN_UNSURE;
 		++c.p;
@@ -369,7 +383,7 @@ int scan_addr(struct sip_addr *addr, const struct pl *pl)
 	}
 	else {
 		/* no '<' for the first pattern: "[^;]+[^]*" */
-		a.auri = run_not(&c, ";");
+		a.auri = run_not(&c, K_SEMI);
 		if (!a.auri.l)
 			return SCAN_UNSURE;
 		a.params = (struct pl){c.p, (size_t)(c.end - c.p)};
@@ -428,7 +442,7 @@ int scan_via(struct sip_via *via, const struct pl *pl)
 		++c.p;
 	transp.l = (size_t)(c.p - transp.p);
 	skip_lws(&c);
-	sentby = run_not(&c, "; \t\r\n");
+	sentby = run_not(&c, K_SEMI | K_LWS);
 	if (!transp.l || !sentby.l)
 		return SCAN_UNSURE;
 	skip_lws(&c);
@@ -474,7 +488,7 @@ int scan_cseq(struct sip_cseq *cseq, const struct pl *pl)
 	skip_lws(&c);
 	if (!num.l || c.p == ws)
 		return SCAN_UNSURE;
-	met = run_not(&c, " \t\r\n");
+	met = run_not(&c, K_LWS);
 	if (!met.l)
 		return SCAN_UNSURE;
 	cseq->met = met;
@@ -497,13 +511,13 @@ int scan_ctype(struct msg_ctype *ctype, const struct pl *pl)
 		return SCAN_UNSURE;
 	c = (struct cursor){pl->p, pl->p + pl->l};
 	skip_lws(&c);
-	type = run_not(&c, " \t\r\n;/");
+	type = run_not(&c, K_LWS | K_SEMI | K_SLASH);
 	skip_lws(&c);
 	if (!type.l || c.p == c.end || *c.p != '/')
 		return SCAN_UNSURE;
 	++c.p;
 	skip_lws(&c);
-	subtype = run_not(&c, " \t\r\n;");
+	subtype = run_not(&c, K_LWS | K_SEMI);
 	if (!subtype.l)
 		return SCAN_UNSURE;
 	ctype->type = type;
