@@ -11,6 +11,7 @@
 #include "proxy/proxy.h"
 #include "proxy/reachlog.h"
 #include "proxy/route.h"
+#include "proxy/send.h"
 #include "proxy/stamp.h"
 #include "proxy/target.h"
 #include "proxy/txn.h"
@@ -168,21 +169,31 @@ static int ack_send(enum sip_transp tp, const struct sa *src,
 
 
 /* An ACK for a 2xx is a transaction of its own with no response: it is
- * routed like any in-dialog request and sent statelessly (§16.11). */
+ * routed like any in-dialog request and sent statelessly (§16.11); to a
+ * host name, or over a transport of connections, libre resolves the name
+ * and opens the connection. */
 static void ack_forward(struct proxy *px, const struct sip_msg *msg,
 			const struct route_info *ri, struct target_set *ts)
 {
 	struct fwd_request_opts opts = {ri->drop_routes, ri->drop_last_route};
 	struct target *t = list_ledata(list_head(&ts->targets));
-	struct mbuf *mb = mbuf_alloc(msg->mb->end + 128);
+	const struct send_req r = {.msg = msg, .tgt = t};
+	struct mbuf *mb;
 	struct uri hop;
 	struct pl pl;
 	int err;
 
-	if (!t || !mb) {
-		mem_deref(mb);
+	if (!t)
+		return;
+	err = send_stateless(px->deps.sip, &r, &opts);
+	if (err != EAGAIN) {
+		if (err)
+			log_info("proxy: ACK to %s not sent: %m", t->ruri, err);
 		return;
 	}
+	mb = mbuf_alloc(msg->mb->end + 128);
+	if (!mb)
+		return;
 	err = fwd_request_body(mb, msg, &opts);
 	mb->pos = 0;
 	pl_set_str(&pl, t->hop);
@@ -194,6 +205,52 @@ static void ack_forward(struct proxy *px, const struct sip_msg *msg,
 	if (err)
 		log_info("proxy: ACK to %s not sent: %m", t->ruri, err);
 	mem_deref(mb);
+}
+
+
+/* RFC 3261 §16.11: the requests of a dialog we record-routed that need
+ * no state of ours: nothing of their responses is chosen, merged or
+ * learnt but what the response itself says (a BYE's end, proxy/dialog.c),
+ * and their retransmissions may go on as they come.  Target refreshes
+ * stay stateful: the dialogs in memory learn their targets from the
+ * request and its 2xx together. */
+static bool stateless_method(const struct pl *met)
+{
+	return 0 == pl_strcmp(met, "BYE") || 0 == pl_strcmp(met, "INFO") ||
+		0 == pl_strcmp(met, "PRACK") || 0 == pl_strcmp(met, "MESSAGE");
+}
+
+
+/* Forwards MSG statelessly when it is such a request, vouched for by our
+ * stamp, to the one target of a dialog that can be reached so (send.h);
+ * its responses come back to stray_response().  False when it is to go
+ * statefully. */
+static bool stateless_forward(struct proxy *px, const struct sip_msg *msg,
+			      const struct route_info *ri,
+			      const struct target_set *ts)
+{
+	struct fwd_request_opts opts = {ri->drop_routes, ri->drop_last_route};
+	const struct target *t = list_ledata(list_head(&ts->targets));
+	char hash[MD5_STR_SIZE];
+	const struct send_req r = {
+		.msg = msg, .tgt = t, .stamp = px->stamp, .loop_hash = hash,
+	};
+	int err;
+
+	if (!ri->in_dialog || !stateless_method(&msg->met) || !t ||
+	    t->le.next || (ts->kind != TARGET_URI && ts->kind != TARGET_ROUTE))
+		return false;
+	loop_hash(hash, msg, &msg->via);
+	err = send_stateless(px->deps.sip, &r, &opts);
+	if (err == EAGAIN)
+		return false;
+	if (err) {
+		/* as a transaction answers a branch it could not send */
+		log_info("proxy: cannot send %r to %s: %m", &msg->met, t->ruri,
+			 err);
+		reply(px, msg, 500, "Downstream Service Unavailable");
+	}
+	return true;
 }
 
 
@@ -289,7 +346,7 @@ static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
 		local_request(px, msg);
 	else if (0 == pl_strcmp(&msg->met, "ACK"))
 		ack_forward(px, msg, ri, &ts);
-	else
+	else if (!stateless_forward(px, msg, ri, &ts))
 		forward_planned(px, msg, ri, &ts, &plan);
 	target_set_flush(&ts);
 	hook_plan_release(&plan);
@@ -411,12 +468,13 @@ static bool via_is_ours(const struct proxy *px, const struct sip_msg *msg)
 }
 
 
-/* A 2xx to an INVITE whose client transaction is gone (a retransmitted
- * 2xx, another fork's 2xx after the first) must still reach the caller
- * (RFC 3261 §16.7, RFC 6026 §7.1); it is relayed by its Via.  Only when
- * our stamp proves we sent that branch: RFC 6026 §3 names proxies that
- * forward any such response as reflectors of forged 2xx.  Other stray
- * responses are dropped. */
+/* A response no transaction claims goes upstream by its Via (RFC 3261
+ * §16.11) when it answers a request we forwarded statelessly (send.h), or
+ * when it is a 2xx to an INVITE whose client transaction is gone (a
+ * retransmitted 2xx, another fork's 2xx after the first: RFC 3261 §16.7,
+ * RFC 6026 §7.1).  Only when our stamp proves we sent that branch: RFC
+ * 6026 §3 names proxies that forward any such response as reflectors of
+ * forged 2xx.  Other stray responses are dropped. */
 static bool stray_response(const struct sip_msg *msg, void *arg)
 {
 	struct proxy *px = arg;
@@ -425,10 +483,16 @@ static bool stray_response(const struct sip_msg *msg, void *arg)
 	struct mbuf *mb;
 	struct sa dst;
 
-	if (msg->scode < 200 || msg->scode >= 300 ||
-	    pl_strcmp(&msg->cseq.met, "INVITE") || !via_is_ours(px, msg)) {
+	if (!send_branch_stateless(&msg->via.branch) &&
+	    (msg->scode < 200 || msg->scode >= 300 ||
+	     pl_strcmp(&msg->cseq.met, "INVITE"))) {
 		log_debug("proxy: dropping stray %u %r from %J", msg->scode,
 			  &msg->reason, &msg->src);
+		return true;
+	}
+	if (!via_is_ours(px, msg)) {
+		log_debug("proxy: dropping %u %r from %J: not our Via",
+			  msg->scode, &msg->reason, &msg->src);
 		return true;
 	}
 	if (dialog_response(px->dialogs, &ed, msg, NULL, NULL, false) ||
