@@ -40,35 +40,83 @@ struct proxy {
 
 /* ---- loop detection (§16.3 step 4, §16.6 step 8) -------------------- */
 
-static bool hdr_value_print(const struct sip_hdr *hdr,
-			    const struct sip_msg *msg, void *arg)
+/* Appends "|VALUE" (stops the walk when out of memory). */
+static bool hdr_value_put(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			  void *arg)
 {
-	return 0 != mbuf_printf(arg, "|%r", &hdr->val);
+	struct mbuf *mb = arg;
+
+	(void)msg;
+	return 0 != mbuf_write_u8(mb, '|') ||
+		(hdr->val.l && 0 != mbuf_write_mem(mb, (const uint8_t *)hdr->val.p,
+						   hdr->val.l));
+}
+
+
+/* PL, then SEP unless it is NUL. */
+static void pl_put(struct mbuf *mb, const struct pl *pl, char sep)
+{
+	if (pl->l)
+		(void)mbuf_write_mem(mb, (const uint8_t *)pl->p, pl->l);
+	if (sep)
+		(void)mbuf_write_u8(mb, (uint8_t)sep);
 }
 
 
 /* The hash of the fields that decide how a request is processed, and of
  * the Via it carried when it reached us: its sent-by and branch only, as
- * we add received and rport to it when we forward. */
+ * we add received and rport to it when we forward.  The bytes hashed are
+ * "TO-TAG|FROM-TAG|CALL-ID|CSEQ|R-URI|SENT-BY|BRANCH", then "|VALUE" for
+ * each Proxy-Require and Proxy-Authorization value: every node of a
+ * cluster must hash the same, for a request that loops through several. */
 static void loop_hash(char out[MD5_STR_SIZE], const struct sip_msg *msg,
 		      const struct sip_via *via)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct mbuf *mb = mbuf_alloc(512);
+	char num[10];
 	uint8_t md[MD5_SIZE];
+	uint32_t cseq = msg->cseq.num;
+	size_t n = sizeof(num);
 
 	out[0] = '\0';
 	if (!mb)
 		return;
-	(void)mbuf_printf(mb, "%r|%r|%r|%u|%r|%r|%r", &msg->to.tag,
-			  &msg->from.tag, &msg->callid, msg->cseq.num,
-			  &msg->ruri, &via->sentby, &via->branch);
+	do {
+		num[--n] = (char)('0' + cseq % 10);
+		cseq /= 10;
+	} while (cseq);
+	pl_put(mb, &msg->to.tag, '|');
+	pl_put(mb, &msg->from.tag, '|');
+	pl_put(mb, &msg->callid, '|');
+	pl_put(mb, &(struct pl){num + n, sizeof(num) - n}, '|');
+	pl_put(mb, &msg->ruri, '|');
+	pl_put(mb, &via->sentby, '|');
+	pl_put(mb, &via->branch, '\0');
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_REQUIRE,
-				hdr_value_print, mb);
+				hdr_value_put, mb);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_AUTHORIZATION,
-				hdr_value_print, mb);
+				hdr_value_put, mb);
 	md5(mb->buf, mb->end, md);
-	(void)re_snprintf(out, MD5_STR_SIZE, "%w", md, sizeof(md));
+	for (size_t i = 0; i < MD5_SIZE; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * MD5_SIZE] = '\0';
 	mem_deref(mb);
+}
+
+
+/* May the Via value VAL carry a parameter "lh"?  Not without those
+ * letters (in any case) somewhere: then it needs no decoding to know it
+ * is no Via of ours with a loop hash. */
+static bool may_have_lh(const struct pl *val)
+{
+	for (size_t i = 0; i + 1 < val->l; i++) {
+		if ((val->p[i] | 0x20) == 'l' && (val->p[i + 1] | 0x20) == 'h')
+			return true;
+	}
+	return false;
 }
 
 
@@ -85,7 +133,9 @@ static bool is_loop(const struct proxy *px, const struct sip_msg *msg)
 		struct sip_via via;
 		struct pl lh;
 
-		if (hdr->id != SIP_HDR_VIA || sip_via_decode(&via, &hdr->val))
+		if (hdr->id != SIP_HDR_VIA ||
+		    (!pl_isset(&ours_lh) && !may_have_lh(&hdr->val)) ||
+		    sip_via_decode(&via, &hdr->val))
 			continue;
 		if (pl_isset(&ours_lh)) {
 			loop_hash(hash, msg, &via);
