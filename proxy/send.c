@@ -41,12 +41,15 @@ static int via_params_write(struct mbuf *mb, const struct send_req *r,
 	char tag[STAMP_VIA_LEN + 1];
 	int err = 0;
 
-	if (r->loop_hash)
-		err = mbuf_printf(mb, ";lh=%s", r->loop_hash);
+	if (r->loop_hash) {
+		err = mbuf_write_str(mb, ";lh=");
+		err |= mbuf_write_str(mb, r->loop_hash);
+	}
 	if (!err && r->stamp) {
 		if (stamp_via(tag, r->stamp, branch))
 			return EIO;   /* fail closed: nothing leaves unstamped */
-		err = mbuf_printf(mb, ";lt=%s", tag);
+		err = mbuf_write_str(mb, ";lt=");
+		err |= mbuf_write_str(mb, tag);
 	}
 	return err;
 }
@@ -157,11 +160,53 @@ static int udp_dst(struct sa *dst, const char *hop)
 static void stateless_branch(char out[STATELESS_BRANCH_LEN + 1],
 			     const struct sip_msg *msg)
 {
+	static const char hex[] = "0123456789abcdef";
+	const struct pl *branch = &msg->via.branch, *sentby = &msg->via.sentby;
+	size_t len = branch->l + 1 + sentby->l, n;
 	uint8_t md[MD5_SIZE];
+	char buf[256];
 
-	(void)md5_printf(md, "%r|%r", &msg->via.branch, &msg->via.sentby);
-	(void)re_snprintf(out, STATELESS_BRANCH_LEN + 1, STATELESS_PREFIX "%w",
-			  md, sizeof(md));
+	if (len <= sizeof(buf)) {
+		if (branch->l)
+			memcpy(buf, branch->p, branch->l);
+		buf[branch->l] = '|';
+		if (sentby->l)
+			memcpy(buf + branch->l + 1, sentby->p, sentby->l);
+		md5((const uint8_t *)buf, len, md);
+	}
+	else {
+		(void)md5_printf(md, "%r|%r", branch, sentby);
+	}
+	n = sizeof(STATELESS_PREFIX) - 1;
+	memcpy(out, STATELESS_PREFIX, n);
+	for (size_t i = 0; i < MD5_SIZE; i++) {
+		out[n++] = hex[md[i] >> 4];
+		out[n++] = hex[md[i] & 0xf];
+	}
+	out[n] = '\0';
+}
+
+
+/* "ADDR:PORT", an IPv6 address in brackets, as "%J" prints it. */
+static int addr_write(struct mbuf *mb, const struct sa *sa)
+{
+	char host[64], port[6];
+	uint16_t p = sa_port(sa);
+	size_t n = sizeof(port);
+	int err;
+
+	if (sa_ntop(sa, host, sizeof(host)))
+		return mbuf_printf(mb, "%J", sa);
+	do {
+		port[--n] = (char)('0' + p % 10);
+		p /= 10;
+	} while (p);
+	port[--n] = ':';
+	err = sa_af(sa) == AF_INET6 ? mbuf_write_u8(mb, '[') : 0;
+	err |= mbuf_write_str(mb, host);
+	err |= sa_af(sa) == AF_INET6 ? mbuf_write_u8(mb, ']') : 0;
+	err |= mbuf_write_mem(mb, (const uint8_t *)port + n, sizeof(port) - n);
+	return err;
 }
 
 
@@ -187,9 +232,14 @@ int send_stateless(struct sip *sip, const struct send_req *r,
 			msg->mb->end);
 	if (!mb)
 		return ENOMEM;
-	err = mbuf_printf(mb, "%r %s SIP/2.0\r\n"
-			  "Via: SIP/2.0/UDP %J;branch=%s;rport", &msg->met,
-			  t->ruri, &laddr, branch);
+	err = mbuf_write_pl(mb, &msg->met);
+	err |= mbuf_write_u8(mb, ' ');
+	err |= mbuf_write_str(mb, t->ruri);
+	err |= mbuf_write_str(mb, " SIP/2.0\r\nVia: SIP/2.0/UDP ");
+	err |= addr_write(mb, &laddr);
+	err |= mbuf_write_str(mb, ";branch=");
+	err |= mbuf_write_str(mb, branch);
+	err |= mbuf_write_str(mb, ";rport");
 	if (!err)
 		err = via_params_write(mb, r, &bpl);
 	if (!err)
