@@ -24,7 +24,10 @@
  *
  * These definitions in the executable take the place of libre's (libre
  * calls them through its PLT; CMakeLists.txt exports them) and call
- * libre's own (dlsym RTLD_NEXT) around their repairs:
+ * libre's own (dlsym RTLD_NEXT) around their repairs.  The header
+ * decoders, uri_decode() and msg_param_decode() first try the scanners
+ * of sip_scan.c, which give libre's results for the common inputs at a
+ * fraction of the cost, and call libre's own for the others:
  *  - sip_via_decode(): a Via without branch decodes, branch empty; while
  *    a message is decoded, one whose sent-protocol is not SIP/2.0 too, so
  *    that its 505 finds the way back.
@@ -57,12 +60,16 @@
 #include "sip/sipmsg.h"
 #include "compat/override.h"
 #include "compat/sip_decode.h"
+#include "compat/sip_scan.h"
 
 typedef int (msg_decode_f)(struct sip_msg **msgp, struct mbuf *mb);
 typedef int (via_decode_f)(struct sip_via *via, const struct pl *pl);
 typedef int (addr_decode_f)(struct sip_addr *addr, const struct pl *pl);
 typedef int (cseq_decode_f)(struct sip_cseq *cseq, const struct pl *pl);
 typedef int (ctype_decode_f)(struct msg_ctype *ctype, const struct pl *pl);
+typedef int (uri_decode_f)(struct uri *uri, const struct pl *pl);
+typedef int (param_decode_f)(const struct pl *pl, const char *name,
+			     struct pl *val);
 
 enum {
 	LINE_MAX_LEN = 8192,            /* libre's STARTLINE_MAX */
@@ -77,7 +84,10 @@ static struct {
 	addr_decode_f *addr;
 	cseq_decode_f *cseq;
 	ctype_decode_f *ctype;
+	uri_decode_f *uri;
+	param_decode_f *param;
 	bool decoding;      /* inside sip_msg_decode() */
+	unsigned uri_calls, param_calls;   /* for compat_decode_check() */
 } libre;
 
 /* A note travels in the message's header hash table: its destructor
@@ -100,15 +110,44 @@ static bool libre_bind(void)
 						    "sip_cseq_decode");
 		libre.ctype = (ctype_decode_f *)dlsym(RTLD_NEXT,
 						      "msg_ctype_decode");
+		libre.uri = (uri_decode_f *)dlsym(RTLD_NEXT, "uri_decode");
+		libre.param = (param_decode_f *)dlsym(RTLD_NEXT,
+						      "msg_param_decode");
 	}
 	return libre.msg && libre.via && libre.addr && libre.cseq &&
-		libre.ctype;
+		libre.ctype && libre.uri && libre.param;
 }
 
 
 static bool is_ws(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+
+/* ---- URIs and parameters ------------------------------------------------ */
+
+int uri_decode(struct uri *uri, const struct pl *pl)
+{
+	int err;
+
+	if (!libre_bind())
+		return ENOSYS;
+	++libre.uri_calls;
+	err = scan_uri(uri, pl);
+	return err == SCAN_UNSURE ? libre.uri(uri, pl) : err;
+}
+
+
+int msg_param_decode(const struct pl *pl, const char *name, struct pl *val)
+{
+	int err;
+
+	if (!libre_bind())
+		return ENOSYS;
+	++libre.param_calls;
+	err = scan_param(pl, name, val);
+	return err == SCAN_UNSURE ? libre.param(pl, name, val) : err;
 }
 
 
@@ -187,7 +226,9 @@ int sip_via_decode(struct sip_via *via, const struct pl *pl)
 		return EINVAL;
 
 	via->val = pl_null;
-	err = libre.via(via, pl);
+	err = scan_via(via, pl);
+	if (err == SCAN_UNSURE)
+		err = libre.via(via, pl);
 	/* libre fills in everything, then looks for the branch and fails
 	 * without one (RFC 2543 clients send none) */
 	if (err == ENOENT && via->val.p == pl->p && pl->p) {
@@ -209,7 +250,9 @@ int sip_addr_decode(struct sip_addr *addr, const struct pl *pl)
 
 	if (!libre_bind())
 		return ENOSYS;
-	err = libre.addr(addr, pl);
+	err = scan_addr(addr, pl);
+	if (err == SCAN_UNSURE)
+		err = libre.addr(addr, pl);
 	if (!err || !libre.decoding || !addr || !pl || !pl->l)
 		return err;
 
@@ -252,7 +295,9 @@ int sip_cseq_decode(struct sip_cseq *cseq, const struct pl *pl)
 
 	if (!libre_bind())
 		return ENOSYS;
-	err = libre.cseq(cseq, pl);
+	err = scan_cseq(cseq, pl);
+	if (err == SCAN_UNSURE)
+		err = libre.cseq(cseq, pl);
 	if (err && libre.decoding && cseq) {
 		memset(cseq, 0, sizeof(*cseq));
 		return 0;
@@ -267,7 +312,9 @@ int msg_ctype_decode(struct msg_ctype *ctype, const struct pl *pl)
 
 	if (!libre_bind())
 		return ENOSYS;
-	err = libre.ctype(ctype, pl);
+	err = scan_ctype(ctype, pl);
+	if (err == SCAN_UNSURE)
+		err = libre.ctype(ctype, pl);
 	if (err && libre.decoding && ctype) {
 		memset(ctype, 0, sizeof(*ctype));
 		return 0;
@@ -549,6 +596,30 @@ static const char DROPPED[] = "requests that must be answered 400 or 505 "
 			      "(a Via without branch, a malformed "
 			      "Request-Line, From, To, CSeq or "
 			      "Content-Type) would be dropped unanswered";
+static const char SLOW[] = "every message would be decoded by libre's "
+			   "re_regex(), at several times the CPU";
+
+
+/* Do libre's own calls of uri_decode() and msg_param_decode() (from its
+ * sip_addr_decode() and sip_via_decode()) reach ours?  0, or the name of
+ * the one that does not. */
+static const char *scanners_reached(void)
+{
+	struct pl addr_pl = PL("<sip:probe.invalid>");
+	struct pl via_pl = PL("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKprobe");
+	unsigned uri_calls = libre.uri_calls, param_calls = libre.param_calls;
+	struct sip_addr addr;
+	struct sip_via via;
+
+	(void)libre.addr(&addr, &addr_pl);
+	(void)libre.via(&via, &via_pl);
+	if (libre.uri_calls == uri_calls)
+		return "uri_decode";
+	if (libre.param_calls == param_calls)
+		return "msg_param_decode";
+	return NULL;
+}
+
 
 int compat_decode_check(char *errbuf, size_t errsz)
 {
@@ -563,14 +634,18 @@ int compat_decode_check(char *errbuf, size_t errsz)
 	const struct {
 		const char *name;
 		const void *ours;
+		const char *consequence;
 	} decoders[] = {
-		{"sip_msg_decode", (void *)sip_msg_decode},
-		{"sip_via_decode", (void *)sip_via_decode},
-		{"sip_addr_decode", (void *)sip_addr_decode},
-		{"sip_cseq_decode", (void *)sip_cseq_decode},
-		{"msg_ctype_decode", (void *)msg_ctype_decode},
+		{"sip_msg_decode", (void *)sip_msg_decode, DROPPED},
+		{"sip_via_decode", (void *)sip_via_decode, DROPPED},
+		{"sip_addr_decode", (void *)sip_addr_decode, DROPPED},
+		{"sip_cseq_decode", (void *)sip_cseq_decode, DROPPED},
+		{"msg_ctype_decode", (void *)msg_ctype_decode, DROPPED},
+		{"uri_decode", (void *)uri_decode, SLOW},
+		{"msg_param_decode", (void *)msg_param_decode, SLOW},
 	};
 	struct sip_msg *msg = NULL;
+	const char *missed;
 	struct mbuf *mb;
 	int err;
 
@@ -587,7 +662,8 @@ int compat_decode_check(char *errbuf, size_t errsz)
 		if (dlsym(RTLD_DEFAULT, decoders[i].name) != decoders[i].ours)
 			return compat_override_fail(errbuf, errsz, FILE_NAME,
 						    decoders[i].name,
-						    decoders[i].ours, DROPPED);
+						    decoders[i].ours,
+						    decoders[i].consequence);
 	}
 	/* libre's own decoder, calling sip_via_decode() through its PLT:
 	 * the Via without branch decodes only if that call reaches ours */
@@ -605,5 +681,11 @@ int compat_decode_check(char *errbuf, size_t errsz)
 		return compat_override_fail(errbuf, errsz, FILE_NAME,
 					    "sip_via_decode",
 					    (void *)sip_via_decode, DROPPED);
+	missed = scanners_reached();
+	if (missed)
+		return compat_override_fail(errbuf, errsz, FILE_NAME, missed,
+					    strcmp(missed, "uri_decode") ?
+					    (void *)msg_param_decode :
+					    (void *)uri_decode, SLOW);
 	return 0;
 }

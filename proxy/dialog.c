@@ -481,19 +481,22 @@ static bool is_target_refresh(const struct pl *met)
 }
 
 
-/* A final response to REQ, a request within a dialog: a BYE's ends a leg
- * (2xx, or 481: it was gone already); a target refresh's 2xx moves the
- * targets its request and its own Contact name (§12.2.1.2, §12.2.2). */
-static void in_dialog_final(struct dialogs *ds, const struct sip_msg *req,
+/* A final response to REQ, a request within a dialog of method MET: a
+ * BYE's ends a leg (2xx, or 481: it was gone already); a target
+ * refresh's 2xx moves the targets its request and its own Contact name
+ * (§12.2.1.2, §12.2.2).  REQ may be the response itself (a request
+ * forwarded statelessly): its Call-ID and tags are the request's. */
+static void in_dialog_final(struct dialogs *ds, const struct pl *met,
+			    const struct sip_msg *req,
 			    const struct sip_msg *resp, bool vouched)
 {
-	bool bye = 0 == pl_strcmp(&req->met, "BYE");
+	bool bye = 0 == pl_strcmp(met, "BYE");
 	bool from_caller = true;
 	struct dialog *d;
 	struct leg *leg;
 
 	if (!(bye && (resp->scode < 300 || resp->scode == 481)) &&
-	    !(vouched && resp->scode < 300 && is_target_refresh(&req->met)))
+	    !(vouched && resp->scode < 300 && is_target_refresh(met)))
 		return;
 	d = dialog_find(ds, &req->callid, &req->from.tag);
 	if (!d) {
@@ -526,7 +529,14 @@ static void learn(struct dialogs *ds, const struct sip_msg *resp,
 
 	if (req && !makes_dialog(req)) {
 		if (resp->scode >= 200)
-			in_dialog_final(ds, req, resp, vouched);
+			in_dialog_final(ds, &req->met, req, resp, vouched);
+		return;
+	}
+	/* a BYE goes statelessly (proxy.c): its response alone says the
+	 * dialog ended */
+	if (!req && 0 == pl_strcmp(&resp->cseq.met, "BYE")) {
+		if (resp->scode >= 200)
+			in_dialog_final(ds, &resp->cseq.met, resp, resp, false);
 		return;
 	}
 	if (!hop || resp->scode == 100 || resp->scode >= 300 ||

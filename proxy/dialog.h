@@ -48,10 +48,11 @@ bool dialog_vouch(struct dialogs *ds, const struct sip_msg *req,
  * Record-Route values in it (RFC 3261 §16.7 step 4: the stamp for
  * requests from upstream, which never leaves for upstream itself), and
  * the dialogs in memory learn what RESP tells: a dialog made, ended, or
- * its targets refreshed.  REQ and ORIG are NULL when the transaction is
- * gone (a 2xx relayed statelessly); VOUCHED: REQ was let through by
- * dialog_vouch().  Non-zero when no stamp could be made: RESP must then
- * not be relayed.
+ * its targets refreshed.  REQ and ORIG are NULL when there is no
+ * transaction (a 2xx relayed statelessly, a response to a request
+ * forwarded statelessly: a BYE's still ends its dialog); VOUCHED: REQ was
+ * let through by dialog_vouch().  Non-zero when no stamp could be made:
+ * RESP must then not be relayed.
  */
 int  dialog_response(struct dialogs *ds, struct dialog_edits *ed,
 		     const struct sip_msg *resp, const struct sip_msg *req,

@@ -11,10 +11,16 @@
 #include "proxy/proxy.h"
 #include "proxy/reachlog.h"
 #include "proxy/route.h"
+#include "proxy/send.h"
 #include "proxy/stamp.h"
 #include "proxy/target.h"
 #include "proxy/txn.h"
 #include "transport/flows.h"
+
+/* How long our 100 (Trying) to an INVITE waits for a response from
+ * downstream to go up instead (RFC 3261 §17.2.1 allows up to 200 ms; half
+ * that leaves the caller's T1 of 500 ms well clear). */
+enum { TRYING_MS = 100 };
 
 /* Option tags we honour in Proxy-Require: none yet. */
 static const char *const proxy_options[] = {NULL};
@@ -34,35 +40,83 @@ struct proxy {
 
 /* ---- loop detection (§16.3 step 4, §16.6 step 8) -------------------- */
 
-static bool hdr_value_print(const struct sip_hdr *hdr,
-			    const struct sip_msg *msg, void *arg)
+/* Appends "|VALUE" (stops the walk when out of memory). */
+static bool hdr_value_put(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			  void *arg)
 {
-	return 0 != mbuf_printf(arg, "|%r", &hdr->val);
+	struct mbuf *mb = arg;
+
+	(void)msg;
+	return 0 != mbuf_write_u8(mb, '|') ||
+		(hdr->val.l && 0 != mbuf_write_mem(mb, (const uint8_t *)hdr->val.p,
+						   hdr->val.l));
+}
+
+
+/* PL, then SEP unless it is NUL. */
+static void pl_put(struct mbuf *mb, const struct pl *pl, char sep)
+{
+	if (pl->l)
+		(void)mbuf_write_mem(mb, (const uint8_t *)pl->p, pl->l);
+	if (sep)
+		(void)mbuf_write_u8(mb, (uint8_t)sep);
 }
 
 
 /* The hash of the fields that decide how a request is processed, and of
  * the Via it carried when it reached us: its sent-by and branch only, as
- * we add received and rport to it when we forward. */
+ * we add received and rport to it when we forward.  The bytes hashed are
+ * "TO-TAG|FROM-TAG|CALL-ID|CSEQ|R-URI|SENT-BY|BRANCH", then "|VALUE" for
+ * each Proxy-Require and Proxy-Authorization value: every node of a
+ * cluster must hash the same, for a request that loops through several. */
 static void loop_hash(char out[MD5_STR_SIZE], const struct sip_msg *msg,
 		      const struct sip_via *via)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct mbuf *mb = mbuf_alloc(512);
+	char num[10];
 	uint8_t md[MD5_SIZE];
+	uint32_t cseq = msg->cseq.num;
+	size_t n = sizeof(num);
 
 	out[0] = '\0';
 	if (!mb)
 		return;
-	(void)mbuf_printf(mb, "%r|%r|%r|%u|%r|%r|%r", &msg->to.tag,
-			  &msg->from.tag, &msg->callid, msg->cseq.num,
-			  &msg->ruri, &via->sentby, &via->branch);
+	do {
+		num[--n] = (char)('0' + cseq % 10);
+		cseq /= 10;
+	} while (cseq);
+	pl_put(mb, &msg->to.tag, '|');
+	pl_put(mb, &msg->from.tag, '|');
+	pl_put(mb, &msg->callid, '|');
+	pl_put(mb, &(struct pl){num + n, sizeof(num) - n}, '|');
+	pl_put(mb, &msg->ruri, '|');
+	pl_put(mb, &via->sentby, '|');
+	pl_put(mb, &via->branch, '\0');
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_REQUIRE,
-				hdr_value_print, mb);
+				hdr_value_put, mb);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_AUTHORIZATION,
-				hdr_value_print, mb);
+				hdr_value_put, mb);
 	md5(mb->buf, mb->end, md);
-	(void)re_snprintf(out, MD5_STR_SIZE, "%w", md, sizeof(md));
+	for (size_t i = 0; i < MD5_SIZE; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * MD5_SIZE] = '\0';
 	mem_deref(mb);
+}
+
+
+/* May the Via value VAL carry a parameter "lh"?  Not without those
+ * letters (in any case) somewhere: then it needs no decoding to know it
+ * is no Via of ours with a loop hash. */
+static bool may_have_lh(const struct pl *val)
+{
+	for (size_t i = 0; i + 1 < val->l; i++) {
+		if ((val->p[i] | 0x20) == 'l' && (val->p[i + 1] | 0x20) == 'h')
+			return true;
+	}
+	return false;
 }
 
 
@@ -79,7 +133,9 @@ static bool is_loop(const struct proxy *px, const struct sip_msg *msg)
 		struct sip_via via;
 		struct pl lh;
 
-		if (hdr->id != SIP_HDR_VIA || sip_via_decode(&via, &hdr->val))
+		if (hdr->id != SIP_HDR_VIA ||
+		    (!pl_isset(&ours_lh) && !may_have_lh(&hdr->val)) ||
+		    sip_via_decode(&via, &hdr->val))
 			continue;
 		if (pl_isset(&ours_lh)) {
 			loop_hash(hash, msg, &via);
@@ -163,21 +219,31 @@ static int ack_send(enum sip_transp tp, const struct sa *src,
 
 
 /* An ACK for a 2xx is a transaction of its own with no response: it is
- * routed like any in-dialog request and sent statelessly (§16.11). */
+ * routed like any in-dialog request and sent statelessly (§16.11); to a
+ * host name, or over a transport of connections, libre resolves the name
+ * and opens the connection. */
 static void ack_forward(struct proxy *px, const struct sip_msg *msg,
 			const struct route_info *ri, struct target_set *ts)
 {
 	struct fwd_request_opts opts = {ri->drop_routes, ri->drop_last_route};
 	struct target *t = list_ledata(list_head(&ts->targets));
-	struct mbuf *mb = mbuf_alloc(msg->mb->end + 128);
+	const struct send_req r = {.msg = msg, .tgt = t};
+	struct mbuf *mb;
 	struct uri hop;
 	struct pl pl;
 	int err;
 
-	if (!t || !mb) {
-		mem_deref(mb);
+	if (!t)
+		return;
+	err = send_stateless(px->deps.sip, &r, &opts);
+	if (err != EAGAIN) {
+		if (err)
+			log_info("proxy: ACK to %s not sent: %m", t->ruri, err);
 		return;
 	}
+	mb = mbuf_alloc(msg->mb->end + 128);
+	if (!mb)
+		return;
 	err = fwd_request_body(mb, msg, &opts);
 	mb->pos = 0;
 	pl_set_str(&pl, t->hop);
@@ -189,6 +255,52 @@ static void ack_forward(struct proxy *px, const struct sip_msg *msg,
 	if (err)
 		log_info("proxy: ACK to %s not sent: %m", t->ruri, err);
 	mem_deref(mb);
+}
+
+
+/* RFC 3261 §16.11: the requests of a dialog we record-routed that need
+ * no state of ours: nothing of their responses is chosen, merged or
+ * learnt but what the response itself says (a BYE's end, proxy/dialog.c),
+ * and their retransmissions may go on as they come.  Target refreshes
+ * stay stateful: the dialogs in memory learn their targets from the
+ * request and its 2xx together. */
+static bool stateless_method(const struct pl *met)
+{
+	return 0 == pl_strcmp(met, "BYE") || 0 == pl_strcmp(met, "INFO") ||
+		0 == pl_strcmp(met, "PRACK") || 0 == pl_strcmp(met, "MESSAGE");
+}
+
+
+/* Forwards MSG statelessly when it is such a request, vouched for by our
+ * stamp, to the one target of a dialog that can be reached so (send.h);
+ * its responses come back to stray_response().  False when it is to go
+ * statefully. */
+static bool stateless_forward(struct proxy *px, const struct sip_msg *msg,
+			      const struct route_info *ri,
+			      const struct target_set *ts)
+{
+	struct fwd_request_opts opts = {ri->drop_routes, ri->drop_last_route};
+	const struct target *t = list_ledata(list_head(&ts->targets));
+	char hash[MD5_STR_SIZE];
+	const struct send_req r = {
+		.msg = msg, .tgt = t, .stamp = px->stamp, .loop_hash = hash,
+	};
+	int err;
+
+	if (!ri->in_dialog || !stateless_method(&msg->met) || !t ||
+	    t->le.next || (ts->kind != TARGET_URI && ts->kind != TARGET_ROUTE))
+		return false;
+	loop_hash(hash, msg, &msg->via);
+	err = send_stateless(px->deps.sip, &r, &opts);
+	if (err == EAGAIN)
+		return false;
+	if (err) {
+		/* as a transaction answers a branch it could not send */
+		log_info("proxy: cannot send %r to %s: %m", &msg->met, t->ruri,
+			 err);
+		reply(px, msg, 500, "Downstream Service Unavailable");
+	}
+	return true;
 }
 
 
@@ -284,7 +396,7 @@ static void proxy_forward(struct proxy *px, const struct sip_msg *msg,
 		local_request(px, msg);
 	else if (0 == pl_strcmp(&msg->met, "ACK"))
 		ack_forward(px, msg, ri, &ts);
-	else
+	else if (!stateless_forward(px, msg, ri, &ts))
 		forward_planned(px, msg, ri, &ts, &plan);
 	target_set_flush(&ts);
 	hook_plan_release(&plan);
@@ -406,12 +518,13 @@ static bool via_is_ours(const struct proxy *px, const struct sip_msg *msg)
 }
 
 
-/* A 2xx to an INVITE whose client transaction is gone (a retransmitted
- * 2xx, another fork's 2xx after the first) must still reach the caller
- * (RFC 3261 §16.7, RFC 6026 §7.1); it is relayed by its Via.  Only when
- * our stamp proves we sent that branch: RFC 6026 §3 names proxies that
- * forward any such response as reflectors of forged 2xx.  Other stray
- * responses are dropped. */
+/* A response no transaction claims goes upstream by its Via (RFC 3261
+ * §16.11) when it answers a request we forwarded statelessly (send.h), or
+ * when it is a 2xx to an INVITE whose client transaction is gone (a
+ * retransmitted 2xx, another fork's 2xx after the first: RFC 3261 §16.7,
+ * RFC 6026 §7.1).  Only when our stamp proves we sent that branch: RFC
+ * 6026 §3 names proxies that forward any such response as reflectors of
+ * forged 2xx.  Other stray responses are dropped. */
 static bool stray_response(const struct sip_msg *msg, void *arg)
 {
 	struct proxy *px = arg;
@@ -420,10 +533,16 @@ static bool stray_response(const struct sip_msg *msg, void *arg)
 	struct mbuf *mb;
 	struct sa dst;
 
-	if (msg->scode < 200 || msg->scode >= 300 ||
-	    pl_strcmp(&msg->cseq.met, "INVITE") || !via_is_ours(px, msg)) {
+	if (!send_branch_stateless(&msg->via.branch) &&
+	    (msg->scode < 200 || msg->scode >= 300 ||
+	     pl_strcmp(&msg->cseq.met, "INVITE"))) {
 		log_debug("proxy: dropping stray %u %r from %J", msg->scode,
 			  &msg->reason, &msg->src);
+		return true;
+	}
+	if (!via_is_ours(px, msg)) {
+		log_debug("proxy: dropping %u %r from %J: not our Via",
+			  msg->scode, &msg->reason, &msg->src);
 		return true;
 	}
 	if (dialog_response(px->dialogs, &ed, msg, NULL, NULL, false) ||
@@ -472,6 +591,7 @@ int proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps)
 		.stamp = px->stamp,
 		.dialogs = px->dialogs,
 		.unreachable = px->unreachable,
+		.trying_ms = TRYING_MS,
 	};
 	px->tdeps = (struct target_deps){
 		.cfg = deps->cfg,

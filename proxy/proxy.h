@@ -1,8 +1,10 @@
 /* proxy/: the RFC 3261 §16 stateful proxy: route pre-processing
  * (route.h), the 407 gate (gate.h), target selection (target.h: where a
  * registered device is reached), transactions (txn.h, with RFC 5626 §7
- * flow failover and reachlog.h), message surgery (fwd.h), the dialogs it
- * record-routes with their stamps (dialog.h, stamp.h), the auto-answer
+ * flow failover and reachlog.h), message surgery (fwd.h), what goes in
+ * front of a forwarded request, and the requests of a dialog forwarded
+ * statelessly (send.h, RFC 3261 §16.11), the dialogs it record-routes
+ * with their stamps (dialog.h, stamp.h), the auto-answer
  * signalling it removes (autoanswer.h), the seam through which the
  * services above it (features/) shape a call (below, and hook.h), and, as
  * an edge proxy, REGISTERs forwarded with a flow token (stamp.h).
@@ -34,7 +36,8 @@ struct proxy_deps {
 };
 
 /* Also listens for responses no transaction claims (2xx relayed
- * statelessly, RFC 6026). */
+ * statelessly, RFC 6026, and the responses to requests it forwarded
+ * statelessly). */
 int  proxy_alloc(struct proxy **pxp, const struct proxy_deps *deps);
 /* Handles a request that already passed sipmsg_request_problem(). */
 void proxy_handle(struct proxy *px, const struct sip_msg *msg);

@@ -48,6 +48,23 @@ bool route_uri_is_us(const struct locus_config *cfg, const struct uri *uri)
 }
 
 
+/* PORT in decimal at OUT (no NUL); the number of digits.  Every request
+ * has its next hop printed. */
+static size_t port_print(char *out, uint16_t port)
+{
+	char digits[5];
+	size_t n = 0, len;
+
+	do {
+		digits[n++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port);
+	for (len = n; n; )
+		*out++ = digits[--n];
+	return len;
+}
+
+
 void route_hop_print(char out[ROUTE_HOP_SIZE], const struct uri *uri)
 {
 	struct pl host = uri->host;
@@ -63,8 +80,11 @@ void route_hop_print(char out[ROUTE_HOP_SIZE], const struct uri *uri)
 		out[n++] = '[';
 	for (i = 0; i < host.l; i++)
 		out[n++] = (char)tolower((unsigned char)host.p[i]);
-	(void)re_snprintf(out + n, ROUTE_HOP_SIZE - n, "%s:%u", v6 ? "]" : "",
-			  uri_port(uri));
+	if (v6)
+		out[n++] = ']';
+	out[n++] = ':';
+	n += port_print(out + n, uri_port(uri));
+	out[n] = '\0';
 }
 
 

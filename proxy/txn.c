@@ -24,6 +24,7 @@
 #include "proxy/fwd.h"
 #include "proxy/reachlog.h"
 #include "proxy/route.h"
+#include "proxy/send.h"
 #include "proxy/stamp.h"
 #include "proxy/target.h"
 #include "proxy/txn.h"
@@ -32,6 +33,8 @@ struct txn {
 	struct txn_env env;
 	const struct sip_msg *msg;     /* the request as received        */
 	struct sip_strans *st;         /* NULL once a final went up       */
+	struct tmr trying;             /* our 100 (Trying), unless another
+					  response went up before         */
 	struct mbuf *fwd;              /* headers and body, every branch  */
 	char *method;
 	char loop_hash[40];
@@ -85,6 +88,7 @@ static void txn_destructor(void *arg)
 	struct txn *tx = arg;
 
 	--metrics.proxy_transactions;
+	tmr_cancel(&tx->trying);
 	list_flush(&tx->branches);
 	list_flush(&tx->pending);
 	mem_deref(tx->st);
@@ -101,6 +105,7 @@ static void upstream_send(struct txn *tx, uint16_t scode, struct mbuf *mb)
 	struct sa dst;
 	int err;
 
+	tmr_cancel(&tx->trying);
 	sipmsg_reply_addr(&dst, tx->msg);
 	if (tx->st)
 		err = sip_strans_reply(&tx->st, tx->env.sip, tx->msg, &dst,
@@ -151,8 +156,16 @@ static void reply_local(struct txn *tx, uint16_t scode, const char *reason)
 {
 	if (!tx->st)
 		return;
+	tmr_cancel(&tx->trying);
 	(void)sip_treplyf(&tx->st, NULL, tx->env.sip, tx->msg, false, scode,
 			  reason, NULL);
+}
+
+
+/* RFC 3261 §17.2.1: no response went up within trying_ms. */
+static void trying_send(void *arg)
+{
+	reply_local(arg, 100, "Trying");
 }
 
 
@@ -428,89 +441,21 @@ static void branch_response(int err, const struct sip_msg *resp, void *arg)
 }
 
 
-/* The branch parameter of the Via line libre just wrote at the end of
- * MB (it draws branches itself, at random). */
-static int written_branch(struct pl *branch, const struct mbuf *mb)
-{
-	const char *start = (const char *)mb->buf, *end = start + mb->end;
-	const char *p = end - 2;
-
-	while (p > start && p[-1] != '\n')
-		--p;    /* the start of the Via line */
-	return re_regex(p, (size_t)(end - p), ";branch=[^;\r]+", branch);
-}
-
-
-/* Appends to the Via that libre just wrote: the loop-detection hash of
- * RFC 3261 §16.6 step 8 (libre's branches are random, so the hash rides
- * in a parameter of its own), and our stamp over the branch, which lets
- * a stray 2xx through (proxy.c). */
-static int via_params(struct mbuf *mb, const struct txn *tx)
-{
-	char tag[STAMP_VIA_LEN + 1];
-	struct pl branch;
-
-	if (mb->end < 2 || mb->pos != mb->end || written_branch(&branch, mb))
-		return EINVAL;
-	if (stamp_via(tag, tx->env.stamp, &branch))
-		return EIO;   /* fail closed: nothing leaves unstamped */
-	mb->pos -= 2;
-	mb->end -= 2;
-	return mbuf_printf(mb, ";lh=%s;lt=%s\r\n", tx->loop_hash, tag);
-}
-
-
-/* "<sip:ADDR;lr;ls=STAMP>", with ";transport=tcp" and the like when not
- * UDP; the stamp lets the callee's requests of this dialog through to the
- * caller (proxy/dialog.c). */
-static int rr_entry_write(struct mbuf *mb, enum sip_transp tp,
-			  const struct sa *addr, const char *stamp)
-{
-	return mbuf_printf(mb, "Record-Route: <sip:%J%s;lr;ls=%s>\r\n", addr,
-			   tp == SIP_TRANSP_UDP ? "" : sip_transp_param(tp),
-			   stamp);
-}
-
-
-static int record_route_write(struct mbuf *mb, const struct txn *tx,
-			      enum sip_transp tp, const struct sa *laddr)
-{
-	const struct sip_msg *msg = tx->msg;
-	int err;
-
-	err = rr_entry_write(mb, tp, laddr, tx->rr_stamp);
-
-	/* RFC 5658: when the request changes transport or interface, a
-	 * second entry names the side it came in on. */
-	if (!err && (tp != msg->tp || !sa_cmp(laddr, &msg->dst, SA_ALL)))
-		err = rr_entry_write(mb, msg->tp, &msg->dst, tx->rr_stamp);
-	return err;
-}
-
-
 static int branch_send(enum sip_transp tp, const struct sa *src,
 		       const struct sa *dst, struct mbuf *mb, void *arg)
 {
 	struct branch *br = arg;
 	struct txn *tx = br->tx;
-	int err;
+	const struct send_req r = {
+		.msg = tx->msg,
+		.tgt = br->tgt,
+		.stamp = tx->env.stamp,
+		.loop_hash = tx->loop_hash,
+		.rr_stamp = tx->record_route ? tx->rr_stamp : NULL,
+	};
 
-	err = via_params(mb, tx);
-	if (!err && tx->record_route)
-		err = record_route_write(mb, tx, tp, src);
-	if (!err && br->tgt->routes)
-		err = mbuf_printf(mb, "Route: %s\r\n", br->tgt->routes);
-	if (!err && br->tgt->headers)
-		err = mbuf_write_str(mb, br->tgt->headers);
-	/* RFC 3327 §5.2: our Path value goes on top, and the registrar must
-	 * honour it; RFC 5626 §5.1: ";ob" only from the first hop */
-	if (!err && br->tgt->path_token)
-		err = mbuf_printf(mb, "Path: <sip:%s@%J%s;lr%s>\r\n"
-				  "Require: path\r\n", br->tgt->path_token,
-				  src, tp == SIP_TRANSP_UDP ? "" :
-				  sip_transp_param(tp),
-				  br->tgt->path_ob ? ";ob" : "");
-	return err;
+	(void)dst;
+	return send_branch_headers(mb, &r, tp, src);
 }
 
 
@@ -671,6 +616,7 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 	++metrics.proxy_transactions;   /* until txn_destructor() */
 	tx->env = *env;
 	tx->kind = ts->kind;
+	tmr_init(&tx->trying);
 	list_init(&tx->pending);
 
 	err = txn_init(tx, msg, ri, loop_hash);
@@ -687,9 +633,10 @@ int txn_start(const struct txn_env *env, const struct sip_msg *msg,
 	if (tx->invite && tx->record_route)   /* an initial INVITE */
 		metrics_observe(&metrics.forks, list_count(&tx->pending));
 
-	if (tx->invite)
-		(void)sip_treplyf(&tx->st, NULL, env->sip, msg, false, 100,
-				  "Trying", NULL);
+	if (tx->invite && env->trying_ms)
+		tmr_start(&tx->trying, env->trying_ms, trying_send, tx);
+	else if (tx->invite)
+		trying_send(tx);
 	txn_advance(tx);
 	return 0;
 }

@@ -21,6 +21,10 @@ struct txn_env {
 	struct dialogs *dialogs;
 	struct reachlog *unreachable;  /* devices whose failure was logged
 					  (NULL: log every one)           */
+	uint32_t trying_ms;            /* our 100 (Trying) to an INVITE
+					  waits this long for another
+					  response to go up first (RFC 3261
+					  §17.2.1: at most 200); 0: at once */
 };
 
 /*

@@ -5,7 +5,9 @@
 #    Unsupported: foo; a tel: or mailto: Request-URI -> 416, also behind a
 #    Route naming locus (the scheme is checked after route processing);
 #    none of them reaches V;
-#  - a forwarded INVITE: 100 Trying first; at V its Request-URI is V's
+#  - a forwarded INVITE whose device takes its time: 100 Trying first (a
+#    device that answers at once spares it, RFC 3261 §17.2.1, see
+#    test_proxy_txn.c); at V its Request-URI is V's
 #    Contact, a new Via and Record-Route (;lr, locus's address) on top,
 #    Max-Forwards one less, the caller's Via with received/rport, every
 #    other header and the body byte for byte as sent;
@@ -60,7 +62,8 @@ expect "416 Unsupported URI Scheme" "mailto: Request-URI"
 silent_check V "refused requests"
 
 log "a forwarded INVITE: new Via and Record-Route, Max-Forwards - 1, the rest intact"
-uas_reject V 486 "Busy Here" "X-Outcome: busy"
+# V answers after 600 ms: locus owes the caller its 100 meanwhile
+uas_reject V 486 "Busy Here" "X-Outcome: busy" -d 600
 body=$'v=0\r\no=_ 2890844527 2890844527 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n'
 {
 	printf '%s\r\n' \

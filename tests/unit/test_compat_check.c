@@ -28,7 +28,7 @@ typedef int (check_f)(char *errbuf, size_t errsz);
 struct check {
 	const char *file;
 	check_f *run;
-	const char *symbols[6];    /* those it proves reached, NULL-ended */
+	const char *symbols[8];    /* those it proves reached, NULL-ended */
 };
 
 static const struct check checks[] = {
@@ -39,7 +39,8 @@ static const struct check checks[] = {
 	{"compat/sipws_http.c", compat_http_check, {"http_reply"}},
 	{"compat/sip_decode.c", compat_decode_check,
 	 {"sip_msg_decode", "sip_via_decode", "sip_addr_decode",
-	  "sip_cseq_decode", "msg_ctype_decode"}},
+	  "sip_cseq_decode", "msg_ctype_decode", "uri_decode",
+	  "msg_param_decode"}},
 };
 
 

@@ -139,6 +139,28 @@ static void in_dialog_answer(struct sip_msg *req, uint16_t scode,
 }
 
 
+/* A final response to a METHOD request of the dialog that was forwarded
+ * statelessly: no transaction, the response alone. */
+static void stateless_answer(const char *method, uint16_t scode,
+			     const char *from_tag, const char *to_tag)
+{
+	struct sip_msg *resp = decode(
+		"SIP/2.0 %u X\r\n"
+		"Via: SIP/2.0/UDP " US ";branch=z9hG4bKsl0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.77:5062;branch=z9hG4bKr\r\n"
+		"From: <sip:x@example.com>;tag=%s\r\n"
+		"To: <sip:y@example.com>;tag=%s\r\n"
+		"Call-ID: c1\r\nCSeq: 5 %s\r\n"
+		"Content-Length: 0\r\n\r\n", scode, from_tag, to_tag, method);
+	struct dialog_edits ed;
+
+	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, NULL, NULL,
+					    false));
+	assert_int_equal(0, ed.n);
+	mem_deref(resp);
+}
+
+
 /* The call: INVITE stamped, 180 and 200 from bob (tag tb) rewritten. */
 static void call(const char *above)
 {
@@ -270,6 +292,24 @@ static void test_bye_forgets_the_dialog(void **state)
 }
 
 
+/* A BYE forwarded statelessly: its 2xx alone ends the dialog, whichever
+ * side hung up; other answers and other methods do not. */
+static void test_stateless_bye_forgets_the_dialog(void **state)
+{
+	(void)state;
+	call(NULL);
+	stateless_answer("BYE", 486, "ta", "tb");
+	stateless_answer("INFO", 200, "ta", "tb");
+	assert_int_equal(1, dialogs_count(fx.ds));
+	stateless_answer("BYE", 200, "ta", "tb");
+	assert_int_equal(0, dialogs_count(fx.ds));
+
+	call(NULL);
+	stateless_answer("BYE", 200, "tb", "ta");
+	assert_int_equal(0, dialogs_count(fx.ds));
+}
+
+
 static void test_failed_invite_ends_early_dialogs(void **state)
 {
 	struct sip_msg *inv = invite(), *resp;
@@ -334,6 +374,8 @@ int main(void)
 			test_target_refresh_moves_the_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_bye_forgets_the_dialog, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stateless_bye_forgets_the_dialog, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_failed_invite_ends_early_dialogs, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -93,6 +93,7 @@ struct fixture {
 	struct tmr cancel_tmr, settle_tmr, bound_tmr;
 	bool timed_out;
 	unsigned callno;
+	unsigned tryings;           /* 100s the caller got                */
 	char log[2048];
 };
 
@@ -310,8 +311,10 @@ static void caller_response(int err, const struct sip_msg *msg, void *arg)
 		tmr_start(&fx.settle_tmr, 0, settled, NULL);
 		return;
 	}
-	if (msg->scode == 100)
+	if (msg->scode == 100) {
+		++fx.tryings;
 		return;
+	}
 	ev("caller<%u", msg->scode);
 	if (msg->scode < 200)
 		return;
@@ -346,6 +349,7 @@ static void call_run(enum target_kind kind, const struct device *devices,
 	fx.final = mem_deref((void *)fx.final);
 	str_ncpy(fx.log, "|", sizeof(fx.log));
 	fx.timed_out = false;
+	fx.tryings = 0;
 	++fx.callno;
 
 	re_snprintf(route_str, sizeof(route_str), "sip:%J", &fx.proxy_addr);
@@ -759,6 +763,37 @@ static void test_device_without_working_flow_is_480(void **state)
 }
 
 
+/* RFC 3261 §17.2.1: our 100 (Trying) goes up only when no response has
+ * within trying_ms; a device that rings or answers at once spares it.  (A
+ * long trying_ms, so that how fast this machine is does not matter.) */
+static void test_trying_only_when_nothing_went_up(void **state)
+{
+	static const struct device rings[] = {
+		{"ringing", 1000, {{0, 180}, {50, 486}}},
+	};
+	static const struct device answers[] = {
+		{"answering", 1000, {{0, 200}}},
+	};
+	static const struct device slow[] = {
+		{"slow", 1000, {{600, 486}}},
+	};
+
+	fx.env.trying_ms = 5000;
+	call_run(TARGET_AOR, rings, 1, 0);
+	assert_final(486, "Busy Here");
+	assert_int_equal(0, fx.tryings);
+	call_run(TARGET_AOR, answers, 1, 0);
+	assert_final(200, "OK");
+	assert_int_equal(0, fx.tryings);
+
+	fx.env.trying_ms = 50;
+	call_run(TARGET_AOR, slow, 1, 0);
+	assert_final(486, "Busy Here");
+	assert_true(fx.tryings >= 1);
+	assert_string_equal("|slow:INVITE|slow>486|caller<486|", fx.log);
+}
+
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -778,6 +813,7 @@ int main(void)
 		T(test_gruu_next_binding_only_after_dead_flow),
 		T(test_next_flow_after_failed_flow),
 		T(test_device_without_working_flow_is_480),
+		T(test_trying_only_when_nothing_went_up),
 	};
 #undef T
 
