@@ -15,6 +15,7 @@
 #include <re.h>
 #include "common/log.h"
 #include "db/db.h"
+#include "db/db_merge.h"
 #include "db/db_txn.h"
 #include "db/pgasync.h"
 #include "db/pgconnect.h"
@@ -41,6 +42,8 @@ struct db {
 	struct tmr reconnect;
 	struct pgasync *attempt; /* a reconnect under way                  */
 	uint32_t failed_attempts;
+	db_up_h *uph;
+	void *uph_arg;
 	struct db_stats stats;
 };
 
@@ -88,6 +91,13 @@ bool db_is_up(const struct db *db)
 int db_backend_pid(const struct db *db)
 {
 	return db && db->conn ? PQbackendPID(db->conn) : 0;
+}
+
+
+void db_set_up_handler(struct db *db, db_up_h *uph, void *arg)
+{
+	db->uph = uph;
+	db->uph_arg = arg;
 }
 
 
@@ -194,94 +204,6 @@ static int send_exec(PGconn *conn, const struct db_exec *ex)
 }
 
 
-static const struct db_statement *stmt_find(const struct db *db,
-					    const char *name)
-{
-	for (size_t i = 0; name && i < db->stmtc; i++) {
-		if (0 == strcmp(db->stmts[i].name, name))
-			return &db->stmts[i];
-	}
-	return NULL;
-}
-
-
-/* Several transactions, every statement of them with an array form. */
-static bool batch_mergeable(const struct db *db, const struct db_batch *b)
-{
-	if (list_count(&b->txns) < 2)
-		return false;
-	for (struct le *t = b->txns.head; t; t = t->next) {
-		const struct db_txn *tx = t->data;
-		for (struct le *e = tx->execs.head; e; e = e->next) {
-			const struct db_exec *ex = e->data;
-			const struct db_statement *st = stmt_find(db, ex->name);
-			if (ex->sql || ex->rowsh || !st || !st->array_name)
-				return false;
-		}
-	}
-	return true;
-}
-
-
-/* The executions of statement ST in batch B, as one execution of its
- * array form: parameter P is the array of every execution's P. */
-static int send_merged_stmt(struct db *db, const struct db_batch *b,
-			    const struct db_statement *st)
-{
-	struct mbuf *arrays[st->nparams];
-	const char *values[st->nparams];
-	bool any = false;
-	int err = 0;
-
-	for (int p = 0; p < st->nparams; p++)
-		arrays[p] = mbuf_alloc(256);
-	for (struct le *t = b->txns.head; t && !err; t = t->next) {
-		const struct db_txn *tx = t->data;
-		for (struct le *e = tx->execs.head; e && !err; e = e->next) {
-			const struct db_exec *ex = e->data;
-			if (strcmp(ex->name, st->name))
-				continue;
-			for (int p = 0; p < st->nparams && !err; p++) {
-				if (!arrays[p])
-					err = ENOMEM;
-				else
-					err = mbuf_write_u8(arrays[p],
-							    any ? ',' : '{')
-					    | db_array_element(arrays[p],
-							    ex->values[p]);
-			}
-			any = true;
-		}
-	}
-	for (int p = 0; p < st->nparams && !err && any; p++) {
-		err = mbuf_write_str(arrays[p], "}") |
-			mbuf_write_u8(arrays[p], 0);
-		values[p] = (const char *)arrays[p]->buf;
-	}
-	if (!err && any && !PQsendQueryPrepared(db->conn, st->array_name,
-						st->nparams, values, NULL,
-						NULL, 0))
-		err = EIO;
-	if (!err && any)
-		++db->stats.merged_statements;
-	for (int p = 0; p < st->nparams; p++)
-		mem_deref(arrays[p]);
-	return err;
-}
-
-
-static int send_merged(struct db *db, const struct db_batch *b)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < db->stmtc && !err; i++) {
-		if (db->stmts[i].array_name)
-			err = send_merged_stmt(db, b, &db->stmts[i]);
-	}
-	return err;
-}
-
-
 static int send_each(struct db *db, const struct db_batch *b)
 {
 	for (struct le *t = b->txns.head; t; t = t->next) {
@@ -326,8 +248,10 @@ static int batch_send(struct db *db)
 	batch_fill(db, b);
 	list_append(&db->inflight, &b->le, b);
 
-	merged = batch_mergeable(db, b);
-	err = merged ? send_merged(db, b) : send_each(db, b);
+	merged = db_merge_able(db->stmts, db->stmtc, &b->txns);
+	err = merged ? db_merge_send(db->conn, db->stmts, db->stmtc, &b->txns,
+				     &db->stats.merged_statements)
+		     : send_each(db, b);
 	if (err || !PQpipelineSync(db->conn))
 		return EIO;
 
@@ -528,6 +452,8 @@ static void prepared_done(int err, const char *sqlstate, const char *errmsg,
 	log_info("database: connection re-established after %u failed "
 		 "attempt(s)", db->failed_attempts);
 	db->failed_attempts = 0;
+	if (db->uph)
+		db->uph(db->uph_arg);
 }
 
 

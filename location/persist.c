@@ -60,6 +60,22 @@ enum {
 	" NOT EXISTS (SELECT 1 FROM locus.instance i WHERE i.aor = a)"
 
 /*
+ * Each node's writer session holds the lock NODE_LOCK shared, as long as
+ * it lives (persist_session_sql).  A commit of ours tells the other nodes
+ * which AORs it changed, unless there is none: when the lock can be had
+ * exclusively, no other node's writer holds it, and the notification, which
+ * would only wake this node's own LISTEN sessions (PostgreSQL wakes every
+ * listener of the database for each one), is left out.  The exclusive
+ * lock is then held until the commit, so that a node starting meanwhile
+ * takes its share, and its snapshot of the bindings, only after the
+ * commit: every commit is either in the snapshot a node loads or notified
+ * to it.  A node whose writer reconnects (its share was gone meanwhile)
+ * reloads everything (location/sync.c).
+ */
+#define NODE_LOCK "hashtext('locus.node')"
+#define UNLESS_ALONE " WHERE NOT pg_try_advisory_xact_lock(" NODE_LOCK ")"
+
+/*
  * The "_many" forms take every parameter as an array: db.c merges the
  * executions of a group commit into one statement each (see db.h).  The
  * registrar never has two REGISTERs of one AOR in a batch, so no row is
@@ -89,9 +105,10 @@ const struct db_statement persist_statements[] = {
 	 " SELECT a, i, g::bigint, c FROM unnest($1::text[], $2::text[],"
 	 " $3::text[], $4::text[]) AS x(a, i, g, c)" INSTANCE_CONFLICT, 4,
 	 NULL},
-	{"aor_notify", "SELECT locus.notify_aors(ARRAY[$1::text])", 1,
-	 "aor_notify_many"},
-	{"aor_notify_many", "SELECT locus.notify_aors($1::text[])", 1, NULL},
+	{"aor_notify", "SELECT locus.notify_aors(ARRAY[$1::text])"
+	 UNLESS_ALONE, 1, "aor_notify_many"},
+	{"aor_notify_many", "SELECT locus.notify_aors($1::text[])"
+	 UNLESS_ALONE, 1, NULL},
 	{"expired_delete",
 	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
 	{"aor_reload", persist_reload_sql, 2, NULL},
@@ -101,8 +118,12 @@ const struct db_statement persist_statements[] = {
 	 " WHERE username = $1 AND domain = $2", 2, NULL},
 };
 
-/* locus's sessions notify once per commit (sql/schema.sql). */
-const char persist_session_sql[] = "SET locus.writer = on";
+/* locus's sessions notify once per commit (sql/schema.sql), and only
+ * while another node runs (NODE_LOCK).  One statement: on a reconnect it
+ * goes through the pipeline. */
+const char persist_session_sql[] =
+	"SELECT set_config('locus.writer', 'on', false),"
+	" pg_advisory_lock_shared(" NODE_LOCK ")";
 
 const size_t persist_statementc = ARRAY_SIZE(persist_statements);
 

@@ -42,7 +42,8 @@ int persist_binding_delete(struct db_txn *tx, const char *aor,
 int persist_instance_upsert(struct db_txn *tx, const char *aor,
 			    const char *instance, uint64_t generation,
 			    const char *callid);
-/* Tells the other nodes, after the commit, that AOR changed. */
+/* Tells the other nodes, after the commit, that AOR changed; nothing
+ * when no other node runs (persist.c, NODE_LOCK). */
 int persist_notify(struct db_txn *tx, const char *aor);
 
 /* Whether a failed transaction's SQLSTATE (db_done_h) is the schema's

@@ -72,7 +72,10 @@ CREATE TABLE IF NOT EXISTS locus.instance (
 -- so a DELETE of many bindings of one AOR is one reload.
 --
 -- locus's own sessions set locus.writer: they notify once per commit with
--- locus.notify_aors() instead of once per row.  Expiry cleanup sets
+-- locus.notify_aors() instead of once per row, and only while another
+-- node runs: each node's writer session holds a share of the advisory
+-- lock hashtext('locus.node'), and a commit that can take it alone has
+-- nobody to tell (location/persist.c).  Expiry cleanup sets
 -- locus.quiet: every node expires those bindings on its own timer already.
 CREATE OR REPLACE FUNCTION locus.notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
