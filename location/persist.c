@@ -111,6 +111,8 @@ const struct db_statement persist_statements[] = {
 	 UNLESS_ALONE, 1, NULL},
 	{"expired_delete",
 	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
+	{"expired_keys_delete", "SELECT locus.expire_bindings($1::text[],"
+	 " $2::text[], to_timestamp($3::float8))", 3, NULL},
 	{"aor_reload", persist_reload_sql, 2, NULL},
 	{"aor_list_after", AOR_LIST_AFTER_SQL, 2, NULL},
 	{"aor_absent", AOR_ABSENT_SQL, 1, NULL},
@@ -365,4 +367,26 @@ int persist_expired_delete(struct db_txn *tx, int64_t now, db_rows_h *rowsh,
 
 	re_snprintf(ts, sizeof(ts), "%lld", (long long)now);
 	return db_txn_add_query(tx, "expired_delete", 1, values, rowsh, arg);
+}
+
+
+int persist_expired_keys_delete(struct db_txn *tx, const char *const *aors,
+				const char *const *keys, size_t n, int64_t now,
+				db_rows_h *rowsh, void *arg)
+{
+	char *aor_array = NULL, *key_array = NULL, ts[24];
+	int err;
+
+	re_snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	err = persist_text_array(&aor_array, aors, n);
+	if (!err)
+		err = persist_text_array(&key_array, keys, n);
+	if (!err)
+		err = db_txn_add_query(tx, "expired_keys_delete", 3,
+				       (const char *const[]){aor_array,
+							     key_array, ts},
+				       rowsh, arg);
+	mem_deref(aor_array);
+	mem_deref(key_array);
+	return err;
 }

@@ -55,9 +55,17 @@ bool persist_is_stale_cseq(const char *sqlstate);
 extern const char persist_session_sql[];
 
 /* Deletes up to 5000 rows that expired at or before NOW (once across
- * nodes); ROWSH gets one row: how many, or -1 if another node does it. */
+ * nodes); ROWSH gets one row: how many, or -1 if another node does it.
+ * A scan of the whole table: bindings.expires has no index, so that a
+ * refresh changes no indexed column (PostgreSQL updates the row in its
+ * page then, a HOT update, without touching any index). */
 int persist_expired_delete(struct db_txn *tx, int64_t now, db_rows_h *rowsh,
 			   void *arg);
+/* The same for the bindings (AORS[i], KEYS[i]), i < N, by their primary
+ * key: those of them that expired at or before NOW. */
+int persist_expired_keys_delete(struct db_txn *tx, const char *const *aors,
+				const char *const *keys, size_t n, int64_t now,
+				db_rows_h *rowsh, void *arg);
 
 /* V[0..N) as a PostgreSQL text[] literal: {"a","b\\"c"}. */
 int persist_text_array(char **arrayp, const char *const *v, size_t n);
