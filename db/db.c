@@ -5,7 +5,10 @@
  * in a queue; when it completes, everything queued goes out as one batch
  * - all statements, one Sync - which PostgreSQL runs as one implicit
  * transaction: one commit, one WAL flush for many REGISTERs.  Under light
- * load a batch holds one transaction and nothing waits.  If a batch fails,
+ * load a batch of fewer than GATHER_TXNS waits for more, a millisecond at
+ * most: a commit costs PostgreSQL (and the loop) about the same for one
+ * transaction as for several, so at 2,000 REGISTERs/s two commits out of
+ * five are saved for less than a millisecond more.  If a batch fails,
  * its transactions are sent again one at a time, so that one bad
  * transaction never takes the others down with it.
  */
@@ -26,6 +29,12 @@ enum {
 	OUTAGE_LOG_EVERY = 60,
 	/* Bounds a batch: its latency, and the work a failure repeats. */
 	BATCH_MAX_TXNS = 512,
+	/* A batch smaller than this waits for more while its oldest
+	 * transaction is younger than GATHER_US (the timers tick in
+	 * milliseconds: a wait within GATHER_GRAIN_US of it is over). */
+	GATHER_TXNS = 4,
+	GATHER_US = 1000,
+	GATHER_GRAIN_US = 300,
 };
 
 struct db {
@@ -39,6 +48,7 @@ struct db {
 	struct list queue;      /* struct db_txn, submitted, not yet sent   */
 	struct list inflight;   /* struct db_batch, sent, awaiting its Sync */
 	struct tmr flush;       /* sends the queue from the loop           */
+	bool gathering;         /* ... once more have come (or time is up) */
 	struct tmr reconnect;
 	struct pgasync *attempt; /* a reconnect under way                  */
 	uint32_t failed_attempts;
@@ -144,6 +154,7 @@ static void connection_drop(struct db *db)
 		db->conn = NULL;
 	}
 	db->up = false;
+	db->gathering = false;
 	tmr_cancel(&db->flush);
 	fail_all(db);
 }
@@ -267,14 +278,42 @@ static int batch_send(struct db *db)
 }
 
 
+/* How long the next batch should still wait for more: 0 once it holds
+ * GATHER_TXNS transactions (or a solo one leads), or its oldest has
+ * waited GATHER_US (less the timer's millisecond grain). */
+static uint64_t gather_wait_us(const struct db *db)
+{
+	const struct le *le = db->queue.head;
+	const struct db_txn *oldest = le->data;
+	uint64_t age = now_us() - oldest->queued_us;
+	unsigned n = 0;
+
+	for (; le && n < GATHER_TXNS; le = le->next, n++) {
+		if (((const struct db_txn *)le->data)->solo)
+			return 0;
+	}
+	if (n >= GATHER_TXNS || age + GATHER_GRAIN_US >= GATHER_US)
+		return 0;
+	return GATHER_US - age;
+}
+
+
 /* One batch in flight at a time: while it commits, the queue grows, and
- * the next batch carries all of it. */
+ * the next batch carries all of it; a small one waits a little longer. */
 static void flush_handler(void *arg)
 {
 	struct db *db = arg;
+	uint64_t wait;
 
+	db->gathering = false;
 	if (!db->up || db->inflight.head || !db->queue.head)
 		return;
+	wait = gather_wait_us(db);
+	if (wait) {
+		db->gathering = true;
+		tmr_start(&db->flush, (wait + 999) / 1000, flush_handler, db);
+		return;
+	}
 	if (batch_send(db))
 		connection_lost(db, PQerrorMessage(db->conn));
 	else
@@ -299,7 +338,13 @@ int db_txn_submit(struct db *db, struct db_txn *tx)
 	if (!db->up)
 		return ENOTCONN;
 
+	tx->queued_us = now_us();
 	list_append(&db->queue, &tx->le, mem_ref(tx));
+	/* a batch that waits for more goes once it has enough */
+	if (db->gathering && !gather_wait_us(db)) {
+		db->gathering = false;
+		tmr_start(&db->flush, 0, flush_handler, db);
+	}
 	flush_schedule(db);
 	return 0;
 }
