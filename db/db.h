@@ -64,6 +64,12 @@ int  db_open(struct db **dbp, const char *conninfo,
 	     const char *session_sql, char *errbuf, size_t errsz);
 bool db_is_up(const struct db *db);
 
+/* Runs UPH(ARG) each time the connection is back after it was lost, its
+ * session SQL run and its statements prepared again: whatever the
+ * session held (its locks) was gone meanwhile.  NULL: none. */
+typedef void (db_up_h)(void *arg);
+void db_set_up_handler(struct db *db, db_up_h *uph, void *arg);
+
 
 /* Group commit at work: transactions per batch = txns / batches. */
 struct db_stats {

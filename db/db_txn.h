@@ -22,6 +22,7 @@ struct db_txn {
 	db_done_h *doneh;
 	void *arg;
 	bool solo;              /* must be committed on its own             */
+	uint64_t queued_us;     /* when submitted (monotonic clock)         */
 };
 
 /* Adds a PREPARE of SQL as NAME (NPARAMS parameters) to TX. */

@@ -375,16 +375,25 @@ void location_aors_apply(const struct location *loc, location_aor_h *h,
 }
 
 
-uint32_t location_expire(struct location *loc, int64_t now)
+uint32_t location_expire_each(struct location *loc, int64_t now,
+			      location_expired_h *expiredh, void *arg)
 {
 	struct binding *b;
 	uint32_t n = 0;
 
 	while ((b = expiry_heap_top(&loc->heap)) && b->expires <= now) {
+		if (expiredh)
+			expiredh(b, arg);
 		location_binding_remove(loc, b);
 		++n;
 	}
 	return n;
+}
+
+
+uint32_t location_expire(struct location *loc, int64_t now)
+{
+	return location_expire_each(loc, now, NULL, NULL);
 }
 
 

@@ -119,6 +119,11 @@ void location_aors_apply(const struct location *loc, location_aor_h *h,
 
 /* Removes every binding whose expiry is at or before NOW; returns how many. */
 uint32_t location_expire(struct location *loc, int64_t now);
+/* The same, telling EXPIREDH (if not NULL) of each binding before it
+ * leaves memory. */
+typedef void (location_expired_h)(const struct binding *b, void *arg);
+uint32_t location_expire_each(struct location *loc, int64_t now,
+			      location_expired_h *expiredh, void *arg);
 
 int64_t location_now(void);       /* wall clock, seconds               */
 int64_t location_now_ms(void);    /* wall clock, milliseconds          */

@@ -60,6 +60,22 @@ enum {
 	" NOT EXISTS (SELECT 1 FROM locus.instance i WHERE i.aor = a)"
 
 /*
+ * Each node's writer session holds the lock NODE_LOCK shared, as long as
+ * it lives (persist_session_sql).  A commit of ours tells the other nodes
+ * which AORs it changed, unless there is none: when the lock can be had
+ * exclusively, no other node's writer holds it, and the notification, which
+ * would only wake this node's own LISTEN sessions (PostgreSQL wakes every
+ * listener of the database for each one), is left out.  The exclusive
+ * lock is then held until the commit, so that a node starting meanwhile
+ * takes its share, and its snapshot of the bindings, only after the
+ * commit: every commit is either in the snapshot a node loads or notified
+ * to it.  A node whose writer reconnects (its share was gone meanwhile)
+ * reloads everything (location/sync.c).
+ */
+#define NODE_LOCK "hashtext('locus.node')"
+#define UNLESS_ALONE " WHERE NOT pg_try_advisory_xact_lock(" NODE_LOCK ")"
+
+/*
  * The "_many" forms take every parameter as an array: db.c merges the
  * executions of a group commit into one statement each (see db.h).  The
  * registrar never has two REGISTERs of one AOR in a batch, so no row is
@@ -89,11 +105,14 @@ const struct db_statement persist_statements[] = {
 	 " SELECT a, i, g::bigint, c FROM unnest($1::text[], $2::text[],"
 	 " $3::text[], $4::text[]) AS x(a, i, g, c)" INSTANCE_CONFLICT, 4,
 	 NULL},
-	{"aor_notify", "SELECT locus.notify_aors(ARRAY[$1::text])", 1,
-	 "aor_notify_many"},
-	{"aor_notify_many", "SELECT locus.notify_aors($1::text[])", 1, NULL},
+	{"aor_notify", "SELECT locus.notify_aors(ARRAY[$1::text])"
+	 UNLESS_ALONE, 1, "aor_notify_many"},
+	{"aor_notify_many", "SELECT locus.notify_aors($1::text[])"
+	 UNLESS_ALONE, 1, NULL},
 	{"expired_delete",
 	 "SELECT locus.expire(to_timestamp($1::float8))", 1, NULL},
+	{"expired_keys_delete", "SELECT locus.expire_bindings($1::text[],"
+	 " $2::text[], to_timestamp($3::float8))", 3, NULL},
 	{"aor_reload", persist_reload_sql, 2, NULL},
 	{"aor_list_after", AOR_LIST_AFTER_SQL, 2, NULL},
 	{"aor_absent", AOR_ABSENT_SQL, 1, NULL},
@@ -101,8 +120,12 @@ const struct db_statement persist_statements[] = {
 	 " WHERE username = $1 AND domain = $2", 2, NULL},
 };
 
-/* locus's sessions notify once per commit (sql/schema.sql). */
-const char persist_session_sql[] = "SET locus.writer = on";
+/* locus's sessions notify once per commit (sql/schema.sql), and only
+ * while another node runs (NODE_LOCK).  One statement: on a reconnect it
+ * goes through the pipeline. */
+const char persist_session_sql[] =
+	"SELECT set_config('locus.writer', 'on', false),"
+	" pg_advisory_lock_shared(" NODE_LOCK ")";
 
 const size_t persist_statementc = ARRAY_SIZE(persist_statements);
 
@@ -344,4 +367,26 @@ int persist_expired_delete(struct db_txn *tx, int64_t now, db_rows_h *rowsh,
 
 	re_snprintf(ts, sizeof(ts), "%lld", (long long)now);
 	return db_txn_add_query(tx, "expired_delete", 1, values, rowsh, arg);
+}
+
+
+int persist_expired_keys_delete(struct db_txn *tx, const char *const *aors,
+				const char *const *keys, size_t n, int64_t now,
+				db_rows_h *rowsh, void *arg)
+{
+	char *aor_array = NULL, *key_array = NULL, ts[24];
+	int err;
+
+	re_snprintf(ts, sizeof(ts), "%lld", (long long)now);
+	err = persist_text_array(&aor_array, aors, n);
+	if (!err)
+		err = persist_text_array(&key_array, keys, n);
+	if (!err)
+		err = db_txn_add_query(tx, "expired_keys_delete", 3,
+				       (const char *const[]){aor_array,
+							     key_array, ts},
+				       rowsh, arg);
+	mem_deref(aor_array);
+	mem_deref(key_array);
+	return err;
 }

@@ -42,7 +42,8 @@ int persist_binding_delete(struct db_txn *tx, const char *aor,
 int persist_instance_upsert(struct db_txn *tx, const char *aor,
 			    const char *instance, uint64_t generation,
 			    const char *callid);
-/* Tells the other nodes, after the commit, that AOR changed. */
+/* Tells the other nodes, after the commit, that AOR changed; nothing
+ * when no other node runs (persist.c, NODE_LOCK). */
 int persist_notify(struct db_txn *tx, const char *aor);
 
 /* Whether a failed transaction's SQLSTATE (db_done_h) is the schema's
@@ -54,9 +55,17 @@ bool persist_is_stale_cseq(const char *sqlstate);
 extern const char persist_session_sql[];
 
 /* Deletes up to 5000 rows that expired at or before NOW (once across
- * nodes); ROWSH gets one row: how many, or -1 if another node does it. */
+ * nodes); ROWSH gets one row: how many, or -1 if another node does it.
+ * A scan of the whole table: bindings.expires has no index, so that a
+ * refresh changes no indexed column (PostgreSQL updates the row in its
+ * page then, a HOT update, without touching any index). */
 int persist_expired_delete(struct db_txn *tx, int64_t now, db_rows_h *rowsh,
 			   void *arg);
+/* The same for the bindings (AORS[i], KEYS[i]), i < N, by their primary
+ * key: those of them that expired at or before NOW. */
+int persist_expired_keys_delete(struct db_txn *tx, const char *const *aors,
+				const char *const *keys, size_t n, int64_t now,
+				db_rows_h *rowsh, void *arg);
 
 /* V[0..N) as a PostgreSQL text[] literal: {"a","b\\"c"}. */
 int persist_text_array(char **arrayp, const char *const *v, size_t n);

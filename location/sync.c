@@ -20,6 +20,9 @@
  *    RESYNC_SLICE at a time: the database says which of them it no longer
  *    has, and those leave memory.
  * Notifications go first: their reloads are sent between two slices.
+ * The same resync follows a reconnect of the writer: while its session
+ * was gone, the other nodes took this one for gone too and notified
+ * nothing (location/persist.c).
  */
 #include <string.h>
 #include <libpq-fe.h>
@@ -270,8 +273,8 @@ static int resync_begin(struct sync *sync)
 	rs->started_ms = tmr_jiffies();
 	rs->listed = rs->gone = 0;
 	sync->resync_due = false;
-	log_info("sync: reloading every AOR: notifications may have been "
-		 "missed while the LISTEN connection was down");
+	log_info("sync: reloading every AOR: changes may have gone "
+		 "unnotified while a database connection was down");
 	return 0;
 }
 
@@ -479,6 +482,17 @@ static void flush_handler(void *arg)
 }
 
 
+/* The writer is back: what the other nodes committed meanwhile was not
+ * notified (a db_up_h). */
+static void writer_back(void *arg)
+{
+	struct sync *sync = arg;
+
+	sync->resync_due = true;
+	flush_schedule(sync, 0);
+}
+
+
 /* ---- the LISTEN connection ------------------------------------------ */
 
 /* A payload names one AOR, or several separated by newlines (a node's
@@ -602,6 +616,7 @@ static void sync_destructor(void *arg)
 {
 	struct sync *sync = arg;
 
+	db_set_up_handler(sync->db, NULL, NULL);
 	tmr_cancel(&sync->reconnect);
 	tmr_cancel(&sync->flush);
 	sync->attempt = mem_deref(sync->attempt);
@@ -658,9 +673,11 @@ int sync_alloc(struct sync **syncp, struct location *loc, struct db *db,
 		err = fd_listen(sync->fd, FD_READ, fd_handler, sync);
 	}
  out:
-	if (err)
+	if (err) {
 		mem_deref(sync);
-	else
-		*syncp = sync;
-	return err;
+		return err;
+	}
+	db_set_up_handler(db, writer_back, sync);
+	*syncp = sync;
+	return 0;
 }

@@ -42,7 +42,6 @@ CREATE TABLE IF NOT EXISTS locus.location (
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (aor, binding_key)
 );
-CREATE INDEX IF NOT EXISTS location_expires_idx ON locus.location (expires);
 
 -- Reaching the device (README, "Registrar behaviour"): whether requests go
 -- to the REGISTER's source address (true: the device is behind a NAT, as
@@ -72,7 +71,10 @@ CREATE TABLE IF NOT EXISTS locus.instance (
 -- so a DELETE of many bindings of one AOR is one reload.
 --
 -- locus's own sessions set locus.writer: they notify once per commit with
--- locus.notify_aors() instead of once per row.  Expiry cleanup sets
+-- locus.notify_aors() instead of once per row, and only while another
+-- node runs: each node's writer session holds a share of the advisory
+-- lock hashtext('locus.node'), and a commit that can take it alone has
+-- nobody to tell (location/persist.c).  Expiry cleanup sets
 -- locus.quiet: every node expires those bindings on its own timer already.
 CREATE OR REPLACE FUNCTION locus.notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -153,6 +155,26 @@ BEGIN
     PERFORM set_config('locus.quiet', 'on', true);
     DELETE FROM locus.location WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM locus.location WHERE expires <= until LIMIT 5000));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM set_config('locus.quiet', 'off', true);
+    RETURN n;
+END $$;
+
+-- The same for the bindings (AORS[i], KEYS[i]) that expired at or before
+-- UNTIL, found by their primary key: locus's nodes name those that
+-- expired in their memory, so that no scan of the table is needed.
+CREATE OR REPLACE FUNCTION locus.expire_bindings(aors text[], keys text[],
+                                                 until timestamptz)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('locus.expire')) THEN
+        RETURN -1;
+    END IF;
+    PERFORM set_config('locus.quiet', 'on', true);
+    DELETE FROM locus.location l USING unnest(aors, keys) AS x(aor, k)
+     WHERE l.aor = x.aor AND l.binding_key = x.k AND l.expires <= until;
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM set_config('locus.quiet', 'off', true);
     RETURN n;
@@ -574,5 +596,15 @@ LANGUAGE sql AS $$
                RETURNING 1)
     SELECT count(*) > 0 FROM d
 $$;
+
+-- ---- Refreshes without index updates ------------------------------------
+-- A refresh changes a binding's expires and nothing indexed once expires
+-- has no index of its own: PostgreSQL then writes the new version in the
+-- same page without touching any index (a HOT update), if the page has
+-- room, which the fill factor keeps for it.  Expired rows are found by
+-- their keys (locus.expire_bindings(), from each node's memory) and by a
+-- scan now and then (locus.expire()).
+DROP INDEX IF EXISTS locus.location_expires_idx;
+ALTER TABLE locus.location SET (fillfactor = 85);
 
 COMMIT;

@@ -13,7 +13,9 @@
 #  - expiry cleanup is done once: short bindings registered on both nodes
 #    leave the database, and the "removed N expired binding(s)" lines of
 #    both logs add up to exactly the number registered; no error or
-#    warning in either log.
+#    warning in either log;
+#  - B's writer connection cut: A, alone meanwhile, notifies nothing, and
+#    what it commits then reaches B by the resync after B's reconnect.
 # How long each node took to see the other's changes is logged (from the
 # millisecond timestamps of both logs, and as seen by polling).
 . "$(dirname "$0")/lib.sh"
@@ -357,4 +359,44 @@ for node in A B; do
 	bad=$(grep -E '^[0-9T:.-]+Z (warn|error) ' "$(logfile $node)" || true)
 	[ -z "$bad" ] || fail "node $node logged warnings or errors: $bad"
 done
+
+# ---- B's writer cut: A alone meanwhile -----------------------------------
+
+# Each node's writer holds a share of the node lock; a node that finds
+# none but its own notifies nothing.  While B's writer is away (it comes
+# back after a second), A is alone: what it commits then is not notified,
+# and reaches B by the resync that follows B's reconnect.
+log "B's writer cut; A registers carol meanwhile; B learns it by its resync"
+holders() {
+	psql_q "SELECT count(*) FROM pg_locks
+	         WHERE locktype = 'advisory' AND mode = 'ShareLock'
+	           AND database = (SELECT oid FROM pg_database
+	                            WHERE datname = current_database())"
+}
+[ "$(holders)" = 2 ] || fail "expected 2 writers holding the node lock, found $(holders)"
+mark_b=$(lines B)
+# B started second: its writer is the younger one
+psql_q "SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+          JOIN pg_stat_activity a USING (pid)
+         WHERE l.locktype = 'advisory' AND l.mode = 'ShareLock'
+           AND a.datname = current_database()
+         ORDER BY a.backend_start DESC LIMIT 1" >/dev/null
+for _ in $(seq 1 100); do
+	[ "$(holders)" = 1 ] && break
+	sleep 0.01
+done
+[ "$(holders)" = 1 ] || fail "B's writer still holds the node lock"
+on A
+sip_register "$WORK/r" carol@example.com "carol-$$" 1 \
+	"Contact: <sip:carol@127.0.0.1:5993>" "Expires: 600" ||
+	fail "node A: no answer to carol's REGISTER"
+expect_status "$WORK/r" "200 OK" "carol's REGISTER to A while B's writer is away"
+[ "$(holders)" = 1 ] || fail "B's writer came back too soon for the check"
+on B
+until_contact carol@example.com "sip:carol@127.0.0.1:5993" 10 ||
+	fail "node B does not list carol 10 s after A's 200 OK"
+tail -n +"$((mark_b + 1))" "$B_LOG" | grep -q "sync: resync done" ||
+	fail "node B learnt of carol without a resync"
+[ "$(holders)" = 2 ] || fail "B's writer did not take its share again"
+kill -0 "$B_PID" 2>/dev/null || fail "node B died"
 log "ok"

@@ -2,7 +2,8 @@
  * Unit tests for db/db.c and db/db_txn.c, the group-committing batcher,
  * against a real PostgreSQL (tests/unit/with_db.sh).  Transactions
  * submitted in one turn of the loop share a batch and a commit; while one
- * batch commits the next waits and grows; a solo transaction has a batch
+ * batch commits the next waits and grows; a small batch waits a little for
+ * more even with no commit in flight; a solo transaction has a batch
  * of its own; executions of an array-capable statement merge into one;
  * a failed batch is retried one transaction at a time; completions come
  * after the commit, in submission order; a lost connection fails what is
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include <re.h>
@@ -294,6 +296,67 @@ static void test_solo_transaction_has_its_own_batch(void **state)
 }
 
 
+/* Readable all the time: keeps the loop turning without waiting in
+ * epoll (an idle loop would sleep a millisecond between turns). */
+static void busy_readable(int flags, void *arg)
+{
+	(void)flags;
+	(void)arg;
+}
+
+
+static void submit_second(void *arg)
+{
+	(void)arg;
+	submit_put(1, "second", "2");
+}
+
+
+static bool both_done(void *arg)
+{
+	(void)arg;
+	return fx.out[0].done && fx.out[1].done;
+}
+
+
+static void submit_first(void *arg)
+{
+	submit_put(0, "first", "1");
+	tmr_start(arg, 0, submit_second, NULL);
+}
+
+
+/* A transaction submitted a turn of the loop after another, with no
+ * commit in flight, still shares its batch: a batch of fewer than four
+ * waits a little for more (how long is not asserted). */
+static void test_small_batch_waits_for_more(void **state)
+{
+	struct tmr first, second;
+	int busy[2];
+	(void)state;
+
+	assert_int_equal(0, pipe(busy));
+	assert_int_equal(1, write(busy[1], "x", 1));
+	assert_int_equal(0, fd_listen(busy[0], FD_READ, busy_readable, NULL));
+	tmr_init(&first);
+	tmr_init(&second);
+	/* the first submitted from the loop, the second a turn later */
+	tmr_start(&first, 0, submit_first, &second);
+	assert_true(ut_run_until(both_done, NULL));
+	tmr_cancel(&first);
+	tmr_cancel(&second);
+	fd_close(busy[0]);
+	close(busy[0]);
+	close(busy[1]);
+
+	assert_string_equal("01", fx.order);
+	assert_int_equal(0, fx.out[0].err);
+	assert_int_equal(0, fx.out[1].err);
+	assert_int_equal(1, db_stats(fx.db)->batches);
+	assert_int_equal(2, db_stats(fx.db)->batch_max);
+}
+
+
 /* Several transactions of array-capable statements only: one execution
  * of the array form per statement, every value arriving intact,
  * including those that need quoting in an array literal and SQL NULL. */
@@ -466,6 +529,7 @@ int main(void)
 		T(test_one_turn_one_commit_in_order),
 		T(test_queue_waits_for_the_commit_in_flight),
 		T(test_solo_transaction_has_its_own_batch),
+		T(test_small_batch_waits_for_more),
 		T(test_array_statements_merged_values_intact),
 		T(test_unmergeable_batches_sent_as_they_are),
 		T(test_failed_batch_retried_one_by_one),

@@ -507,6 +507,53 @@ static void test_expire_exact(void **state)
 }
 
 
+/* What location_expire_each() tells of each binding that expires. */
+struct expired_seen {
+	char list[128];
+	struct location *loc;
+};
+
+
+static void expired_note(const struct binding *b, void *arg)
+{
+	struct expired_seen *seen = arg;
+	size_t len = strlen(seen->list);
+
+	/* told before it leaves: still in its AOR, and counted */
+	assert_ptr_equal(b, aor_binding_find(b->aor, b->key));
+	re_snprintf(seen->list + len, sizeof(seen->list) - len, "%s%s/%s",
+		    len ? " " : "", b->aor->key, b->key);
+}
+
+
+/* Each binding that expires is told, with its AOR and key, in order of
+ * expiry; none that does not. */
+static void test_expire_each_tells(void **state)
+{
+	struct location *loc = loc_new();
+	struct aor *a = aor_get(loc, "a@example.com");
+	struct aor *b = aor_get(loc, "b@example.com");
+	struct expired_seen seen = {"", loc};
+	(void)state;
+
+	put(loc, a, "a1", 10, 1);
+	put(loc, b, "b1", 20, 2);
+	put(loc, a, "a2", 30, 3);
+
+	assert_int_equal(0, location_expire_each(loc, 9, expired_note,
+						 &seen));
+	assert_string_equal("", seen.list);
+	assert_int_equal(2, location_expire_each(loc, 20, expired_note,
+						 &seen));
+	assert_string_equal("a@example.com/a1 b@example.com/b1", seen.list);
+	assert_int_equal(1, location_binding_count(loc));
+	assert_int_equal(1, location_expire_each(loc, 30, NULL, NULL));
+	assert_int_equal(0, location_binding_count(loc));
+
+	mem_deref(loc);
+}
+
+
 static void test_aor_kept_with_instance_state(void **state)
 {
 	struct location *loc = loc_new();
@@ -777,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_put_replaces_by_key),
 		cmocka_unit_test(test_order_most_recent_first),
 		cmocka_unit_test(test_expire_exact),
+		cmocka_unit_test(test_expire_each_tells),
 		cmocka_unit_test(test_aor_kept_with_instance_state),
 		cmocka_unit_test(test_instance_put),
 		cmocka_unit_test(test_binding_remove),
