@@ -29,7 +29,7 @@ int owners_add(struct dispatch *d, struct registrar *reg, struct ua *ua,
 {
 	int err = dispatch_add(d, is_register, registrar_request, reg);
 
-	if (!err)
+	if (!err && ua)
 		err = dispatch_add(d, ua_claim, ua_handle, ua);
 	if (!err)
 		err = dispatch_add(d, NULL, proxy_request, px);

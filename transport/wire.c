@@ -79,7 +79,8 @@ bool wire_classify(const uint8_t *pkt, size_t len, struct wire_kind *k)
 	if (eol && eol > p && eol[-1] == '\r')
 		--eol;
 	if (!sp || sp == p || !eol || eol - p < (ptrdiff_t)vl + 2 ||
-	    memcmp(eol - (vl - 1), sip_version, vl - 1) || eol[-vl] != ' ')
+	    memcmp(eol - (vl - 1), sip_version, vl - 1) ||
+	    *(eol - vl) != ' ')
 		return false;
 	k->request = true;
 	k->sclass = 0;

@@ -165,7 +165,7 @@ static void world_make(void)
 	if (!err)
 		err = dispatch_alloc(&w.dispatch, server_sip(w.srv));
 	if (!err)
-		err = owners_add(w.dispatch, w.reg, w.proxy);
+		err = owners_add(w.dispatch, w.reg, NULL, w.proxy);
 	if (!err)
 		err = server_start(w.srv, dispatch_request, w.dispatch);
 	(void)sa_set_str(&any, "127.0.0.1", 0);
