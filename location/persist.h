@@ -9,7 +9,7 @@
 #include "db/db.h"
 #include "location/location.h"
 
-#define PERSIST_SCHEMA_VERSION "1"
+#define PERSIST_SCHEMA_VERSION "2"
 
 extern const struct db_statement persist_statements[];
 extern const size_t persist_statementc;

@@ -1,7 +1,11 @@
--- locus database schema, version 1.
+-- locus database schema, version 2.
 --
 -- Idempotent: loading it again changes nothing.  locus refuses to start
--- when locus.meta says another version (see location/persist.c).
+-- when locus.meta says another version (see location/persist.c).  Loading
+-- it over a database of an earlier version upgrades it: every statement
+-- below creates or changes only what is missing or different (version 2
+-- added the binding's nat flag, intercom grants, click-to-call and
+-- parking, traces, and HOT refreshes without an index on expires).
 --
 --   psql -d locus -f sql/schema.sql
 --
@@ -18,8 +22,8 @@ CREATE TABLE IF NOT EXISTS locus.meta (
     key   text PRIMARY KEY,
     value text NOT NULL
 );
-INSERT INTO locus.meta (key, value) VALUES ('schema_version', '1')
-    ON CONFLICT (key) DO NOTHING;
+INSERT INTO locus.meta (key, value) VALUES ('schema_version', '2')
+    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 
 -- One row per binding of a Contact to an AOR (RFC 3261 §10.3).
 -- Keys compare byte by byte (COLLATE "C"): locus compares them so, and

@@ -44,8 +44,15 @@ expect_refusal "schema missing" "no locus schema.*load it with: psql .* -f sql/s
 log "schema of another version"
 psql -h "$PG_DIR/run" -U locus -d "$DB" -qX -v ON_ERROR_STOP=1 -f "$TOP/sql/schema.sql" >/dev/null
 psql_q "UPDATE locus.meta SET value = '999' WHERE key = 'schema_version'"
-expect_refusal "schema version" "schema is version '999' but this locus needs version 1"
+expect_refusal "schema version" "schema is version '999' but this locus needs version 2"
+
+log "a database of version 1: refused until the schema is loaded again, which upgrades it"
 psql_q "UPDATE locus.meta SET value = '1' WHERE key = 'schema_version'"
+expect_refusal "schema version 1" "schema is version '1' but this locus needs version 2"
+psql -h "$PG_DIR/run" -U locus -d "$DB" -qX -v ON_ERROR_STOP=1 -f "$TOP/sql/schema.sql" >/dev/null ||
+	fail "loading the schema over version 1 failed"
+[ "$(psql_q "SELECT value FROM locus.meta WHERE key = 'schema_version'")" = 2 ] ||
+	fail "loading the schema did not upgrade the version to 2"
 
 log "schema loaded twice is still fine (idempotent)"
 psql -h "$PG_DIR/run" -U locus -d "$DB" -qX -v ON_ERROR_STOP=1 -f "$TOP/sql/schema.sql" >/dev/null ||
