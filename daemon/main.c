@@ -91,8 +91,10 @@ static void daemon_reload(void *arg)
 {
 	struct daemon *d = arg;
 
-	if (d->reload)
+	if (d->reload) {
+		log_info("SIGHUP: reload requested");
 		reload_now(d->reload);
+	}
 	else
 		log_info("SIGHUP during start-up: the configuration is being"
 			 " read now");
