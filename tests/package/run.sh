@@ -16,8 +16,14 @@
 #             (sipp's only algorithm); the unit's ExecStart as the unit's
 #             user, with NOTIFY_SOCKET and WATCHDOG_USEC (1 s) as systemd
 #             sets them; waits for READY=1
-#   register  sipp registers USERS users, each answering a challenge
-#   reload    the unit's ExecReload (SIGHUP): logged, locus serves on
+#   register  sipp registers USERS users, each answering a challenge;
+#             /metrics scraped meanwhile and after, checked by promtool
+#             and against what sipp did
+#   reload    the unit's ExecReload (SIGHUP): a file with an error is
+#             refused with its file:line, a good one applied (a lower
+#             registrar.max_expires holds for the next REGISTERs)
+#   trace     locus.trace() on one user: her REGISTERs logged whole and
+#             sent as HEP to tests/tools/hepd.py, nobody else's
 #   stop      SIGTERM: STOPPING=1, exit status 0; the watchdog was pinged
 #   remove    apt-get purge: nothing of the package is left
 # The package is purged at exit in any case, and before installing if a
@@ -42,7 +48,11 @@ export DEBIAN_FRONTEND=noninteractive
 
 package_cleanup() {
 	local status=$?
+	# under errexit, the (exit $status) below would end this trap before
+	# the database and the notification listener are stopped
+	set +e
 	stop_locus
+	[ -z "${HEPD_PID:-}" ] || kill "$HEPD_PID" 2>/dev/null || true
 	purge >/dev/null 2>&1 || true
 	(exit $status)
 	service_cleanup
@@ -132,6 +142,11 @@ step_start() {
 		-e "s|\"127.0.0.1:5060\"|\"127.0.0.1:$LOCUS_PORT\"|" "$CONF"
 	# sipp 3.6 answers MD5 challenges only, and only the first one offered
 	printf 'auth = { algorithms = [ "MD5" ]; };\n' >>"$CONF"
+	M_PORT=$(free_port)
+	HEP_PORT=$(free_port)
+	printf 'metrics = { listen = "127.0.0.1:%d"; };\n' "$M_PORT" >>"$CONF"
+	printf 'trace = { hep = "127.0.0.1:%d"; };\n' "$HEP_PORT" >>"$CONF"
+	hepd_start
 	grep -q "host=$PG_DIR/run dbname=$DB" "$CONF" &&
 		[ "$(grep -c "127.0.0.1:$LOCUS_PORT" "$CONF")" -eq 2 ] ||
 		fail "the packaged $CONF changed: the test's edit no longer applies"
@@ -158,11 +173,12 @@ step_start() {
 		fail "gruu.key: $(stat -c %U:%a /var/lib/locus/gruu.key 2>&1)"
 }
 
-# sipp_register: every user registers once; sipp's exit status.
+# sipp_register [N]: the first N (default USERS) users of users.csv
+# register once each; sipp's exit status.
 sipp_register() {
 	local port; port=$(free_port)
 	( cd "$WORK" && timeout 60 sipp -sf "$top/tests/package/register.xml" \
-		-inf "$WORK/users.csv" -auth_uri example.com -m "$USERS" -r 50 \
+		-inf "$WORK/users.csv" -auth_uri example.com -m "${1:-$USERS}" -r 50 \
 		-i 127.0.0.1 -p "$port" \
 		-timeout 30s -timeout_error -nostdin -trace_err -trace_msg \
 		"127.0.0.1:$LOCUS_PORT" >"$WORK/sipp_$port.out" 2>&1 ) || {
@@ -171,33 +187,174 @@ sipp_register() {
 	}
 }
 
+# hepd_start: a HEP v3 collector on $HEP_PORT, decoding into hep.json.
+hepd_start() {
+	python3 "$top/tests/tools/hepd.py" "$HEP_PORT" "$WORK/hep.json" \
+		>"$WORK/hepd.out" 2>&1 &
+	HEPD_PID=$!
+	for _ in $(seq 1 50); do
+		grep -q ready "$WORK/hepd.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "hepd did not start: $(cat "$WORK/hepd.out")"
+}
+
+# scrape OUT: GET /metrics into OUT; fails unless promtool accepts it.
+scrape() {
+	curl -sS --max-time 5 -o "$1" "http://127.0.0.1:$M_PORT/metrics" ||
+		fail "GET /metrics of the packaged locus failed"
+	promtool check metrics <"$1" >"$1.lint" 2>&1 ||
+		fail "promtool check metrics: $(cat "$1.lint")"
+}
+
+# expect_metric FILE SAMPLE WANT: SAMPLE (name and labels as exposed) is WANT.
+expect_metric() {
+	local got
+	got=$(awk -v s="$2" '$1 == s { print $2 }' "$1")
+	[ "$got" = "$3" ] || fail "metric $2 is '$got', expected $3 (sipp's count)"
+}
+
+# users_csv FIRST LAST: sipp's injection file for userFIRST..userLAST.
+users_csv() {
+	echo SEQUENTIAL
+	for i in $(seq "$1" "$2"); do
+		printf 'user%d;[authentication username=user%d password=pw%d];%012d\n' \
+			"$i" "$i" "$i" "$i"
+	done
+}
+
 step_register() {
-	log "register: $USERS users with sipp"
-	{
-		echo SEQUENTIAL
-		for i in $(seq 1 "$USERS"); do
-			printf 'user%d;[authentication username=user%d password=pw%d];%012d\n' \
-				"$i" "$i" "$i" "$i"
-		done
-	} >"$WORK/users.csv"
-	sipp_register || fail "sipp could not register every user"
+	log "register: $USERS users with sipp, /metrics scraped meanwhile"
+	users_csv 1 "$USERS" >"$WORK/users.csv"
+	scrape "$WORK/m0"
+	expect_metric "$WORK/m0" 'locus_registers_total{outcome="ok"}' 0
+	( for i in $(seq 1 100); do
+		[ -f "$WORK/sipp.done" ] && break
+		curl -s --max-time 2 -o "$WORK/during.$i" \
+			"http://127.0.0.1:$M_PORT/metrics" || true
+		sleep 0.05
+	  done ) &
+	local scraper=$! status=0
+	sipp_register || status=$?
+	touch "$WORK/sipp.done"
+	wait $scraper
+	[ $status -eq 0 ] || fail "sipp could not register every user"
 	local n; n=$(psql_q "SELECT count(*) FROM locus.bindings")
 	[ "$n" -eq "$USERS" ] || fail "$n bindings in the database, expected $USERS"
+	local f
+	for f in "$WORK"/during.*; do
+		[ -s "$f" ] || continue
+		promtool check metrics <"$f" >"$f.lint" 2>&1 ||
+			fail "promtool check metrics (during sipp's run): $(cat "$f.lint")"
+	done
+	# each user: REGISTER, 401, REGISTER with credentials, 200
+	scrape "$WORK/m1"
+	expect_metric "$WORK/m1" 'locus_registers_total{outcome="ok"}' "$USERS"
+	expect_metric "$WORK/m1" 'locus_registers_total{outcome="challenged"}' "$USERS"
+	expect_metric "$WORK/m1" \
+		'locus_sip_requests_total{direction="received",method="REGISTER"}' $((2 * USERS))
+	expect_metric "$WORK/m1" \
+		'locus_sip_responses_total{direction="sent",method="REGISTER",class="2xx"}' "$USERS"
+	expect_metric "$WORK/m1" \
+		'locus_sip_responses_total{direction="sent",method="REGISTER",class="4xx"}' "$USERS"
+	expect_metric "$WORK/m1" locus_bindings "$USERS"
+	expect_metric "$WORK/m1" locus_aors "$USERS"
+	expect_metric "$WORK/m1" 'locus_transactions_in_progress{kind="register"}' 0
+}
+
+# reload_wait N PATTERN: ExecReload, then waits for the Nth SIGHUP
+# logged and for a line matching PATTERN.
+reload_wait() {
+	$(unit_value ExecReload)
+	for _ in $(seq 1 50); do
+		[ "$(grep -c "SIGHUP: reload requested" "$WORK/locus.log")" -ge "$1" ] &&
+			grep -q -- "$2" "$WORK/locus.log" && break
+		sleep 0.1
+	done
+	[ "$(grep -c "SIGHUP: reload requested" "$WORK/locus.log")" -ge "$1" ] ||
+		fail "ExecReload: SIGHUP was not logged"
+	grep -q -- "$2" "$WORK/locus.log" ||
+		fail "no '$2' in the log: $(grep reload "$WORK/locus.log")"
+	locus_alive || fail "ExecReload ended locus"
 }
 
 step_reload() {
-	log "reload: $(unit_value ExecReload)"
-	$(unit_value ExecReload)
-	for _ in $(seq 1 50); do
-		grep -q "SIGHUP: reload requested" "$WORK/locus.log" && break
-		sleep 0.1
-	done
-	grep -q "SIGHUP: reload requested" "$WORK/locus.log" ||
-		fail "ExecReload: SIGHUP was not logged"
-	locus_alive || fail "ExecReload ended locus"
+	log "reload: $(unit_value ExecReload), a file with an error, then a good one"
+	cp -p "$CONF" "$WORK/locus.conf.good"
+	printf 'registrar = { max_expire = 300; };\n' >>"$CONF"
+	local line; line=$(grep -n 'max_expire = 300' "$CONF" | cut -d: -f1)
+	reload_wait 1 "reload refused: $CONF:$line: unknown setting 'max_expire'"
+	sipp_register || fail "sipp could not register after the refused reload"
+	local left
+	left=$(psql_q "SELECT min(extract(epoch FROM expires - now()))::int
+	                 FROM locus.bindings")
+	[ "$left" -gt 300 ] || fail "a refused reload changed max_expires ($left s left)"
+
+	cp -p "$WORK/locus.conf.good" "$CONF"
+	printf 'registrar = { max_expires = 300; default_expires = 300; };\n' >>"$CONF"
+	reload_wait 2 "reload: registrar.max_expires: 300, was 3600"
+	grep -q "reload: $CONF applied" "$WORK/locus.log" ||
+		fail "the good file is not logged as applied: $(grep reload "$WORK/locus.log")"
 	sipp_register || fail "sipp could not register after the reload"
 	local n; n=$(psql_q "SELECT count(*) FROM locus.bindings")
 	[ "$n" -eq "$USERS" ] || fail "$n bindings after the reload, expected $USERS"
+	left=$(psql_q "SELECT max(extract(epoch FROM expires - now()))::int
+	                 FROM locus.bindings")
+	[ "$left" -le 300 ] || fail "max_expires 300 not applied ($left s left)"
+	scrape "$WORK/m2"
+	expect_metric "$WORK/m2" 'locus_config_reloads_total{result="refused"}' 1
+	expect_metric "$WORK/m2" 'locus_config_reloads_total{result="applied"}' 1
+}
+
+# hep_count FROM: well-formed HEP packets whose SIP message is From FROM.
+hep_count() {
+	python3 - "$WORK/hep.json" "$1" <<'EOF'
+import json, os, sys
+n = 0
+for line in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
+    rec = json.loads(line)
+    if "error" in rec:
+        sys.exit("a malformed HEP packet: " + rec["error"])
+    if "\r\nFrom: <%s>" % sys.argv[2] in rec["payload"]:
+        n += 1
+print(n)
+EOF
+}
+
+step_trace() {
+	log "trace: locus.trace('user3@example.com'), user3 and user4 register"
+	[ "$(hep_count sip:user3@example.com)" = 0 ] || fail "HEP sent before any trace"
+	psql_q "SELECT locus.trace('user3@example.com', interval '10 minutes')" >/dev/null
+	for _ in $(seq 1 50); do
+		grep -q "trace of user3@example.com started" "$WORK/locus.log" && break
+		sleep 0.1
+	done
+	grep -q "trace of user3@example.com started" "$WORK/locus.log" ||
+		fail "the trace's start is not logged"
+	# one sipp each: a trace also covers the source address of user3's device
+	users_csv 3 3 >"$WORK/users.csv"
+	sipp_register 1 || fail "sipp could not register user3"
+	users_csv 4 4 >"$WORK/users.csv"
+	sipp_register 1 || fail "sipp could not register user4"
+	# user3: REGISTER, 401, REGISTER, 200
+	for _ in $(seq 1 30); do
+		[ "$(hep_count sip:user3@example.com)" = 4 ] && break
+		sleep 0.1
+	done
+	[ "$(hep_count sip:user3@example.com)" = 4 ] ||
+		fail "$(hep_count sip:user3@example.com) of user3's 4 messages sent as HEP"
+	[ "$(hep_count sip:user4@example.com)" = 0 ] || fail "user4's messages sent as HEP"
+	grep -q "^From: <sip:user3@example.com>" "$WORK/locus.log" ||
+		fail "user3's messages are not logged whole"
+	grep -q "^From: <sip:user4@example.com>" "$WORK/locus.log" &&
+		fail "user4's messages are logged whole"
+	psql_q "SELECT locus.untrace('user3@example.com')" >/dev/null
+	for _ in $(seq 1 50); do
+		grep -q "trace of user3@example.com ended" "$WORK/locus.log" && break
+		sleep 0.1
+	done
+	grep -q "trace of user3@example.com ended" "$WORK/locus.log" ||
+		fail "the trace's end is not logged"
 }
 
 step_stop() {
@@ -230,6 +387,7 @@ step_config
 step_start
 step_register
 step_reload
+step_trace
 step_stop
 step_remove
 log "package: $(basename "$deb") passes"
