@@ -26,7 +26,7 @@ tls_cleanup() {
 	[ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
 	wait 2>/dev/null
-	set -e
+	# errexit stays off: (exit $status) would end the trap before cleanup
 	(exit $status); cleanup
 }
 trap tls_cleanup EXIT
