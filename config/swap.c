@@ -108,6 +108,62 @@ static unsigned listen_restart(const struct locus_config *run,
 }
 
 
+static bool park_equal(const struct park_cfg *a, const struct park_cfg *b)
+{
+	return a->enabled == b->enabled && a->first == b->first &&
+		a->last == b->last && a->digits == b->digits &&
+		a->timeout == b->timeout &&
+		same_str(a->auto_number, b->auto_number);
+}
+
+
+static bool dns_servers_equal(const struct locus_config *a,
+			      const struct locus_config *b)
+{
+	if (a->dns_serverc != b->dns_serverc)
+		return false;
+	for (size_t i = 0; i < a->dns_serverc; i++)
+		if (!sa_cmp(&a->dns_servers[i], &b->dns_servers[i], SA_ALL))
+			return false;
+	return true;
+}
+
+
+/* What is set up once, at start-up, from a setting: parking sizes its
+ * slot table by features.park.slots (a range moved under it would index
+ * past it), the proxy's seam is wired only when features.intercom is set
+ * (its code may change, not appear or go), and the resolver is made with
+ * proxy.dns_servers. */
+static unsigned keep_features_restart_only(struct locus_config *live,
+					   struct locus_config *old)
+{
+	unsigned changes = 0;
+
+	if (!park_equal(&live->park, &old->park)) {
+		log_warn("reload: features.park changed: needs a restart;"
+			 " parking stays as it was");
+		++changes;
+	}
+	SWAP(live->park, old->park);
+	if (!live->intercom_prefix != !old->intercom_prefix) {
+		log_warn("reload: features.intercom %s: needs a restart;"
+			 " intercom stays %s", live->intercom_prefix ?
+			 "added" : "removed", old->intercom_prefix ? "on" :
+			 "off");
+		++changes;
+		SWAP(live->intercom_prefix, old->intercom_prefix);
+	}
+	if (!dns_servers_equal(live, old)) {
+		log_warn("reload: proxy.dns_servers changed: needs a restart;"
+			 " the resolver keeps its servers");
+		++changes;
+	}
+	SWAP(live->dns_servers, old->dns_servers);
+	SWAP(live->dns_serverc, old->dns_serverc);
+	return changes;
+}
+
+
 /* After the swap LIVE holds the new settings and OLD the running ones:
  * what needs a restart goes back to LIVE, each difference logged. */
 static unsigned keep_restart_only(struct locus_config *live,
@@ -146,7 +202,7 @@ static unsigned keep_restart_only(struct locus_config *live,
 		++changes;
 	}
 	SWAP(live->relay, old->relay);
-	return changes;
+	return changes + keep_features_restart_only(live, old);
 }
 
 

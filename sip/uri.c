@@ -166,6 +166,11 @@ static int user_canonical_print(struct re_printf *pf, const struct pl *user)
 
 	while (p < end && !err) {
 		int u = user_unit(&p, end);
+
+		/* a raw control byte (a NUL above all) is written escaped, so
+		 * that the key's length is the sum of its parts' */
+		if (u < 256 && (u <= 0x20 || u == 0x7f))
+			u += 256;
 		err = u >= 256 ? re_hprintf(pf, "%%%02X", u - 256)
 			       : re_hprintf(pf, "%c", u);
 	}
@@ -333,14 +338,20 @@ int sipuri_aor_key(char **keyp, const struct uri *uri)
 	if (host.l > 1 && host.p[host.l - 1] == '.')
 		--host.l;
 
+	/* a host name has no control byte; one with a NUL would end the
+	 * key early */
+	for (size_t i = 0; i < host.l; i++) {
+		if ((unsigned char)host.p[i] <= 0x20 || host.p[i] == 0x7f)
+			return EINVAL;
+	}
+
 	/* RFC 3261 §10.3 step 5: escapes in the AOR are resolved */
 	err = re_sdprintf(&key, "%H@%r", user_canonical_print, &uri->user,
 			  &host);
 	if (err)
 		return err;
 
-	/* the host starts after the user part: no '@' or NUL can come out
-	 * of user_canonical_print(), but rely on the length, not on that */
+	/* the host is the key's last host.l bytes: neither part has a NUL */
 	for (char *h = key + strlen(key) - host.l; *h; h++)
 		*h = (char)tolower((unsigned char)*h);
 

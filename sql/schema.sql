@@ -157,8 +157,12 @@ BEGIN
         RETURN -1;
     END IF;
     PERFORM set_config('locus.quiet', 'on', true);
+    -- expires is tested again on the row DELETE finds: a refresh committed
+    -- by another node after the scan made a new version, which a ctid
+    -- alone would still match
     DELETE FROM locus.location WHERE ctid = ANY (ARRAY(
-        SELECT ctid FROM locus.location WHERE expires <= until LIMIT 5000));
+        SELECT ctid FROM locus.location WHERE expires <= until LIMIT 5000))
+        AND expires <= until;
     GET DIAGNOSTICS n = ROW_COUNT;
     PERFORM set_config('locus.quiet', 'off', true);
     RETURN n;

@@ -204,6 +204,47 @@ static void test_swap_applies_and_keeps(void **state)
 }
 
 
+/* Parking sizes its slot table at start-up, the intercom seam is wired
+ * then, the resolver made then: a reload must not move them under it. */
+static void test_swap_keeps_features_set_up_once(void **state)
+{
+	struct locus_config *live = cfg_of(3600, "a.example", 5060,
+					   "dbname=one",
+					   "features = { park = { slots ="
+					   " \"701-799\"; }; };\n");
+	struct locus_config *next = cfg_of(3600, "a.example", 5060,
+					   "dbname=one",
+					   "features = { intercom = \"*6\";"
+					   " park = { slots = \"701-899\"; };"
+					   " };\n"
+					   "proxy = { dns_servers ="
+					   " [ \"127.0.0.1:53\" ]; };\n");
+
+	(void)state;
+	/* features.park, features.intercom added, proxy.dns_servers */
+	assert_int_equal(config_swap(live, next), 3);
+	assert_int_equal(live->park.first, 701);
+	assert_int_equal(live->park.last, 799);
+	assert_null(live->intercom_prefix);
+	assert_int_equal(live->dns_serverc, 0);
+	assert_int_equal(next->park.last, 899);
+	mem_deref(next);
+
+	/* an intercom code that changes, on both sides, applies */
+	next = cfg_of(3600, "a.example", 5060, "dbname=one",
+		      "features = { intercom = \"*7\"; park = { slots ="
+		      " \"701-799\"; }; };\n");
+	mem_deref(live);
+	live = cfg_of(3600, "a.example", 5060, "dbname=one",
+		      "features = { intercom = \"*6\"; park = { slots ="
+		      " \"701-799\"; }; };\n");
+	assert_int_equal(config_swap(live, next), 0);
+	assert_string_equal(live->intercom_prefix, "*7");
+	mem_deref(next);
+	mem_deref(live);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_sections_read),
 		cmocka_unit_test(test_sections_refused),
 		cmocka_unit_test(test_swap_applies_and_keeps),
+		cmocka_unit_test(test_swap_keeps_features_set_up_once),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -509,6 +509,26 @@ static void test_aor_key(void **state)
 	assert_int_equal(0, uri_decode(&u, &pl));
 	assert_int_equal(EINVAL, sipuri_aor_key(NULL, &u));
 	assert_int_equal(EINVAL, sipuri_aor_key(&key, NULL));
+
+	/* raw control bytes, as a received message may hold them before
+	 * its checks: escaped in the user part, refused in the host; the
+	 * host, lowered in place, is found by length (a NUL used to put it
+	 * before the key) */
+	static const char nul_user[] = "sip:a\0b@HOST.example.COM";
+	static const char nul_host[] = "sip:ab@HO\0ST.example.com";
+	struct pl raw = {nul_user, sizeof(nul_user) - 1};
+	char got[64];
+
+	assert_int_equal(0, uri_decode(&u, &raw));
+	assert_int_equal(0, sipuri_aor_key(&key, &u));
+	str_ncpy(got, key, sizeof(got));
+	key = mem_deref(key);
+	assert_string_equal("a%00b@host.example.com", got);
+	raw.p = nul_host;
+	raw.l = sizeof(nul_host) - 1;
+	assert_int_equal(0, uri_decode(&u, &raw));
+	assert_int_equal(EINVAL, sipuri_aor_key(&key, &u));
+	assert_null(key);
 }
 
 
