@@ -559,9 +559,42 @@ void dialog_request_failed(struct dialogs *ds, const struct sip_msg *req)
 }
 
 
+/* Is the stamp in RESP's run of our Record-Route values the one we gave
+ * the request that made the dialog?  ISSUED is it when the transaction
+ * kept it; otherwise memory's dialog says the hop it bound.  Anything
+ * else (a forged response, or a stamp copied from another dialog) would
+ * have us sign a stamp for the caller's side of a dialog we never
+ * record-routed. */
+static bool run_is_issued(struct dialogs *ds, const struct dialog_edits *ed,
+			  const struct sip_msg *resp, const char *issued)
+{
+	struct stamp_dialog_fields f = {.callid = resp->callid,
+					.caller_tag = resp->from.tag};
+	char want[STAMP_DIALOG_LEN + 1];
+
+	if (!issued) {
+		const struct dialog *d = dialog_find(ds, &resp->callid,
+						     &resp->from.tag);
+
+		if (!d || !d->caller.stamped)
+			return false;
+		pl_set_str(&f.hop, d->caller.stamped);
+		if (stamp_dialog(want, ds->stamp, STAMP_TO_CALLER, &f))
+			return false;
+		issued = want;
+	}
+	for (size_t i = 0; i < ed->n; i++) {
+		if (pl_strcmp(&ed->edit[i].span, issued))
+			return false;
+	}
+	return true;
+}
+
+
 int dialog_response(struct dialogs *ds, struct dialog_edits *ed,
 		    const struct sip_msg *resp, const struct sip_msg *req,
-		    const struct dialog_origin *orig, bool vouched)
+		    const struct dialog_origin *orig, bool vouched,
+		    const char *issued)
 {
 	struct stamp_dialog_fields f = {.callid = resp->callid,
 					.caller_tag = resp->from.tag,
@@ -572,6 +605,13 @@ int dialog_response(struct dialogs *ds, struct dialog_edits *ed,
 	int err;
 
 	ed->n = our_run(ed->edit, &above, resp, ds->cfg);
+	if (ed->n && !run_is_issued(ds, ed, resp, issued)) {
+		log_info("proxy: a %u for Call-ID %r carries a Record-Route"
+			 " stamp we did not give its dialog: relayed with no"
+			 " stamp of ours", resp->scode, &resp->callid);
+		ed->n = 0;
+		return 0;
+	}
 	if (!ed->n) {
 		learn(ds, resp, req, orig, NULL, false, vouched);
 		return 0;

@@ -51,12 +51,15 @@ bool dialog_vouch(struct dialogs *ds, const struct sip_msg *req,
  * its targets refreshed.  REQ and ORIG are NULL when there is no
  * transaction (a 2xx relayed statelessly, a response to a request
  * forwarded statelessly: a BYE's still ends its dialog); VOUCHED: REQ was
- * let through by dialog_vouch().  Non-zero when no stamp could be made:
- * RESP must then not be relayed.
+ * let through by dialog_vouch().  ISSUED: the stamp our Record-Route gave
+ * REQ (NULL: none, or no transaction); a stamp in RESP that is not it, or
+ * not the one memory's dialog had, is not replaced.  Non-zero when no
+ * stamp could be made: RESP must then not be relayed.
  */
 int  dialog_response(struct dialogs *ds, struct dialog_edits *ed,
 		     const struct sip_msg *resp, const struct sip_msg *req,
-		     const struct dialog_origin *orig, bool vouched);
+		     const struct dialog_origin *orig, bool vouched,
+		     const char *issued);
 
 /* REQ, which would have made a dialog, got no 2xx: its early dialogs end
  * (RFC 3261 §12.3, §13.2.2.3). */

@@ -287,6 +287,11 @@ static bool stateless_forward(struct proxy *px, const struct sip_msg *msg,
 	};
 	int err;
 
+	/* over a reliable transport the sender does not retransmit: a
+	 * datagram lost on the way out would be lost for good (§17.1.2.1),
+	 * so only a request that came over UDP goes without state */
+	if (msg->tp != SIP_TRANSP_UDP)
+		return false;
 	if (!ri->in_dialog || !stateless_method(&msg->met) || !t ||
 	    t->le.next || (ts->kind != TARGET_URI && ts->kind != TARGET_ROUTE))
 		return false;
@@ -545,7 +550,7 @@ static bool stray_response(const struct sip_msg *msg, void *arg)
 			  msg->scode, &msg->reason, &msg->src);
 		return true;
 	}
-	if (dialog_response(px->dialogs, &ed, msg, NULL, NULL, false) ||
+	if (dialog_response(px->dialogs, &ed, msg, NULL, NULL, false, NULL) ||
 	    fwd_next_via_addr(&dst, &tp, msg) ||
 	    fwd_response(&mb, msg, NULL, ed.edit, ed.n))
 		return true;

@@ -67,10 +67,17 @@ static size_t port_print(char *out, uint16_t port)
 
 void route_hop_print(char out[ROUTE_HOP_SIZE], const struct uri *uri)
 {
-	struct pl host = uri->host;
+	struct pl host = uri->host, maddr;
 	bool v6 = uri->af == AF_INET6;
 	size_t i, n = 0;
 
+	/* RFC 3261 §19.1.1: maddr, when present, is where the request goes
+	 * (libre sends there); a hop that named the host instead would let
+	 * a stamp for one host carry requests to any other */
+	if (0 == msg_param_decode(&uri->params, "maddr", &maddr) && maddr.l) {
+		host = maddr;
+		v6 = false;   /* an IPv6 maddr is written with its brackets */
+	}
 	out[0] = '\0';
 	if (host.l && host.p[host.l - 1] == '.')
 		--host.l;

@@ -131,7 +131,8 @@ static void relay(struct txn *tx, const struct sip_msg *resp,
 	/* our Record-Route stamp is made for downstream only: a response
 	 * that cannot have it replaced does not go up with it */
 	if (dialog_response(tx->env.dialogs, &ed, resp, tx->msg, &tx->origin,
-			    tx->vouched)) {
+			    tx->vouched,
+			    tx->record_route ? tx->rr_stamp : NULL)) {
 		log_warn("proxy: no dialog stamp for a %u: not relayed",
 			 resp->scode);
 		if (resp->scode >= 200)

@@ -132,7 +132,7 @@ static void in_dialog_answer(struct sip_msg *req, uint16_t scode,
 	struct dialog_edits ed;
 
 	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, req, NULL,
-					    was_vouched));
+					    was_vouched, NULL));
 	assert_int_equal(0, ed.n);
 	mem_deref(resp);
 	mem_deref(req);
@@ -155,7 +155,7 @@ static void stateless_answer(const char *method, uint16_t scode,
 	struct dialog_edits ed;
 
 	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, NULL, NULL,
-					    false));
+					    false, NULL));
 	assert_int_equal(0, ed.n);
 	mem_deref(resp);
 }
@@ -174,7 +174,7 @@ static void call(const char *above)
 		struct sip_msg *resp = response(scode, "tb", above, fx.up);
 
 		assert_int_equal(0, dialog_response(fx.ds, &ed, resp, inv,
-						    &fx.orig, false));
+						    &fx.orig, false, fx.up));
 		assert_int_equal(1, ed.n);
 		assert_int_equal(STAMP_DIALOG_LEN, ed.edit[0].span.l);
 		assert_memory_equal(fx.up, ed.edit[0].span.p,
@@ -320,7 +320,7 @@ static void test_failed_invite_ends_early_dialogs(void **state)
 						 inv));
 	resp = response(183, "tb", NULL, fx.up);
 	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, inv, &fx.orig,
-					    false));
+					    false, fx.up));
 	assert_int_equal(1, dialogs_count(fx.ds));
 	dialog_request_failed(fx.ds, inv);
 	assert_int_equal(0, dialogs_count(fx.ds));
@@ -356,10 +356,59 @@ static void test_every_response_loses_the_upstream_stamp(void **state)
 						 inv));
 	resp = response(486, "tb", NULL, fx.up);
 	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, inv, &fx.orig,
-					    false));
+					    false, fx.up));
 	assert_int_equal(1, ed.n);
 	assert_int_equal('d', ed.stamp[0]);
 	assert_int_equal(0, dialogs_count(fx.ds));
+	mem_deref(resp);
+	mem_deref(inv);
+}
+
+
+/* A response carrying a stamp we did not give its dialog's request
+ * (forged after one of ours was seen, or copied from another call) gets
+ * no stamp for the caller's side, with or without a transaction; a stray
+ * 2xx of a dialog memory knows still does. */
+static void test_no_stamp_for_a_forged_response(void **state)
+{
+	struct sip_msg *inv = invite(), *resp;
+	struct dialog_edits ed;
+	char other[STAMP_DIALOG_LEN + 1];
+
+	(void)state;
+	assert_int_equal(0, dialog_request_stamp(fx.up, &fx.orig, fx.ds,
+						 inv));
+	strcpy(other, fx.up);
+	other[1] = other[1] == '0' ? '1' : '0';
+
+	resp = response(200, "tb", NULL, other);
+	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, inv, &fx.orig,
+					    false, fx.up));
+	assert_int_equal(0, ed.n);
+	mem_deref(resp);
+	resp = response(200, "tb", NULL, other);
+	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, NULL, NULL,
+					    false, NULL));
+	assert_int_equal(0, ed.n);
+	mem_deref(resp);
+	/* our own stamp, but for a dialog memory does not know */
+	resp = response(200, "tb", NULL, fx.up);
+	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, NULL, NULL,
+					    false, NULL));
+	assert_int_equal(0, ed.n);
+	mem_deref(resp);
+
+	/* the real 180, then a stray 200 of another fork */
+	resp = response(180, "tb", NULL, fx.up);
+	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, inv, &fx.orig,
+					    false, fx.up));
+	assert_int_equal(1, ed.n);
+	mem_deref(resp);
+	resp = response(200, "tc", NULL, fx.up);
+	assert_int_equal(0, dialog_response(fx.ds, &ed, resp, NULL, NULL,
+					    false, NULL));
+	assert_int_equal(1, ed.n);
+	assert_int_equal('d', ed.stamp[0]);
 	mem_deref(resp);
 	mem_deref(inv);
 }
@@ -383,6 +432,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_every_response_loses_the_upstream_stamp, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_stamp_for_a_forged_response, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

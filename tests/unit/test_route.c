@@ -113,6 +113,11 @@ static void test_hop_is_lowercase_host_and_port(void **state)
 			    hop(out, "sip:[2001:db8::1]"));
 	assert_string_equal("[2001:db8::1]:5080",
 			    hop(out, "sip:u@[2001:db8::1]:5080;transport=tcp"));
+	/* maddr is where the request goes: the hop names it */
+	assert_string_equal("10.0.0.5:5070",
+			    hop(out, "sip:u@callee.example.net:5070;maddr=10.0.0.5"));
+	assert_string_equal("[2001:db8::9]:5060",
+			    hop(out, "sip:u@192.0.2.7;maddr=[2001:DB8::9]"));
 
 	/* a host too long to be one has no hop at all */
 	memset(longname, 'a', sizeof(longname));
