@@ -431,8 +431,12 @@ static void parked_destructor(void *arg)
 }
 
 
-/* The Referred-By of MSG (RFC 3892): who parked it. */
-static char *parker_of(const struct sip_msg *msg)
+/* The Referred-By of MSG (RFC 3892): who parked it, as the AOR of a
+ * user of ours.  The parked caller wrote that header: locus will call it
+ * back, as itself, past the gate, so anything but one of our users (a
+ * gateway's number, a host elsewhere, a URI with parameters such as
+ * ;intercom or maddr) is no parker at all. */
+static char *parker_of(const struct ua *ua, const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_xhdr(msg, "Referred-By");
 	struct sip_addr addr;
@@ -442,9 +446,12 @@ static char *parker_of(const struct sip_msg *msg)
 		hdr = sip_msg_xhdr(msg, "b");
 	if (!hdr || sip_addr_decode(&addr, &hdr->val) ||
 	    (pl_strcasecmp(&addr.uri.scheme, "sip") &&
-	     pl_strcasecmp(&addr.uri.scheme, "sips")))
+	     pl_strcasecmp(&addr.uri.scheme, "sips")) ||
+	    !pl_isset(&addr.uri.user) ||
+	    !config_is_our_domain(ua->cfg, &addr.uri.host))
 		return NULL;
-	(void)pl_strdup(&uri, &addr.auri);
+	(void)re_sdprintf(&uri, "%r:%r@%r", &addr.uri.scheme, &addr.uri.user,
+			  &addr.uri.host);
 	return uri;
 }
 
@@ -475,7 +482,7 @@ struct parked *parked_start(struct park *p, const struct sip_msg *msg,
 			       (int)p->cfg->digits, slot);
 		(void)re_snprintf(pk->id, sizeof(pk->id), "%016llx",
 				  (unsigned long long)rand_u64());
-		pk->parker = parker_of(msg);
+		pk->parker = parker_of(p->ua, msg);
 		err = pl_strdup(&pk->parked_uri, &msg->from.auri);
 	}
 	err = err ? err : sdp_inactive_answer(&answer, &offer,
@@ -490,8 +497,12 @@ struct parked *parked_start(struct park *p, const struct sip_msg *msg,
 	mem_deref(answer);
 	if (err) {
 		log_warn("ua: parking in %u failed: %m", slot, err);
-		if (pk)
+		if (pk && pk->parked)
 			leg_close(pk->parked, 500, "Server Internal Error");
+		else if (err == EBADMSG)   /* no media line to answer */
+			(void)sip_treply(NULL, p->ua->sip, msg, 488,
+					 "Not Acceptable Here: No Media to"
+					 " Answer in the SDP Offer");
 		else
 			(void)sip_treply(NULL, p->ua->sip, msg, 500,
 					 "Server Internal Error");

@@ -98,9 +98,21 @@ caller_bg alice u_parkee_bye.xml -key slot 703 -key refby "X-Parker: none"
 park_wait 703 parked
 park_wait 703 ended 6
 uas_wait alice
-case $(psql_q "SELECT cause FROM locus.parked WHERE slot = '703'") in
+case $(psql_q "SELECT cause FROM locus.parked WHERE slot = '703' ORDER BY since LIMIT 1") in
 "408 Nobody Retrieved It, and No Parker to Call Back") ;;
 *) fail "the unclaimed park: $(psql_q 'TABLE locus.parked')" ;;
+esac
+log "5. a Referred-By that is not one of our users is no parker"
+# locus would call it back as itself, past the gate: a gateway's premium
+# number, with a parameter asking for auto-answer
+caller_bg alice u_parkee_bye.xml -key slot 703 \
+	-key refby "Referred-By: <sip:+19005550100@gw.example.net;intercom=true>"
+park_wait 703 parked
+park_wait 703 ended 6
+uas_wait alice
+case $(psql_q "SELECT cause FROM locus.parked WHERE slot = '703' ORDER BY since DESC LIMIT 1") in
+"408 Nobody Retrieved It, and No Parker to Call Back") ;;
+*) fail "a foreign Referred-By was called back: $(psql_q 'TABLE locus.parked')" ;;
 esac
 [ "$(psql_q "SELECT count(*) FROM locus.parked WHERE ended_at IS NULL")" = 0 ] ||
 	fail "parks left over: $(psql_q 'TABLE locus.parked')"
