@@ -1,6 +1,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <re.h>
+#include "sip/param.h"
 #include "sip/sipmsg.h"
 #include "proxy/autoanswer.h"
 #include "proxy/fwd.h"
@@ -227,7 +228,7 @@ static uint16_t via_port(const struct sip_via *via, enum sip_transp tp)
 {
 	struct pl rport;
 
-	if (0 == msg_param_decode(&via->params, "rport", &rport) &&
+	if (0 == sipparam_get(&via->params, "rport", &rport) &&
 	    pl_u32(&rport) > 0 && pl_u32(&rport) <= 65535)
 		return (uint16_t)pl_u32(&rport);
 	return sa_port(&via->addr) ? sa_port(&via->addr)
@@ -268,7 +269,11 @@ int fwd_next_via_addr(struct sa *dst, enum sip_transp *tp,
 		if (*tp == SIP_TRANSP_NONE)
 			return EBADMSG;
 
-		if (0 == msg_param_decode(&via.params, "received", &received)) {
+		/* read as the Via was rewritten when the request came
+		 * (sipmsg_top_via_write): libre's reader would take a
+		 * ";received=" inside a quoted value for the parameter,
+		 * and send the response wherever the sender wrote */
+		if (0 == sipparam_get(&via.params, "received", &received)) {
 			if (sa_set(dst, &received, via_port(&via, *tp)))
 				return EBADMSG;
 		}

@@ -360,6 +360,15 @@ static void test_next_via_address(void **state)
 	assert_int_equal(0, sa_set_str(&want, "203.0.113.9", 5062));
 	assert_true(sa_cmp(&dst, &want, SA_ALL));
 
+	/* a ";received=" inside a quoted value is not the parameter our
+	 * Via rewrite appended: the response goes where that one says */
+	assert_int_equal(0, next_via(&dst, &tp, "SIP/2.0/UDP 10.0.0.2:5062"
+				     ";branch=z9hG4bKa;x=\";received="
+				     "198.51.100.7;rport=9\";received="
+				     "203.0.113.9;rport=40000"));
+	assert_int_equal(0, sa_set_str(&want, "203.0.113.9", 40000));
+	assert_true(sa_cmp(&dst, &want, SA_ALL));
+
 	assert_int_equal(0, next_via(&dst, &tp, "SIP/2.0/TCP 192.0.2.10"
 				     ";branch=z9hG4bKa"));
 	assert_int_equal(0, sa_set_str(&want, "192.0.2.10", 5060));
