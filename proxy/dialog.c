@@ -253,9 +253,12 @@ int dialog_request_stamp(char out[STAMP_DIALOG_LEN + 1],
 {
 	struct stamp_dialog_fields f = {.callid = req->callid,
 					.caller_tag = req->from.tag};
+	char caller[STAMP_PARTY_SIZE], callee[STAMP_PARTY_SIZE];
 
 	route_upstream_hop(orig->hop, &orig->by_contact, req, ds->cfg);
 	pl_set_str(&f.hop, orig->hop);
+	stamp_party(caller, &f.caller, &req->from);
+	stamp_party(callee, &f.callee, &req->to);
 	return stamp_dialog(out, ds->stamp, STAMP_TO_CALLER, &f);
 }
 
@@ -571,7 +574,10 @@ static bool run_is_issued(struct dialogs *ds, const struct dialog_edits *ed,
 	struct stamp_dialog_fields f = {.callid = resp->callid,
 					.caller_tag = resp->from.tag};
 	char want[STAMP_DIALOG_LEN + 1];
+	char caller[STAMP_PARTY_SIZE], callee[STAMP_PARTY_SIZE];
 
+	stamp_party(caller, &f.caller, &resp->from);
+	stamp_party(callee, &f.callee, &resp->to);
 	if (!issued) {
 		const struct dialog *d = dialog_find(ds, &resp->callid,
 						     &resp->from.tag);
@@ -601,9 +607,12 @@ int dialog_response(struct dialogs *ds, struct dialog_edits *ed,
 					.callee_tag = resp->to.tag};
 	const struct sip_hdr *above = NULL;
 	char hop[ROUTE_HOP_SIZE];
+	char caller[STAMP_PARTY_SIZE], callee[STAMP_PARTY_SIZE];
 	bool by_contact = false;
 	int err;
 
+	stamp_party(caller, &f.caller, &resp->from);
+	stamp_party(callee, &f.callee, &resp->to);
 	ed->n = our_run(ed->edit, &above, resp, ds->cfg);
 	if (ed->n && !run_is_issued(ds, ed, resp, issued)) {
 		log_info("proxy: a %u for Call-ID %r carries a Record-Route"

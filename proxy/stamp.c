@@ -8,6 +8,7 @@
 #include "keys/base64url.h"
 #include "keys/nodekey.h"
 #include "proxy/stamp.h"
+#include "sip/uri.h"
 
 enum { BLOCK = 64 };   /* SHA-256's block: HMAC pads its key to it */
 
@@ -144,19 +145,41 @@ bool stamp_via_check(const struct stamp *s, const struct pl *branch,
 }
 
 
+void stamp_party(char out[STAMP_PARTY_SIZE], struct pl *pl,
+		 const struct sip_taddr *party)
+{
+	char *key = NULL;
+
+	out[0] = '\0';
+	if (0 == sipuri_aor_key(&key, &party->uri)) {
+		if (strlen(key) < STAMP_PARTY_SIZE)
+			str_ncpy(out, key, STAMP_PARTY_SIZE);
+		mem_deref(key);
+	}
+	else if (party->auri.l < STAMP_PARTY_SIZE) {
+		(void)pl_strcpy(&party->auri, out, STAMP_PARTY_SIZE);
+	}
+	pl_set_str(pl, out);
+}
+
+
 int stamp_dialog(char out[STAMP_DIALOG_LEN + 1], const struct stamp *s,
 		 enum stamp_dir dir, const struct stamp_dialog_fields *f)
 {
 	char letter = (char)dir;
 	const struct pl fields[] = {
-		{&letter, 1}, f->callid, f->caller_tag, f->hop, f->callee_tag,
+		{&letter, 1}, f->callid, f->caller_tag, f->hop, f->caller,
+		f->callee, f->callee_tag,
 	};
 	uint8_t md[32];
 	int err;
 
+	/* a party that could not be written is no party: no stamp */
+	if (!f->caller.l || !f->callee.l)
+		return EINVAL;
 	/* a stamp for requests to the caller is made before the callee's
 	 * tag exists (it rides on the request that makes the dialog) */
-	err = mac(md, &s->dialog, fields, dir == STAMP_TO_CALLER ? 4 : 5);
+	err = mac(md, &s->dialog, fields, dir == STAMP_TO_CALLER ? 6 : 7);
 	if (!err) {
 		out[0] = letter;
 		hex_write(out + 1, md, (STAMP_DIALOG_LEN - 1) / 2);
@@ -172,6 +195,7 @@ bool stamp_dialog_check(const struct stamp *s, const struct pl *tag,
 {
 	struct stamp_dialog_fields f = {.callid = req->callid, .hop = *hop};
 	char want[STAMP_DIALOG_LEN + 1];
+	char caller[STAMP_PARTY_SIZE], callee[STAMP_PARTY_SIZE];
 
 	if (!tag || tag->l != STAMP_DIALOG_LEN || !pl_isset(&req->to.tag))
 		return false;
@@ -179,10 +203,14 @@ bool stamp_dialog_check(const struct stamp *s, const struct pl *tag,
 
 	case STAMP_TO_CALLER:
 		f.caller_tag = req->to.tag;
+		stamp_party(caller, &f.caller, &req->to);
+		stamp_party(callee, &f.callee, &req->from);
 		break;
 	case STAMP_TO_CALLEE:
 		f.caller_tag = req->from.tag;
 		f.callee_tag = req->to.tag;
+		stamp_party(caller, &f.caller, &req->from);
+		stamp_party(callee, &f.callee, &req->to);
 		break;
 	default:
 		return false;

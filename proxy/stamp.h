@@ -40,13 +40,27 @@ enum stamp_dir {
 
 /* What a dialog stamp binds.  The caller is the UA that sent the request
  * that made the dialog (its From tag); HOP is the next hop of requests
- * in the stamp's direction, as route_hop_print() writes it. */
+ * in the stamp's direction, as route_hop_print() writes it.  CALLER and
+ * CALLEE are the parties' URIs, the From and To of that request, as
+ * stamp_party() writes them: every request of the dialog carries them
+ * again (RFC 3261 §12.2.1.1), so a party cannot speak as someone else
+ * under its stamp. */
 struct stamp_dialog_fields {
 	struct pl callid;
 	struct pl caller_tag;
 	struct pl callee_tag;   /* not bound by STAMP_TO_CALLER stamps     */
 	struct pl hop;
+	struct pl caller;
+	struct pl callee;
 };
+
+#define STAMP_PARTY_SIZE 512
+
+/* A party's URI as a dialog stamp binds it: its AOR (sipuri_aor_key(),
+ * so that case and escapes do not matter), or the URI as written when it
+ * has no user part.  Empty when it does not fit. */
+void stamp_party(char out[STAMP_PARTY_SIZE], struct pl *pl,
+		 const struct sip_taddr *party);
 
 /* What an origin stamp binds: the request's method, Request-URI and the
  * URIs of its From and To, as they are written in the request. */

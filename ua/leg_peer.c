@@ -72,6 +72,7 @@ static int invite_routed(struct sip_msg **outp, const struct ua *ua,
 	struct stamp_dialog_fields f = {.callid = invite->callid,
 					.caller_tag = invite->from.tag};
 	char stamp[STAMP_DIALOG_LEN + 1], hop[ROUTE_HOP_SIZE];
+	char caller[STAMP_PARTY_SIZE], callee[STAMP_PARTY_SIZE];
 	struct mbuf *mb = mbuf_alloc(1024 + mbuf_get_left(invite->mb));
 	bool by_contact;
 	int err;
@@ -80,6 +81,8 @@ static int invite_routed(struct sip_msg **outp, const struct ua *ua,
 		return ENOMEM;
 	route_upstream_hop(hop, &by_contact, invite, ua->cfg);
 	pl_set_str(&f.hop, hop);
+	stamp_party(caller, &f.caller, &invite->from);
+	stamp_party(callee, &f.callee, &invite->to);
 	err = stamp_dialog(stamp, ua->stamp, STAMP_TO_CALLER, &f);
 	err = err ? err : mbuf_printf(mb, "%r %r SIP/2.0\r\n"
 				      "Record-Route: <%s;lr;ls=%s>\r\n",

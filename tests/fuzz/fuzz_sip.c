@@ -235,6 +235,8 @@ static void seed_request(const char *dir, const struct stamp *st,
 	struct stamp_dialog_fields f = {
 		.callid = PL("fz-dialog"), .caller_tag = PL("fa"),
 		.callee_tag = PL("fb"), .hop = PL("127.0.0.1:9"),
+		.caller = PL("alice@example.com"),
+		.callee = PL("bob@example.com"),
 	};
 	bool up = dir_ == STAMP_TO_CALLER;
 	char ls[STAMP_DIALOG_LEN + 1], *msg = NULL;
@@ -267,6 +269,8 @@ static void seed_stray_2xx(const char *dir, const struct stamp *st)
 	struct stamp_dialog_fields f = {
 		.callid = PL("fz-dialog"), .caller_tag = PL("fa"),
 		.hop = PL("127.0.0.1:9"),
+		.caller = PL("alice@example.com"),
+		.callee = PL("bob@example.com"),
 	};
 	struct pl branch = PL("z9hG4bKfzstray");
 	char ls[STAMP_DIALOG_LEN + 1], lt[STAMP_VIA_LEN + 1], *msg = NULL;

@@ -30,6 +30,7 @@ struct fixture {
 	struct dialog_origin orig;
 	char up[STAMP_DIALOG_LEN + 1];     /* in the INVITE's Record-Route */
 	char down[STAMP_DIALOG_LEN + 1];   /* in the caller's 200          */
+	const char *from_user;   /* request(): a From other than the party's */
 };
 
 static struct fixture fx;
@@ -81,6 +82,12 @@ static struct sip_msg *response(uint16_t scode, const char *tag,
 }
 
 
+static const char *party(const char *tag)
+{
+	return 0 == strcmp(tag, "ta") ? "alice" : "bob";
+}
+
+
 /* A request of the dialog: METHOD to RURI routed by STAMP (and a Route
  * value NEXT after ours, if any). */
 static struct sip_msg *request(const char *method, const char *ruri,
@@ -88,14 +95,17 @@ static struct sip_msg *request(const char *method, const char *ruri,
 			       const char *from_tag, const char *to_tag,
 			       const char *contact)
 {
+	/* the dialog's parties keep their URIs: alice's tag is ta */
 	return decode("%s %s SIP/2.0\r\n"
 		      "Via: SIP/2.0/UDP 192.0.2.77:5062;branch=z9hG4bKr\r\n"
 		      "Route: <sip:" US ";lr;ls=%s>%s%s\r\n"
-		      "From: <sip:x@example.com>;tag=%s\r\n"
-		      "To: <sip:y@example.com>;tag=%s\r\n"
+		      "From: <sip:%s@example.com>;tag=%s\r\n"
+		      "To: <sip:%s@example.com>;tag=%s\r\n"
 		      "Call-ID: c1\r\nCSeq: 5 %s\r\n%s%s%s"
 		      "Content-Length: 0\r\n\r\n", method, ruri, stamp,
-		      next ? ", " : "", next ? next : "", from_tag, to_tag,
+		      next ? ", " : "", next ? next : "",
+		      fx.from_user ? fx.from_user : party(from_tag), from_tag,
+		      party(to_tag), to_tag,
 		      method, contact ? "Contact: <" : "",
 		      contact ? contact : "", contact ? ">\r\n" : "");
 }
@@ -233,6 +243,13 @@ static void test_each_side_reaches_the_other_only(void **state)
 				     "tb", NULL)));
 	assert_false(vouched(request("BYE", CALLEE, fx.down, NULL, "ta",
 				     "other", NULL)));
+	/* a party speaking as someone else under its stamp */
+	fx.from_user = "ceo";
+	assert_false(vouched(request("MESSAGE", CALLEE, fx.down, NULL, "ta",
+				     "tb", NULL)));
+	assert_false(vouched(request("MESSAGE", CALLER, fx.up, NULL, "tb",
+				     "ta", NULL)));
+	fx.from_user = NULL;
 	assert_false(vouched(request("BYE", CALLEE, fx.down, NULL, "other",
 				     "tb", NULL)));
 	/* bob, by the INVITE's stamp, to the caller */

@@ -116,23 +116,36 @@ static void test_dialog_stamp_is_hmac_of_fields(void **state)
 		.caller_tag = PL("1928301774"),
 		.callee_tag = PL("a6c85cf"),
 		.hop = PL("192.0.2.4:5060"),
+		.caller = PL("alice@example.com"),
+		.callee = PL("bob@example.com"),
 	};
 	const char *up[] = {"a84b4c76e66710@pc33.example.com", "1928301774",
-			    "192.0.2.4:5060"};
+			    "192.0.2.4:5060", "alice@example.com",
+			    "bob@example.com"};
 	const char *down[] = {"a84b4c76e66710@pc33.example.com",
-			      "1928301774", "192.0.2.4:5060", "a6c85cf"};
+			      "1928301774", "192.0.2.4:5060",
+			      "alice@example.com", "bob@example.com",
+			      "a6c85cf"};
 
 	/* the callee's tag does not exist yet when the upstream stamp is
 	 * made: it is not part of it */
 	assert_int_equal(0, stamp_dialog(got, f->stamp, STAMP_TO_CALLER, &fl));
-	expected_dialog(want, f->raw, 'u', up, 3);
+	expected_dialog(want, f->raw, 'u', up, 5);
 	assert_string_equal(want, got);
 	assert_int_equal(0, stamp_dialog(got, f->stamp, STAMP_TO_CALLEE, &fl));
-	expected_dialog(want, f->raw, 'd', down, 4);
+	expected_dialog(want, f->raw, 'd', down, 6);
 	assert_string_equal(want, got);
 }
 
 /* A request decoded by libre, as the proxy sees it. */
+/* The dialog's parties keep their URIs: alice made it (tag "caller"),
+ * bob answered. */
+static const char *party(const char *tag)
+{
+	return 0 == strcmp(tag, "caller") ? "alice" : "bob";
+}
+
+
 static struct sip_msg *request(const char *from_tag, const char *to_tag)
 {
 	struct sip_msg *msg = NULL;
@@ -143,11 +156,12 @@ static struct sip_msg *request(const char *from_tag, const char *to_tag)
 		"BYE sip:bob@192.0.2.4 SIP/2.0\r\n"
 		"Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK776asdhds\r\n"
 		"Max-Forwards: 70\r\n"
-		"To: <sip:bob@example.com>;tag=%s\r\n"
-		"From: <sip:alice@example.com>;tag=%s\r\n"
+		"To: <sip:%s@Example.COM>;tag=%s\r\n"
+		"From: <sip:%s@example.com>;tag=%s\r\n"
 		"Call-ID: a84b4c76e66710@pc33.example.com\r\n"
 		"CSeq: 2 BYE\r\n"
-		"Content-Length: 0\r\n\r\n", to_tag, from_tag));
+		"Content-Length: 0\r\n\r\n", party(to_tag), to_tag,
+		party(from_tag), from_tag));
 	mb->pos = 0;
 	assert_int_equal(0, sip_msg_decode(&msg, mb));
 	mem_deref(mb);
@@ -163,6 +177,8 @@ static void test_dialog_check_binds_tags_and_hop(void **state)
 		.caller_tag = PL("caller"),
 		.callee_tag = PL("callee"),
 		.hop = PL("192.0.2.4:5060"),
+		.caller = PL("alice@example.com"),
+		.callee = PL("bob@example.com"),
 	};
 	struct pl hop = PL("192.0.2.4:5060"), other = PL("198.51.100.7:5060");
 	struct sip_msg *to_callee = request("caller", "callee");
@@ -193,6 +209,13 @@ static void test_dialog_check_binds_tags_and_hop(void **state)
 	assert_false(stamp_dialog_check(f->stamp, &t, wrong_tag, &hop, &dir));
 	assert_false(stamp_dialog_check(f->stamp, &t, to_caller, &hop, &dir));
 
+	/* the parties are bound: a request with the right tags but another
+	 * From is nobody's the stamp vouches for */
+	struct sip_msg *spoofed = request("caller", "callee");
+	spoofed->from.uri.user = (struct pl)PL("ceo");
+	assert_false(stamp_dialog_check(f->stamp, &t, spoofed, &hop, &dir));
+	mem_deref(spoofed);
+
 	/* the letter is bound: an upstream stamp relabelled is no downstream
 	 * one, a shortened one is nothing */
 	up[0] = 'd';
@@ -216,7 +239,9 @@ static void test_mac_failure_fails_closed(void **state)
 	char out[STAMP_DIALOG_LEN + 1], via[STAMP_VIA_LEN + 1];
 	static char huge[70000];
 	struct stamp_dialog_fields fl = {.caller_tag = PL("x"),
-					 .hop = PL("192.0.2.4:5060")};
+					 .hop = PL("192.0.2.4:5060"),
+					 .caller = PL("alice@example.com"),
+					 .callee = PL("bob@example.com")};
 	struct pl branch = {huge, sizeof(huge)}, zeros;
 
 	memset(huge, 'z', sizeof(huge));
