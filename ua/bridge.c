@@ -88,7 +88,7 @@ static void session_watch(struct bridge *br, const struct leg *to)
 	uint32_t se = to ? leg_session_expires(to) :
 		!a ? b : !b ? a : MIN(a, b);
 
-	if (se)
+	if (se && br->endh)   /* a closed bridge watches nothing */
 		tmr_start(&br->session, se * 1000, session_expired, br);
 	else
 		tmr_cancel(&br->session);
@@ -264,4 +264,15 @@ int bridge_alloc(struct bridge **bp, struct leg *a, struct leg *b,
 	session_watch(br, NULL);
 	*bp = br;
 	return 0;
+}
+
+
+struct bridge *bridge_close(struct bridge *br)
+{
+	if (!br)
+		return NULL;
+	br->endh = NULL;
+	br->arg = NULL;
+	tmr_cancel(&br->session);
+	return mem_deref(br);
 }

@@ -22,4 +22,9 @@ typedef void (bridge_end_h)(struct leg *leg, uint16_t scode,
 int bridge_alloc(struct bridge **bp, struct leg *a, struct leg *b,
 		 bridge_end_h *endh, void *arg);
 
+/* The owner lets go of BR: its end handler and session timer stop at
+ * once (a relayed request still in flight keeps the bridge itself until
+ * its answer, and must not call the owner back).  Returns NULL. */
+struct bridge *bridge_close(struct bridge *br);
+
 #endif

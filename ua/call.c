@@ -436,7 +436,7 @@ static void call_finish(struct call *c)
 	tmr_cancel(&c->t_caller);
 	tmr_cancel(&c->t_callee);
 	tmr_cancel(&c->t_flow_i);
-	c->br = mem_deref(c->br);
+	c->br = bridge_close(c->br);
 	leg_close(c->a, 487, "Request Terminated");
 	leg_close(c->b, 487, "Request Terminated");
 	list_unlink(&c->le);
@@ -509,7 +509,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->t_callee);
 	tmr_cancel(&c->t_flow_i);
 	list_unlink(&c->le);
-	mem_deref(c->br);
+	bridge_close(c->br);
 	mem_deref(c->a);
 	mem_deref(c->b);
 	mem_deref(c->caller);

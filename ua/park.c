@@ -344,7 +344,7 @@ void parked_finish(struct parked *pk)
 	tmr_cancel(&pk->t_parked);
 	tmr_cancel(&pk->t_parker);
 	park_slot_release(pk);
-	pk->br = mem_deref(pk->br);
+	pk->br = bridge_close(pk->br);
 	leg_close(pk->parked, 480, "Temporarily Unavailable");
 	leg_close(pk->parker_leg, 480, "Temporarily Unavailable");
 	leg_close(pk->retriever, 480, "Temporarily Unavailable");
@@ -421,7 +421,7 @@ static void parked_destructor(void *arg)
 	tmr_cancel(&pk->t_parked);
 	tmr_cancel(&pk->t_parker);
 	list_unlink(&pk->le);
-	mem_deref(pk->br);
+	bridge_close(pk->br);
 	mem_deref(pk->parked);
 	mem_deref(pk->parker_leg);
 	mem_deref(pk->retriever);
