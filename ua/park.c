@@ -521,6 +521,10 @@ struct parked *parked_start(struct park *p, const struct sip_msg *msg,
 
 void parked_retrieve(struct parked *pk, const struct sip_msg *msg)
 {
+	/* a retriever that gave up (CANCEL) is still held: let it go before
+	 * its place is taken, or each retrieve abandoned leaks a leg */
+	pk->retriever = mem_deref(pk->retriever);
+	pk->retrieve_req = mem_deref((void *)pk->retrieve_req);
 	if (leg_accept(&pk->retriever, pk->p->ua, msg, &retriever_events,
 		       pk)) {
 		(void)sip_treply(NULL, pk->p->ua->sip, msg, 500,
