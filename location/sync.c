@@ -65,6 +65,7 @@ struct sync {
 	struct list pending;         /* struct pend, oldest first          */
 	bool reloading;              /* a transaction of ours in flight    */
 	bool resync_due;             /* notifications may have been missed */
+	bool listen_sent;            /* LISTEN sent again, not yet answered */
 	uint32_t failed_listens;     /* reconnects that could not LISTEN   */
 	struct resync {
 		enum { RESYNC_IDLE, RESYNC_LISTING, RESYNC_CHECKING } phase;
@@ -544,9 +545,24 @@ static void fd_handler(int flags, void *arg)
 		listen_lost(sync);
 		return;
 	}
-	/* the answer to LISTEN after a reconnect */
-	while (!PQisBusy(sync->conn) && (res = PQgetResult(sync->conn)))
+	/* the answer to LISTEN after a reconnect: only once it is in
+	 * effect can the resync start, or a change committed between the
+	 * resync's snapshot and the LISTEN would be neither in the one nor
+	 * notified by the other; a LISTEN refused is a connection lost */
+	while (!PQisBusy(sync->conn) && (res = PQgetResult(sync->conn))) {
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
 		PQclear(res);
+		if (!ok) {
+			listen_lost(sync);
+			return;
+		}
+		if (sync->listen_sent) {
+			sync->listen_sent = false;
+			sync->resync_due = true;
+			flush_schedule(sync, 0);
+		}
+	}
 	notifications_take(sync);
 }
 
@@ -580,9 +596,9 @@ static void reconnected(PGconn *conn, const char *errmsg, void *arg)
 	if (conn && !listen_start(sync, why, sizeof(why))) {
 		sync->failed_listens = 0;
 		++metrics.reconnects[METRICS_CONN_LISTEN];
-		/* whatever changed while we were deaf is reloaded */
-		sync->resync_due = true;
-		flush_schedule(sync, 0);
+		/* whatever changed while we were deaf is reloaded, once
+		 * the LISTEN is in effect (fd_handler) */
+		sync->listen_sent = true;
 		return;
 	}
 	if (conn) {
