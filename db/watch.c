@@ -222,7 +222,12 @@ int db_watch_alloc(struct db_watch **wp, const char *conninfo,
 	if (!err)
 		err = str_dup(&w->query, query);
 	if (!err)
-		err = re_sdprintf(&w->first, "LISTEN %s; %s", channel, query);
+		/* LISTEN takes effect when its transaction commits: in one
+		 * implicit transaction with the query, a change committed
+		 * between the query's snapshot and that commit would be in
+		 * neither the result nor a notification */
+		err = re_sdprintf(&w->first, "BEGIN; LISTEN %s; COMMIT; %s",
+				  channel, query);
 	if (!err)
 		err = pgasync_connect(&w->attempt, conninfo, connected, w);
 	if (err)
