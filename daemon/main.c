@@ -6,6 +6,7 @@
  * that owns it (daemon/owners.c).  It wires every folder below and is
  * included by none. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,9 @@ int main(int argc, char *argv[])
 	char errbuf[1024] = "";
 	int err;
 
+	/* a reload asked for before its handler is in place (service.c)
+	 * must not end locus, SIGHUP's default: the file is being read now */
+	(void)signal(SIGHUP, SIG_IGN);
 	if (parse_args(argc, argv, &path, &check_only))
 		return 2;
 	metrics.start_time = (uint64_t)time(NULL);
