@@ -461,7 +461,7 @@ static void early_legs_end(struct dialog *d)
 static void side_refresh(struct side *s, const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
-	char hop[ROUTE_HOP_SIZE];
+	char hop[ROUTE_HOP_SIZE], *now = NULL;
 	struct sip_addr addr;
 
 	if (!s->by_contact || !hdr || sip_addr_decode(&addr, &hdr->val))
@@ -469,10 +469,11 @@ static void side_refresh(struct side *s, const struct sip_msg *msg)
 	route_hop_print(hop, &addr.uri);
 	if (!hop[0] || 0 == strcmp(hop, s->now))
 		return;
-	mem_deref(s->now);
-	(void)str_dup(&s->now, hop);
-	if (!s->now)
-		s->now = mem_ref(s->stamped);
+	/* out of memory: the hop stays as it was */
+	if (0 == str_dup(&now, hop)) {
+		mem_deref(s->now);
+		s->now = now;
+	}
 }
 
 

@@ -503,9 +503,12 @@ void proxy_handle(struct proxy *px, const struct sip_msg *msg)
 
 void proxy_invite_hook(struct proxy *px, proxy_invite_h *h, void *arg)
 {
-	mem_deref(px->hook.arg);
-	px->hook.h = h;
+	void *old = px->hook.arg;
+
+	/* the new one taken first: it may be the old one, held by us alone */
 	px->hook.arg = mem_ref(arg);
+	px->hook.h = h;
+	mem_deref(old);
 }
 
 

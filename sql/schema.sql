@@ -529,10 +529,22 @@ BEGIN
     RETURN found_one;
 END $$;
 
+-- By number: slots are written with the digits their range has ("001"),
+-- so the number is compared, not its text.
 CREATE OR REPLACE FUNCTION locus.unpark(slot integer)
-RETURNS boolean LANGUAGE sql AS $$
-    SELECT locus.unpark(slot::text)
-$$;
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    p record;
+    found_one boolean := false;
+BEGIN
+    FOR p IN SELECT id FROM locus.park
+              WHERE park.slot ~ '^[0-9]{1,9}$' AND park.slot::integer = unpark.slot
+                AND ended_at IS NULL LOOP
+        PERFORM pg_notify('locus_ua', 'unpark ' || p.id);
+        found_one := true;
+    END LOOP;
+    RETURN found_one;
+END $$;
 
 -- ---- Tracing one user (README "Tracing") ---------------------------------
 -- SELECT locus.trace('alice@example.com', interval '10 minutes') makes
