@@ -42,6 +42,7 @@
 enum {
 	DIALOG_BUCKETS = 1u << 16,
 	DIALOG_MAX     = 1u << 19,
+	LEGS_MAX       = 16,       /* callees of one dialog kept in memory */
 	DIALOG_IDLE    = 24 * 3600,      /* seconds */
 };
 
@@ -426,6 +427,11 @@ static void leg_learn(struct dialog *d, const struct sip_msg *resp,
 {
 	struct leg *leg = leg_find(d, &resp->to.tag);
 
+	/* a callee that answers with ever new tags (or forged responses)
+	 * would grow the dialog and the search of every request in it;
+	 * legs beyond these are reached by their stamps alone */
+	if (!leg && list_count(&d->legs) >= LEGS_MAX)
+		return;
 	if (!leg) {
 		leg = mem_zalloc(sizeof(*leg), leg_destructor);
 		if (!leg || pl_strdup(&leg->tag, &resp->to.tag) ||
