@@ -59,6 +59,7 @@ struct reg_ctx {
 	struct regreq *req;
 	struct reg_update *up;
 	uint64_t received_ms;
+	int64_t now;                 /* seconds the new expiries count from */
 };
 
 static void lane_advance(struct reg_lane *lane);
@@ -234,7 +235,9 @@ static void reply_ok(struct reg_ctx *ctx)
 		 * a connection may say how often it wants keep-alives */
 		.flow_timer = req->tp != SIP_TRANSP_UDP && !req->path ?
 			d->cfg->flow_timer : 0,
-		.now = location_now(),
+		/* the clock the expiries were computed with: a second that
+		 * turns during the commit must not take one off them */
+		.now = ctx->now ? ctx->now : location_now(),
 	};
 	struct mbuf *mb = mbuf_alloc(1024);
 	int err = mb ? 0 : ENOMEM;
@@ -319,10 +322,12 @@ static bool ctx_start(struct reg_ctx *ctx)
 	const struct aor *aor = location_aor_find(d->loc, ctx->req->aor);
 	struct reg_error rerr = {0};
 	struct db_txn *tx = NULL;
+	int64_t now_ms = location_now_ms();
 	int err;
 
-	err = reg_update_compute(&ctx->up, ctx->req, aor, d->cfg,
-				 location_now_ms(), &rerr);
+	ctx->now = now_ms / 1000;
+	err = reg_update_compute(&ctx->up, ctx->req, aor, d->cfg, now_ms,
+				 &rerr);
 	if (err == EPROTO) {
 		answer_error(ctx->reg, ctx->slot, ctx->msg, &rerr);
 		return true;
