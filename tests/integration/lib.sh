@@ -32,8 +32,42 @@ sanitizer_check() {
 	done
 }
 
+# until_log PATTERN WHAT [N]: waits (5 s at most) until locus.log holds
+# N (default 1) lines matching PATTERN; fails with WHAT otherwise.
+until_log() {
+	for _ in $(seq 1 50); do
+		[ "$(grep -c -- "$1" "$WORK/locus.log")" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	fail "$2"
+}
+
+# hep_count FILE TEXT: how many packets tests/tools/hepd.py decoded into
+# FILE carry TEXT in their payload (a literal \r\n in TEXT is CRLF);
+# exits non-zero on a malformed packet.
+hep_count() {
+	python3 - "$1" "$2" <<'EOF'
+import json, os, sys
+text = sys.argv[2].replace("\\r\\n", "\r\n")
+n = 0
+for line in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
+    rec = json.loads(line)
+    if "error" in rec:
+        sys.exit("a malformed HEP packet: " + rec["error"])
+    if text in rec["payload"]:
+        n += 1
+print(n)
+EOF
+}
+
+# Background helpers a test starts (UAs, collectors): killed at exit.
+BG_PIDS=()
+
 cleanup() {
-	local status=$?
+	local status=$? pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
 	stop_locus
 	[ $status -ne 0 ] || sanitizer_check || status=1
 	[ -n "${PRIVATE_PG:-}" ] && "$TOP/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1

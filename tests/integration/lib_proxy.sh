@@ -36,6 +36,24 @@ proxy_cleanup() {
 }
 trap proxy_cleanup EXIT
 
+# udpua NAME ADDRESS [SECS]: a UA answering everything on ADDRESS:<free
+# port> for SECS (120) seconds (tests/tools/udpua.py); sets UA_PORT[NAME],
+# its log is $WORK/ua_NAME.log
+declare -A UA_PORT=()
+udpua() {
+	local port
+	port=$(free_port)
+	UA_PORT[$1]=$port
+	python3 "$TOP/tests/tools/udpua.py" "$2" "$port" "$WORK/ua_$1.log" \
+		"${3:-120}" >"$WORK/ua_$1.out" 2>&1 &
+	SIPP_BG+=("$!")
+	for _ in $(seq 1 50); do
+		grep -q ready "$WORK/ua_$1.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "udpua $1 did not start: $(cat "$WORK/ua_$1.out")"
+}
+
 # alloc_port VAR: a free port (lib.sh free_port) in VAR; runs free_port in
 # this shell so that the reservation is released at exit.
 alloc_port() {

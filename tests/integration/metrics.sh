@@ -13,17 +13,6 @@ command -v promtool >/dev/null || fail "promtool missing (scripts/deps.sh instal
 N=40                      # AORs sipp registers
 M_PORT=$(free_port)
 WS_PORT=$(free_port)
-PIDS=()
-metrics_cleanup() {
-	local status=$? pid
-	set +e
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	( exit $status )
-	cleanup
-}
-trap metrics_cleanup EXIT
 new_db
 AUTH_CONFIG='enabled = true; trusted = [ "127.0.0.1" ]; fail_limit = 2;' \
 	WS_PORT=$WS_PORT write_config
@@ -131,7 +120,7 @@ expect "$WORK/m2" 'locus_flows{transport="tcp"}' 0
 log "a WebSocket connection counts while it is open"
 python3 "$TOP/tests/tools/wsclient.py" "$WS_PORT" "$WORK/ws.out" 2>"$WORK/ws.err" &
 WS_PID=$!
-PIDS+=("$WS_PID")
+BG_PIDS+=("$WS_PID")
 for _ in $(seq 1 50); do [ -s "$WORK/ws.out" ] && break; sleep 0.1; done
 [ "$(cat "$WORK/ws.out" 2>/dev/null)" = "SIP/2.0 200 OK" ] ||
 	fail "OPTIONS over WebSocket: $(cat "$WORK/ws.out" "$WORK/ws.err" 2>/dev/null)"
@@ -220,7 +209,7 @@ for d in c1 c2; do
 	mkdir -p "$WORK/$d"
 	python3 "$TOP/tests/tools/rawuas.py" "$P" "$WORK/$d" "$LOCUS_PORT" \
 		carol@example.com 2>"$WORK/$d.err" &
-	PIDS+=("$!")
+	BG_PIDS+=("$!")
 	for _ in $(seq 1 50); do [ -f "$WORK/$d/ready" ] && break; sleep 0.1; done
 	[ -f "$WORK/$d/ready" ] || fail "rawuas $d: $(cat "$WORK/$d.err")"
 done

@@ -17,23 +17,6 @@ new_db
 start_locus
 device B bob@example.com urn:uuid:f0000000-0000-4000-8000-0000000000b1
 
-UAS_PIDS=()
-# udpua NAME ADDRESS: a UA answering everything on ADDRESS:<free port>;
-# sets UA_PORT[NAME], its log is $WORK/ua_NAME.log
-declare -A UA_PORT=()
-udpua() {
-	local port
-	port=$(free_port)
-	UA_PORT[$1]=$port
-	python3 "$TOP/tests/tools/udpua.py" "$2" "$port" "$WORK/ua_$1.log" 120 \
-		>"$WORK/ua_$1.out" 2>&1 &
-	SIPP_BG+=("$!")
-	for _ in $(seq 1 50); do
-		grep -q ready "$WORK/ua_$1.out" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	fail "udpua $1 did not start: $(cat "$WORK/ua_$1.out")"
-}
 udpua caller 127.0.0.6
 udpua moved 127.0.0.7
 udpua foreign 127.0.0.5

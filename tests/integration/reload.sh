@@ -12,17 +12,6 @@ M1=$(free_port)
 M2=$(free_port)
 OTHER=$(free_port)
 UAS_PORT=$(free_port)
-PIDS=()
-reload_cleanup() {
-	local status=$? pid
-	set +e
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	( exit $status )
-	cleanup
-}
-trap reload_cleanup EXIT
 
 new_db
 MAX_EXPIRES=3600 DEFAULT_EXPIRES=60 write_config
@@ -65,7 +54,7 @@ printf '%s\r\n' "SIP/2.0 180 Ringing" @VIA@ @FROM@ @TO@ @CALLID@ @CSEQ@ \
 	"Content-Length: 0" "" >"$WORK/uas/answer"
 python3 "$TOP/tests/tools/rawuas.py" "$UAS_PORT" "$WORK/uas" "$LOCUS_PORT" \
 	bob@example.com 2>"$WORK/uas.err" &
-PIDS+=("$!")
+BG_PIDS+=("$!")
 for _ in $(seq 1 50); do [ -f "$WORK/uas/ready" ] && break; sleep 0.1; done
 [ -f "$WORK/uas/ready" ] || fail "rawuas did not start: $(cat "$WORK/uas.err")"
 sip_send_text -n 1 -w 15000 >"$R.inv" <<'EOF' &
@@ -81,7 +70,7 @@ Content-Length: 0
 
 EOF
 CALLER=$!
-PIDS+=("$CALLER")
+BG_PIDS+=("$CALLER")
 SIPP_PORT=$(free_port)
 ( cd "$WORK" && exec timeout 60 sipp -sf "$SIPP_DIR/reload_tcp.xml" -t t1 \
 	-i 127.0.0.1 -p "$SIPP_PORT" -m 1 -nostdin -timeout 30s -timeout_error \
@@ -89,7 +78,7 @@ SIPP_PORT=$(free_port)
 	-log_file "$WORK/tcp.log" -trace_err -error_file "$WORK/tcp.err" \
 	"127.0.0.1:$LOCUS_PORT" >"$WORK/tcp.out" 2>&1 ) &
 SIPP=$!
-PIDS+=("$SIPP")
+BG_PIDS+=("$SIPP")
 until_file "$WORK/uas/requests" "^INVITE " "the INVITE did not reach bob's device"
 until_file "$R.inv" "180 Ringing" "the caller got no 180"
 until_file "$WORK/tcp.log" "FIRST" "sipp's first REGISTER over TCP got no 200"

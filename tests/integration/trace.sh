@@ -11,17 +11,6 @@
 HEP_PORT=$(free_port)
 ALICE_PORT=$(free_port)
 BOB_PORT=$(free_port)
-PIDS=()
-trace_cleanup() {
-	local status=$? pid
-	set +e
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	( exit $status )
-	cleanup
-}
-trap trace_cleanup EXIT
 
 new_db
 write_config
@@ -29,7 +18,7 @@ cat >>"$WORK/locus.conf" <<CONF
 trace     = { hep = "127.0.0.1:$HEP_PORT"; hep_id = 7; };
 CONF
 python3 "$TOP/tests/tools/hepd.py" "$HEP_PORT" "$WORK/hep.json" >"$WORK/hepd.out" 2>&1 &
-PIDS+=("$!")
+BG_PIDS+=("$!")
 for _ in $(seq 1 50); do grep -q ready "$WORK/hepd.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$WORK/hepd.out" || fail "hepd did not start: $(cat "$WORK/hepd.out")"
 start_locus
@@ -40,7 +29,7 @@ device() {
 	mkdir -p "$WORK/$1"
 	python3 "$TOP/tests/tools/rawuas.py" "$2" "$WORK/$1" "$LOCUS_PORT" "$3" \
 		2>"$WORK/$1.err" &
-	PIDS+=("$!")
+	BG_PIDS+=("$!")
 	for _ in $(seq 1 50); do [ -f "$WORK/$1/ready" ] && break; sleep 0.1; done
 	[ -f "$WORK/$1/ready" ] || fail "device $1: $(cat "$WORK/$1.err")"
 }
@@ -77,27 +66,7 @@ traced() {
 
 # hep CALLID: how many well-formed HEP packets carried that Call-ID.
 hep() {
-	python3 - "$WORK/hep.json" "$1" <<'EOF'
-import json, sys
-n = 0
-for line in open(sys.argv[1]) if __import__("os").path.exists(sys.argv[1]) else []:
-    rec = json.loads(line)
-    if "error" in rec:
-        sys.exit("a malformed HEP packet: " + rec["error"])
-    if "Call-ID: %s\r\n" % sys.argv[2] in rec["payload"]:
-        n += 1
-print(n)
-EOF
-}
-
-# until_log PATTERN WHAT [N]: waits (5 s at most) until the log holds N
-# (default 1) lines matching PATTERN.
-until_log() {
-	for _ in $(seq 1 50); do
-		[ "$(grep -c -- "$1" "$WORK/locus.log")" -ge "${3:-1}" ] && return 0
-		sleep 0.1
-	done
-	fail "$2"
+	hep_count "$WORK/hep.json" "Call-ID: $1\r\n"
 }
 
 log "no trace: nothing is logged whole"

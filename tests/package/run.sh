@@ -52,7 +52,6 @@ package_cleanup() {
 	# the database and the notification listener are stopped
 	set +e
 	stop_locus
-	[ -z "${HEPD_PID:-}" ] || kill "$HEPD_PID" 2>/dev/null || true
 	purge >/dev/null 2>&1 || true
 	(exit $status)
 	service_cleanup
@@ -191,7 +190,7 @@ sipp_register() {
 hepd_start() {
 	python3 "$top/tests/tools/hepd.py" "$HEP_PORT" "$WORK/hep.json" \
 		>"$WORK/hepd.out" 2>&1 &
-	HEPD_PID=$!
+	BG_PIDS+=("$!")
 	for _ in $(seq 1 50); do
 		grep -q ready "$WORK/hepd.out" 2>/dev/null && return 0
 		sleep 0.1
@@ -266,15 +265,8 @@ step_register() {
 # logged and for a line matching PATTERN.
 reload_wait() {
 	$(unit_value ExecReload)
-	for _ in $(seq 1 50); do
-		[ "$(grep -c "SIGHUP: reload requested" "$WORK/locus.log")" -ge "$1" ] &&
-			grep -q -- "$2" "$WORK/locus.log" && break
-		sleep 0.1
-	done
-	[ "$(grep -c "SIGHUP: reload requested" "$WORK/locus.log")" -ge "$1" ] ||
-		fail "ExecReload: SIGHUP was not logged"
-	grep -q -- "$2" "$WORK/locus.log" ||
-		fail "no '$2' in the log: $(grep reload "$WORK/locus.log")"
+	until_log "SIGHUP: reload requested" "ExecReload: SIGHUP was not logged" "$1"
+	until_log "$2" "no '$2' in the log"
 	locus_alive || fail "ExecReload ended locus"
 }
 
@@ -306,31 +298,16 @@ step_reload() {
 	expect_metric "$WORK/m2" 'locus_config_reloads_total{result="applied"}' 1
 }
 
-# hep_count FROM: well-formed HEP packets whose SIP message is From FROM.
-hep_count() {
-	python3 - "$WORK/hep.json" "$1" <<'EOF'
-import json, os, sys
-n = 0
-for line in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
-    rec = json.loads(line)
-    if "error" in rec:
-        sys.exit("a malformed HEP packet: " + rec["error"])
-    if "\r\nFrom: <%s>" % sys.argv[2] in rec["payload"]:
-        n += 1
-print(n)
-EOF
+# hep_from URI: HEP packets whose SIP message is From URI.
+hep_from() {
+	hep_count "$WORK/hep.json" "\r\nFrom: <$1>"
 }
 
 step_trace() {
 	log "trace: locus.trace('user3@example.com'), user3 and user4 register"
-	[ "$(hep_count sip:user3@example.com)" = 0 ] || fail "HEP sent before any trace"
+	[ "$(hep_from sip:user3@example.com)" = 0 ] || fail "HEP sent before any trace"
 	psql_q "SELECT locus.trace('user3@example.com', interval '10 minutes')" >/dev/null
-	for _ in $(seq 1 50); do
-		grep -q "trace of user3@example.com started" "$WORK/locus.log" && break
-		sleep 0.1
-	done
-	grep -q "trace of user3@example.com started" "$WORK/locus.log" ||
-		fail "the trace's start is not logged"
+	until_log "trace of user3@example.com started" "the trace's start is not logged"
 	# one sipp each: a trace also covers the source address of user3's device
 	users_csv 3 3 >"$WORK/users.csv"
 	sipp_register 1 || fail "sipp could not register user3"
@@ -338,23 +315,18 @@ step_trace() {
 	sipp_register 1 || fail "sipp could not register user4"
 	# user3: REGISTER, 401, REGISTER, 200
 	for _ in $(seq 1 30); do
-		[ "$(hep_count sip:user3@example.com)" = 4 ] && break
+		[ "$(hep_from sip:user3@example.com)" = 4 ] && break
 		sleep 0.1
 	done
-	[ "$(hep_count sip:user3@example.com)" = 4 ] ||
-		fail "$(hep_count sip:user3@example.com) of user3's 4 messages sent as HEP"
-	[ "$(hep_count sip:user4@example.com)" = 0 ] || fail "user4's messages sent as HEP"
+	[ "$(hep_from sip:user3@example.com)" = 4 ] ||
+		fail "$(hep_from sip:user3@example.com) of user3's 4 messages sent as HEP"
+	[ "$(hep_from sip:user4@example.com)" = 0 ] || fail "user4's messages sent as HEP"
 	grep -q "^From: <sip:user3@example.com>" "$WORK/locus.log" ||
 		fail "user3's messages are not logged whole"
 	grep -q "^From: <sip:user4@example.com>" "$WORK/locus.log" &&
 		fail "user4's messages are logged whole"
 	psql_q "SELECT locus.untrace('user3@example.com')" >/dev/null
-	for _ in $(seq 1 50); do
-		grep -q "trace of user3@example.com ended" "$WORK/locus.log" && break
-		sleep 0.1
-	done
-	grep -q "trace of user3@example.com ended" "$WORK/locus.log" ||
-		fail "the trace's end is not logged"
+	until_log "trace of user3@example.com ended" "the trace's end is not logged"
 }
 
 step_stop() {
